@@ -1,0 +1,90 @@
+import { bigint, boolean, integer, pgEnum, pgTable, primaryKey, text, uuid, index } from "drizzle-orm/pg-core";
+import { createdAt, dec, ts } from "./columns";
+import { users } from "./users";
+import { leaders } from "./leaders";
+import { brokerAccounts } from "./accounts";
+import { instruments } from "./instruments";
+
+export const copyStatus = pgEnum("copy_status", ["active", "paused", "stopped"]);
+export const sizingMode = pgEnum("sizing_mode", ["proportional", "multiplier", "fixed_notional"]);
+export const insufficientFundsPolicy = pgEnum("insufficient_funds_policy", ["reduce", "skip"]);
+
+export const copyRelationships = pgTable(
+  "copy_relationships",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    followerId: uuid("follower_id")
+      .notNull()
+      .references(() => users.id),
+    leaderId: uuid("leader_id")
+      .notNull()
+      .references(() => leaders.id),
+    brokerAccountId: uuid("broker_account_id")
+      .notNull()
+      .references(() => brokerAccounts.id),
+    status: copyStatus("status").notNull().default("active"),
+    sizingMode: sizingMode("sizing_mode").notNull().default("proportional"),
+    allocation: dec("allocation"),
+    factor: dec("factor"),
+    notional: dec("notional"),
+    /** Current proportional/multiplier ratio r; fixed_notional ratios live per symbol. */
+    ratio: dec("ratio"),
+    ratioFixedAt: ts("ratio_fixed_at"),
+    /** Reference capital for the copy stop-loss (allocation, else cash at start). */
+    referenceCapital: dec("reference_capital").notNull(),
+    copyStopLossPct: dec("copy_stop_loss_pct"),
+    maxSymbolExposure: dec("max_symbol_exposure"),
+    maxOpenPositions: integer("max_open_positions"),
+    maxSlippageBps: integer("max_slippage_bps"),
+    dailyLossLimit: dec("daily_loss_limit"),
+    onInsufficientFunds: insufficientFundsPolicy("on_insufficient_funds").notNull().default("reduce"),
+    copyOpenPositions: boolean("copy_open_positions").notNull().default(false),
+    agreementVersion: text("agreement_version").notNull(),
+    consentedAt: ts("consented_at").notNull(),
+    startedAt: ts("started_at").notNull(),
+    stoppedAt: ts("stopped_at"),
+    stopReason: text("stop_reason"),
+    /** Highest leader event seq this copy has been brought up to. */
+    lastLeaderSeq: bigint("last_leader_seq", { mode: "number" }).notNull().default(0),
+    lastReplicatedAt: ts("last_replicated_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("copy_rel_leader_idx").on(t.leaderId, t.status),
+    index("copy_rel_follower_idx").on(t.followerId),
+  ],
+);
+
+/** fixed_notional: r per instrument, fixed when the leader opens from flat, cleared when flat. */
+export const copySymbolRatios = pgTable(
+  "copy_symbol_ratios",
+  {
+    relationshipId: uuid("relationship_id")
+      .notNull()
+      .references(() => copyRelationships.id),
+    symbol: text("symbol")
+      .notNull()
+      .references(() => instruments.symbol),
+    ratio: dec("ratio").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.relationshipId, t.symbol] })],
+);
+
+/** The part of an account's position attributable to one copy. */
+export const copyPositions = pgTable(
+  "copy_positions",
+  {
+    relationshipId: uuid("relationship_id")
+      .notNull()
+      .references(() => copyRelationships.id),
+    symbol: text("symbol")
+      .notNull()
+      .references(() => instruments.symbol),
+    qty: dec("qty").notNull().default("0"),
+    avgCost: dec("avg_cost").notNull().default("0"),
+    realizedPnl: dec("realized_pnl").notNull().default("0"),
+    fees: dec("fees").notNull().default("0"),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.relationshipId, t.symbol] })],
+);

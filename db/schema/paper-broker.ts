@@ -1,0 +1,83 @@
+import { bigint, bigserial, boolean, jsonb, pgTable, primaryKey, text, unique, index } from "drizzle-orm/pg-core";
+import { dec, ts } from "./columns";
+
+/**
+ * The paper broker's own books: the "broker truth" reconciliation compares against. These
+ * tables are deliberately separate from `orders`/`positions`; only the paper broker
+ * (server/brokers/paper) reads or writes them.
+ */
+export const paperAccounts = pgTable("paper_accounts", {
+  id: text("id").primaryKey(),
+  currency: text("currency").notNull().default("USD"),
+  cash: dec("cash").notNull(),
+  /** Commission schedule and fault-injection settings for this account. */
+  config: jsonb("config").$type<Record<string, unknown>>().notNull().default({}),
+  /** Deterministic fault RNG state, so faults replay identically. */
+  faultState: jsonb("fault_state").$type<Record<string, unknown>>().notNull().default({}),
+  marginEnabled: boolean("margin_enabled").notNull().default(false),
+  createdAt: ts("created_at").notNull(),
+});
+
+export const paperOrders = pgTable(
+  "paper_orders",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => paperAccounts.id),
+    clientOrderId: text("client_order_id").notNull(),
+    symbol: text("symbol").notNull(),
+    side: text("side").$type<"buy" | "sell">().notNull(),
+    type: text("type").$type<"market" | "limit">().notNull(),
+    qty: dec("qty").notNull(),
+    limitPrice: dec("limit_price"),
+    status: text("status").notNull(),
+    filledQty: dec("filled_qty").notNull().default("0"),
+    avgPrice: dec("avg_price"),
+    rejectReason: text("reject_reason"),
+    createdAt: ts("created_at").notNull(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [
+    unique("paper_orders_client").on(t.accountId, t.clientOrderId),
+    index("paper_orders_open_idx").on(t.accountId, t.status),
+  ],
+);
+
+export const paperFills = pgTable("paper_fills", {
+  tradeId: text("trade_id").primaryKey(),
+  orderId: text("order_id")
+    .notNull()
+    .references(() => paperOrders.id),
+  accountId: text("account_id").notNull(),
+  qty: dec("qty").notNull(),
+  price: dec("price").notNull(),
+  commission: dec("commission").notNull(),
+  at: ts("at").notNull(),
+});
+
+export const paperPositions = pgTable(
+  "paper_positions",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => paperAccounts.id),
+    symbol: text("symbol").notNull(),
+    qty: dec("qty").notNull(),
+    avgCost: dec("avg_cost").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.symbol] })],
+);
+
+/** The broker's outgoing order-event stream per account, read by consumers with a cursor. */
+export const paperEvents = pgTable(
+  "paper_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    accountId: text("account_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    event: jsonb("event").$type<Record<string, unknown>>().notNull(),
+    at: ts("at").notNull(),
+  },
+  (t) => [unique("paper_events_seq").on(t.accountId, t.seq)],
+);

@@ -1,0 +1,23 @@
+import { integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { createdAt, ts } from "./columns";
+
+export const userRole = pgEnum("user_role", ["follower", "leader", "admin", "support"]);
+export type UserRole = (typeof userRole.enumValues)[number];
+
+export const users = pgTable("users", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** Stored lower-cased; uniqueness is therefore case-insensitive. */
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  displayName: text("display_name").notNull(),
+  role: userRole("role").notNull().default("follower"),
+  createdAt: createdAt(),
+});
+
+/** Failed sign-ins per key (e-mail or client address), for throttling guessing. */
+export const authThrottle = pgTable("auth_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  windowStartedAt: ts("window_started_at").notNull(),
+  lockedUntil: ts("locked_until"),
+});
