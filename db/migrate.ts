@@ -10,7 +10,10 @@ export const MIGRATIONS_DIR = path.resolve(process.cwd(), "db/migrations");
  * Applies committed migrations. Web and worker may start together: an advisory lock makes
  * the second wait for the first instead of racing on the same DDL.
  */
-export async function applyMigrations(url: string, migrationsFolder = MIGRATIONS_DIR): Promise<void> {
+export async function applyMigrations(
+  url: string,
+  migrationsFolder = MIGRATIONS_DIR,
+): Promise<void> {
   const handle = connect(url, { max: 1 });
   try {
     await handle.sql`select pg_advisory_lock(727274)`;

@@ -22,16 +22,25 @@ describe("schema on real PostgreSQL", () => {
       minNotional: "1",
       tradingHours: { timeZone: "America/New_York", sessions: [] },
     });
-    await t.db.insert(quotes).values({ symbol: "XYZ", bid: "0.1", ask: "123456789012345678.000000000001", at: new Date() });
+    await t.db.insert(quotes).values({
+      symbol: "XYZ",
+      bid: "0.1",
+      ask: "123456789012345678.000000000001",
+      at: new Date(),
+    });
     const [q] = await t.db.select().from(quotes);
     expect(q?.bid).toBe("0.1");
     expect(q?.ask).toBe("123456789012345678.000000000001");
   });
 
   it("refuses a second event with the same (stream, seq)", async () => {
-    await t.db.execute(sql`insert into events (stream, seq, type, payload, at) values ('s', 1, 't', '{}', now())`);
+    await t.db.execute(
+      sql`insert into events (stream, seq, type, payload, at) values ('s', 1, 't', '{}', now())`,
+    );
     await expect(
-      t.db.execute(sql`insert into events (stream, seq, type, payload, at) values ('s', 1, 't', '{}', now())`),
+      t.db.execute(
+        sql`insert into events (stream, seq, type, payload, at) values ('s', 1, 't', '{}', now())`,
+      ),
     ).rejects.toThrow();
   });
 });

@@ -13,5 +13,8 @@ export const auditLog = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     at: ts("at").notNull().defaultNow(),
   },
-  (t) => [index("audit_actor_idx").on(t.actorUserId, t.at), index("audit_target_idx").on(t.targetType, t.targetId)],
+  (t) => [
+    index("audit_actor_idx").on(t.actorUserId, t.at),
+    index("audit_target_idx").on(t.targetType, t.targetId),
+  ],
 );

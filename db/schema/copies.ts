@@ -1,4 +1,14 @@
-import { bigint, boolean, integer, pgEnum, pgTable, primaryKey, text, uuid, index } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+  index,
+} from "drizzle-orm/pg-core";
 import { createdAt, dec, ts } from "./columns";
 import { users } from "./users";
 import { leaders } from "./leaders";
@@ -37,7 +47,9 @@ export const copyRelationships = pgTable(
     maxOpenPositions: integer("max_open_positions"),
     maxSlippageBps: integer("max_slippage_bps"),
     dailyLossLimit: dec("daily_loss_limit"),
-    onInsufficientFunds: insufficientFundsPolicy("on_insufficient_funds").notNull().default("reduce"),
+    onInsufficientFunds: insufficientFundsPolicy("on_insufficient_funds")
+      .notNull()
+      .default("reduce"),
     copyOpenPositions: boolean("copy_open_positions").notNull().default(false),
     agreementVersion: text("agreement_version").notNull(),
     consentedAt: ts("consented_at").notNull(),

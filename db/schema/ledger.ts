@@ -40,5 +40,8 @@ export const postings = pgTable(
     amount: dec("amount").notNull(),
     currency: text("currency").notNull(),
   },
-  (t) => [index("postings_account_idx").on(t.ledgerAccountId), index("postings_journal_idx").on(t.journalId)],
+  (t) => [
+    index("postings_account_idx").on(t.ledgerAccountId),
+    index("postings_journal_idx").on(t.journalId),
+  ],
 );

@@ -1,4 +1,15 @@
-import { bigint, bigserial, boolean, jsonb, pgTable, primaryKey, text, unique, index } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  index,
+} from "drizzle-orm/pg-core";
 import { dec, ts } from "./columns";
 
 /**
@@ -15,6 +26,8 @@ export const paperAccounts = pgTable("paper_accounts", {
   /** Deterministic fault RNG state, so faults replay identically. */
   faultState: jsonb("fault_state").$type<Record<string, unknown>>().notNull().default({}),
   marginEnabled: boolean("margin_enabled").notNull().default(false),
+  /** Last event seq written for this account; bumped under the account row lock (gapless). */
+  eventSeq: bigint("event_seq", { mode: "number" }).notNull().default(0),
   createdAt: ts("created_at").notNull(),
 });
 
@@ -35,12 +48,15 @@ export const paperOrders = pgTable(
     filledQty: dec("filled_qty").notNull().default("0"),
     avgPrice: dec("avg_price"),
     rejectReason: text("reject_reason"),
+    /** Commission charged so far, so a per-order minimum is charged once across partial fills. */
+    commission: dec("commission").notNull().default("0"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
   },
   (t) => [
     unique("paper_orders_client").on(t.accountId, t.clientOrderId),
     index("paper_orders_open_idx").on(t.accountId, t.status),
+    index("paper_orders_symbol_status_idx").on(t.symbol, t.status),
   ],
 );
 
@@ -78,6 +94,25 @@ export const paperEvents = pgTable(
     seq: bigint("seq", { mode: "number" }).notNull(),
     event: jsonb("event").$type<Record<string, unknown>>().notNull(),
     at: ts("at").notNull(),
+    /**
+     * Delivery position used by readEvents (fault injection). Equals `seq` for a normal
+     * event; a delayed/reordered event gets a later position, so it shows up after the
+     * events written after it, once those exist.
+     */
+    deliverAt: bigint("deliver_at", { mode: "number" }).notNull().default(0),
+    /** A dropped event happened (orders/fills show it) but readEvents never returns it. */
+    dropped: boolean("dropped").notNull().default(false),
+    /** 2 = a duplicated event: readEvents returns it twice. */
+    copies: integer("copies").notNull().default(1),
   },
-  (t) => [unique("paper_events_seq").on(t.accountId, t.seq)],
+  (t) => [
+    unique("paper_events_seq").on(t.accountId, t.seq),
+    index("paper_events_delivery_idx").on(t.accountId, t.deliverAt),
+  ],
 );
+
+/** Top-of-book liquidity per symbol: at most this quantity fills per order per quote. */
+export const paperLiquidity = pgTable("paper_liquidity", {
+  symbol: text("symbol").primaryKey(),
+  maxFillQty: dec("max_fill_qty").notNull(),
+});

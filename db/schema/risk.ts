@@ -1,4 +1,14 @@
-import { bigint, bigserial, index, jsonb, pgEnum, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  index,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { dec, ts } from "./columns";
 import { copyRelationships } from "./copies";
 
@@ -22,7 +32,9 @@ export const copyDecisions = pgTable(
     orderQty: dec("order_qty").notNull(),
     action: decisionAction("action").notNull(),
     reason: text("reason").notNull(),
-    checks: jsonb("checks").$type<Array<{ check: string; passed: boolean; detail: string }>>().notNull(),
+    checks: jsonb("checks")
+      .$type<Array<{ check: string; passed: boolean; detail: string }>>()
+      .notNull(),
     clientOrderId: text("client_order_id"),
     at: ts("at").notNull(),
   },

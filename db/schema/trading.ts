@@ -1,4 +1,13 @@
-import { bigint, index, pgEnum, pgTable, primaryKey, text, unique, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { dec, ts } from "./columns";
 import { brokerAccounts } from "./accounts";
 import { copyRelationships } from "./copies";
@@ -77,7 +86,10 @@ export const fills = pgTable(
     fee: dec("fee").notNull().default("0"),
     filledAt: ts("filled_at").notNull(),
   },
-  (t) => [unique("fills_trade").on(t.brokerAccountId, t.brokerTradeId), index("fills_order_idx").on(t.orderId)],
+  (t) => [
+    unique("fills_trade").on(t.brokerAccountId, t.brokerTradeId),
+    index("fills_order_idx").on(t.orderId),
+  ],
 );
 
 /** Projection: the platform's view of each account's position (average-cost method). */

@@ -1,0 +1,5 @@
+import { SignUpForm } from "@/components/auth-forms";
+
+export default function SignUpPage() {
+  return <SignUpForm />;
+}

@@ -1,0 +1,128 @@
+"use client";
+import { useMutation } from "@tanstack/react-query";
+import { signIn } from "next-auth/react";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { useTRPC } from "./trpc";
+
+function safeNext(raw: string | null): string {
+  // Only same-site paths: never let a crafted link bounce a signed-in user elsewhere.
+  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/leaders";
+}
+
+export function SignInForm() {
+  const router = useRouter();
+  const params = useSearchParams();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setPending(true);
+    setError(null);
+    const res = await signIn("credentials", {
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+      redirect: false,
+    });
+    setPending(false);
+    if (!res || res.error) {
+      setError(
+        res?.error && res.error !== "CredentialsSignin" ? res.error : "Wrong e-mail or password.",
+      );
+      return;
+    }
+    router.push(safeNext(params.get("next")));
+    router.refresh();
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="card form" noValidate>
+      <h1>Sign in</h1>
+      <label>
+        E-mail
+        <input name="email" type="email" autoComplete="email" required />
+      </label>
+      <label>
+        Password
+        <input name="password" type="password" autoComplete="current-password" required />
+      </label>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={pending}>
+        {pending ? "Signing in…" : "Sign in"}
+      </button>
+    </form>
+  );
+}
+
+export function SignUpForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const signUp = useMutation(trpc.auth.signUp.mutationOptions());
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const input = {
+      displayName: String(form.get("displayName") ?? ""),
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+    };
+    setError(null);
+    try {
+      await signUp.mutateAsync(input);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "Could not create the account.");
+      return;
+    }
+    const res = await signIn("credentials", {
+      email: input.email,
+      password: input.password,
+      redirect: false,
+    });
+    if (!res || res.error) {
+      setError("Account created, but signing in failed. Try signing in.");
+      return;
+    }
+    router.push("/leaders");
+    router.refresh();
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="card form" noValidate>
+      <h1>Create your account</h1>
+      <label>
+        Name
+        <input name="displayName" autoComplete="name" required minLength={2} />
+      </label>
+      <label>
+        E-mail
+        <input name="email" type="email" autoComplete="email" required />
+      </label>
+      <label>
+        Password <span className="muted">(at least 10 characters)</span>
+        <input
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+        />
+      </label>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={signUp.isPending}>
+        {signUp.isPending ? "Creating…" : "Create account"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,34 @@
+import Link from "next/link";
+import type { Viewer } from "@/server/auth/session";
+import { SignOutButton } from "./sign-out-button";
+
+export function Nav({ viewer }: { viewer: Viewer | null }) {
+  return (
+    <header className="nav">
+      <Link href="/" className="brand">
+        Tandem
+      </Link>
+      <nav aria-label="Main">
+        <Link href="/leaders">Leaders</Link>
+        {viewer && (viewer.role === "admin" || viewer.role === "support") && (
+          <Link href="/admin">Admin</Link>
+        )}
+        {viewer ? (
+          <>
+            <span className="muted" data-testid="viewer-email">
+              {viewer.email}
+            </span>
+            <SignOutButton />
+          </>
+        ) : (
+          <>
+            <Link href="/signin">Sign in</Link>
+            <Link href="/signup" className="button">
+              Sign up
+            </Link>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}

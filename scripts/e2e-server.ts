@@ -1,0 +1,10 @@
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { launch } from "./launch";
+
+// Every end-to-end run starts from a fresh embedded database with the demo world, unless
+// DATABASE_URL points at a server of your own.
+const dir = path.resolve(".data/e2e");
+if (!process.env.DATABASE_URL) rmSync(dir, { recursive: true, force: true });
+process.env.TANDEM_DATA_DIR = dir;
+await launch("start");

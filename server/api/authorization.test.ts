@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../test/db";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter, createCaller } from "./root";
+import type { Viewer } from "../auth/session";
+
+let t: Awaited<ReturnType<typeof createTestDb>>;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(() => t.drop());
+
+const as = (viewer: Viewer | null) => createCaller({ db: t.db, viewer });
+const viewer = (role: Viewer["role"]): Viewer => ({
+  id: "00000000-0000-0000-0000-000000000001",
+  email: `${role}@x.test`,
+  name: role,
+  role,
+});
+
+describe("procedures check who is asking", () => {
+  it("protected procedures refuse anonymous callers", async () => {
+    await expect(as(null).auth.me()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("admin procedures refuse followers and leaders, and admit admin and support", async () => {
+    await expect(as(viewer("follower")).admin.overview()).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await expect(as(viewer("leader")).admin.overview()).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await expect(as(viewer("admin")).admin.overview()).resolves.toMatchObject({ users: 0 });
+    await expect(as(viewer("support")).admin.overview()).resolves.toMatchObject({ leaders: 0 });
+  });
+
+  it("bad input over HTTP gets a 400 whose message names each field", async () => {
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://localhost/api/trpc/auth.signUp", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json: { email: "x", password: "y", displayName: "zed" } }),
+      }),
+      router: appRouter,
+      createContext: () => ({ db: t.db, viewer: null }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { json: { message: string } } };
+    expect(body.error.json.message).toContain("email: Enter a valid e-mail address");
+    expect(body.error.json.message).toContain("password: Password must be at least 10 characters");
+  });
+});

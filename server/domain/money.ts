@@ -1,0 +1,154 @@
+import { Decimal as DecimalJs } from "decimal.js";
+
+/**
+ * A private clone rather than `DecimalJs.set(...)`: the global constructor is shared with
+ * every other importer of decimal.js, so configuring it would make our results depend on
+ * import order. Always build values through `D()` — an instance made by the base
+ * constructor would do its arithmetic at the base precision (20 digits).
+ */
+export const Decimal = DecimalJs.clone({
+  precision: 50,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -100,
+  toExpPos: 100,
+});
+export type Decimal = DecimalJs;
+// Lets callers write `Decimal.Value` as with the library's own export.
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace Decimal {
+  type Value = DecimalJs.Value;
+  type Rounding = DecimalJs.Rounding;
+}
+
+/** An error a caller can act on: `code` is stable and machine-readable. */
+export class DomainError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "DomainError";
+    this.code = code;
+  }
+}
+
+export function D(x: Decimal.Value): Decimal {
+  return new Decimal(x);
+}
+
+export const ZERO: Decimal = D(0);
+
+const DECIMAL_STRING = /^-?\d+(\.\d+)?$/;
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === undefined) return "undefined";
+  if (typeof value === "object" && value !== null) return Object.prototype.toString.call(value);
+  return String(value);
+}
+
+/**
+ * Boundary parser. JS numbers are refused on purpose: by the time money is a number it
+ * may already have been rounded in binary, and accepting it here would hide that.
+ */
+export function parseDecimal(value: unknown, field: string): Decimal {
+  if (DecimalJs.isDecimal(value)) {
+    const d = D(value as Decimal);
+    if (d.isFinite()) return d;
+  } else if (typeof value === "string" && DECIMAL_STRING.test(value)) {
+    return D(value);
+  }
+  throw new DomainError(
+    "INVALID_DECIMAL",
+    `${field} must be a decimal string such as "12.34", got ${describe(value)}`,
+  );
+}
+
+/** Canonical text: one spelling per value, so strings can be compared and stored as-is. */
+export function fmt(d: Decimal.Value): string {
+  const x = D(d);
+  if (!x.isFinite()) throw new DomainError("INVALID_DECIMAL", `cannot format ${x.toString()}`);
+  if (x.isZero()) return "0";
+  return x.toFixed();
+}
+
+function positiveStep(step: Decimal.Value, what: string): Decimal {
+  const s = D(step);
+  if (!s.isFinite() || s.lte(0)) {
+    throw new DomainError(
+      "INVALID_STEP",
+      `${what} must be positive, got ${describe(String(step))}`,
+    );
+  }
+  return s;
+}
+
+/** -0 would print as "0" but still compare as negative in `isNeg()`; normalise it away. */
+function noNegZero(x: Decimal): Decimal {
+  return x.isZero() ? ZERO : x;
+}
+
+/**
+ * Truncated quotient and remainder. `divToInt` produces the integer digits exactly, so
+ * this never suffers from a 50-digit rounding of x/step landing on the wrong side of a
+ * multiple (which `div(...).floor()` can).
+ */
+function divmod(x: Decimal, step: Decimal): { q: Decimal; r: Decimal } {
+  const q = x.divToInt(step);
+  return { q, r: x.minus(q.times(step)) };
+}
+
+export function quantizeTowardZero(qty: Decimal.Value, step: Decimal.Value): Decimal {
+  const s = positiveStep(step, "quantity step");
+  const { q } = divmod(D(qty), s);
+  return noNegZero(q.times(s));
+}
+
+/**
+ * "down" and "up" are toward −∞ and +∞ (a lower/higher price), not toward zero.
+ * "nearest" breaks ties to the even multiple, matching the library-wide HALF_EVEN.
+ */
+export function roundToTick(
+  price: Decimal.Value,
+  tick: Decimal.Value,
+  mode: "down" | "up" | "nearest",
+): Decimal {
+  const t = positiveStep(tick, "tick size");
+  const p = D(price);
+  const { q: q0, r } = divmod(p, t);
+  let q = q0;
+  if (mode === "down") {
+    if (r.isNeg() && !r.isZero()) q = q.minus(1);
+  } else if (mode === "up") {
+    if (r.isPos() && !r.isZero()) q = q.plus(1);
+  } else {
+    const twice = r.abs().times(2);
+    const away = r.isNeg() ? q.minus(1) : q.plus(1);
+    if (twice.gt(t)) q = away;
+    else if (twice.eq(t) && !q.mod(2).isZero()) q = away;
+  }
+  return noNegZero(q.times(t));
+}
+
+export function isOnStep(qty: Decimal.Value, step: Decimal.Value): boolean {
+  const s = positiveStep(step, "quantity step");
+  return divmod(D(qty), s).r.isZero();
+}
+
+/** Sign of a decimal as -1, 0 or 1 (zero of either sign is 0). */
+export function sign(x: Decimal.Value): -1 | 0 | 1 {
+  const d = D(x);
+  if (d.isZero()) return 0;
+  return d.isNeg() ? -1 : 1;
+}
+
+export function minDec(a: Decimal.Value, b: Decimal.Value): Decimal {
+  const x = D(a);
+  const y = D(b);
+  return x.lte(y) ? x : y;
+}
+
+export function maxDec(a: Decimal.Value, b: Decimal.Value): Decimal {
+  const x = D(a);
+  const y = D(b);
+  return x.gte(y) ? x : y;
+}
