@@ -56,6 +56,8 @@ export const copyRelationships = pgTable(
     startedAt: ts("started_at").notNull(),
     stoppedAt: ts("stopped_at"),
     stopReason: text("stop_reason"),
+    /** Whether stopping closes the copy's positions (the worker does it). */
+    closeOnStop: boolean("close_on_stop").notNull().default(true),
     /** Highest leader event seq this copy has been brought up to. */
     lastLeaderSeq: bigint("last_leader_seq", { mode: "number" }).notNull().default(0),
     lastReplicatedAt: ts("last_replicated_at"),

@@ -10,3 +10,5 @@ export * from "./risk";
 export * from "./audit";
 export * from "./metrics";
 export * from "./paper-broker";
+export * from "./engine";
+export * from "./stats";

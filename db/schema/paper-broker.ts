@@ -95,15 +95,16 @@ export const paperEvents = pgTable(
     event: jsonb("event").$type<Record<string, unknown>>().notNull(),
     at: ts("at").notNull(),
     /**
-     * Delivery position used by readEvents (fault injection). Equals `seq` for a normal
-     * event; a delayed/reordered event gets a later position, so it shows up after the
-     * events written after it, once those exist.
+     * Fault injection: the event (and, since the stream keeps its order, every later one)
+     * is not readable until the account's event seq reaches this value. `seq` = on time.
      */
     deliverAt: bigint("deliver_at", { mode: "number" }).notNull().default(0),
     /** A dropped event happened (orders/fills show it) but readEvents never returns it. */
     dropped: boolean("dropped").notNull().default(false),
     /** 2 = a duplicated event: readEvents returns it twice. */
     copies: integer("copies").notNull().default(1),
+    /** A reordered event: delivered right after the next event instead of before it. */
+    swapWithNext: boolean("swap_with_next").notNull().default(false),
   },
   (t) => [
     unique("paper_events_seq").on(t.accountId, t.seq),

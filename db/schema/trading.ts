@@ -61,6 +61,8 @@ export const orders = pgTable(
     attempts: bigint("attempts", { mode: "number" }).notNull().default(0),
     nextAttemptAt: ts("next_attempt_at"),
     correlationId: text("correlation_id"),
+    /** Set by the web app; the worker sends the cancel (the web never talks to a broker). */
+    cancelRequestedAt: ts("cancel_requested_at"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
   },

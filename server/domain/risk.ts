@@ -267,8 +267,9 @@ export function decide(input: RiskInput): Decision {
   let final = reduce.plus(inc);
   const flatteningReduce = !reduce.isZero() && flattens(reduce);
 
-  // Only reachable when the position itself is off the step (a changed instrument, a manual
-  // trade): the broker would refuse an off-step order, so prefer closing the odd position.
+  // Only reachable when the position or delta is off the step (a changed instrument, a
+  // manual trade): the broker would refuse an off-step order, so prefer closing the odd
+  // position when the order passes through flat, else round the order toward zero.
   if (!final.isZero() && !flattens(final) && !isOnStep(final, step)) {
     const fixed = flatteningReduce ? reduce : quantizeTowardZero(final, step);
     record(

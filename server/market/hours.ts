@@ -92,41 +92,50 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-// UTC offsets only change at transitions, which happen on quarter-hour boundaries in every
-// zone; caching per quarter hour makes a backfill's hundreds of thousands of checks cheap.
+// UTC offsets only change at transitions, a couple of times a year, always on a quarter-hour
+// boundary. Formatting a date in a zone costs ~20 µs, so the offset is cached per UTC day
+// (when the day starts and ends with the same offset, it holds all day) and per quarter hour
+// on the rare transition days. A backfill makes hundreds of thousands of checks.
 const QUARTER_MS = 15 * 60_000;
-const offsetCache = new Map<string, number>();
+const DAY_MS = 86_400_000;
+const offsetCaches = new Map<string, Map<number, number | null>>();
 
-function offsetMs(timeZone: string, ms: number): number {
-  const bucket = Math.floor(ms / QUARTER_MS);
-  const key = `${timeZone}|${bucket}`;
-  let off = offsetCache.get(key);
-  if (off === undefined) {
-    const at = bucket * QUARTER_MS;
-    const parts: Record<string, number> = {};
-    for (const p of formatterFor(timeZone).formatToParts(new Date(at))) {
-      if (p.type !== "literal") parts[p.type] = Number(p.value);
-    }
-    const asUtc = Date.UTC(
-      parts.year!,
-      parts.month! - 1,
-      parts.day!,
-      parts.hour!,
-      parts.minute!,
-      parts.second!,
-    );
-    off = asUtc - at;
-    if (offsetCache.size > 50_000) offsetCache.clear(); // bounded for a long-running feed
-    offsetCache.set(key, off);
+function rawOffsetMs(timeZone: string, at: number): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatterFor(timeZone).formatToParts(new Date(at))) {
+    if (p.type !== "literal") parts[p.type] = Number(p.value);
   }
-  return off;
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - at;
+}
+
+/** Keys: a UTC day index (>= 0 side) or the negated quarter index minus one, in one map per zone. */
+function offsetMs(timeZone: string, ms: number): number {
+  let cache = offsetCaches.get(timeZone);
+  if (!cache) offsetCaches.set(timeZone, (cache = new Map()));
+  if (cache.size > 50_000) cache.clear(); // bounded for a long-running feed
+  const day = Math.floor(ms / DAY_MS);
+  let whole = cache.get(day);
+  if (whole === undefined) {
+    const a = rawOffsetMs(timeZone, day * DAY_MS);
+    whole = a === rawOffsetMs(timeZone, (day + 1) * DAY_MS) ? a : null;
+    cache.set(day, whole);
+  }
+  if (whole !== null) return whole;
+  const qKey = -1 - Math.floor(ms / QUARTER_MS);
+  let q = cache.get(qKey);
+  if (q === undefined || q === null) {
+    q = rawOffsetMs(timeZone, Math.floor(ms / QUARTER_MS) * QUARTER_MS);
+    cache.set(qKey, q);
+  }
+  return q;
 }
 
 /** Weekday (0 = Sunday) and minute of day of `at` on the wall clock of `timeZone`. */
 export function localWallClock(timeZone: string, at: Date): { weekday: number; minute: number } {
-  const ms = at.getTime();
-  const local = new Date(ms + offsetMs(timeZone, ms));
-  return { weekday: local.getUTCDay(), minute: local.getUTCHours() * 60 + local.getUTCMinutes() };
+  const local = at.getTime() + offsetMs(timeZone, at.getTime());
+  const day = Math.floor(local / DAY_MS);
+  // 1970-01-01 was a Thursday (4).
+  return { weekday: (((day + 4) % 7) + 7) % 7, minute: Math.floor((local - day * DAY_MS) / 60_000) };
 }
 
 /** Is the instrument's market open at `at`? Pure: depends on nothing but its arguments. */

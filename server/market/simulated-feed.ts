@@ -24,7 +24,7 @@ export type FeedInstrument = {
  * would. Without a cap, a weekend (or a stalled runner) would be one huge step; with it, the
  * overnight gap is of a plausible size.
  */
-const MAX_STEP_MS = 60 * 60_000;
+export const MAX_STEP_MS = 60 * 60_000;
 
 type State = {
   inst: FeedInstrument;

@@ -85,6 +85,7 @@ export class AccountTx {
       deliverAt: delivery.deliverAt,
       dropped: delivery.dropped,
       copies: delivery.copies,
+      swapWithNext: delivery.swapWithNext,
     });
   }
 

@@ -35,7 +35,7 @@ export type FaultConfig = {
   rateLimit?: number;
   dropEvents?: number;
   duplicateEvents?: number;
-  /** The event becomes visible only after N later events exist, N uniform in delayEventsBy. */
+  /** The event (and the stream behind it) becomes readable only after N later events exist, N uniform in delayEventsBy (default [1, 3]). */
   delayEvents?: number;
   delayEventsBy?: [number, number];
   /** The event is delivered right after the next one (a delay of exactly one event). */
@@ -131,8 +131,15 @@ export function decideCall(
 export type EventDelivery = {
   dropped: boolean;
   copies: 1 | 2;
-  /** Delivery position: seq for a normal event, seq + N for one delayed by N events. */
+  /**
+   * The stream is read in seq order and holds at the first event not yet deliverable, so a
+   * delayed event (deliverAt = seq + N) holds back itself and everything after it until N
+   * later events exist: the stream lags, but nothing arrives out of order and no cursor
+   * skips it.
+   */
   deliverAt: number;
+  /** Reordered: delivered right after the next event (the pair is never split across pages). */
+  swapWithNext: boolean;
 };
 
 /** Decides how the event with this seq will be delivered by readEvents. Mutates `state`. */
@@ -143,7 +150,7 @@ export function decideEventDelivery(
   accountId: string,
   seq: number,
 ): EventDelivery {
-  const normal: EventDelivery = { dropped: false, copies: 1, deliverAt: seq };
+  const normal: EventDelivery = { dropped: false, copies: 1, deliverAt: seq, swapWithNext: false };
   if (takeQueued(state, "drop_events")) return { ...normal, dropped: true };
   if (takeQueued(state, "duplicate_events")) return { ...normal, copies: 2 };
 
@@ -160,6 +167,6 @@ export function decideEventDelivery(
     const by = Math.max(1, lo + Math.floor(uDelayBy * (Math.max(hi, lo) - lo + 1)));
     return { ...normal, deliverAt: seq + by };
   }
-  if (uReorder < (config.reorderEvents ?? 0)) return { ...normal, deliverAt: seq + 1 };
+  if (uReorder < (config.reorderEvents ?? 0)) return { ...normal, swapWithNext: true };
   return normal;
 }

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { paperFills, paperOrders, paperPositions } from "../../../db/schema/paper-broker";
 import { D, fmt, isOnStep, quantizeTowardZero, ZERO, type Decimal } from "../../domain/money";
 import type { BrokerOrderStatus, Side } from "../types";
@@ -42,9 +42,15 @@ export async function matchOrder(
     firstFill,
   );
   const filled = D(order.filledQty).plus(qty);
-  const avg = firstFill
-    ? price
-    : D(order.avgPrice!).times(order.filledQty).plus(price.times(qty)).div(filled);
+  // From the exact notional of the earlier fills (numeric sum in SQL), not a running average
+  // that would carry a rounded quotient forward.
+  const [prior] = await a.tx
+    .select({ notional: sql<string | null>`sum(${paperFills.qty} * ${paperFills.price})` })
+    .from(paperFills)
+    .where(eq(paperFills.orderId, order.id));
+  const avg = D(prior?.notional ?? "0")
+    .plus(price.times(qty))
+    .div(filled);
   const status: BrokerOrderStatus = filled.gte(order.qty) ? "filled" : "partially_filled";
 
   const seq = a.nextSeq();

@@ -1,4 +1,4 @@
-import { D, roundToTick, type Decimal } from "../../domain/money";
+import { D, maxDec, minDec, roundToTick, type Decimal } from "../../domain/money";
 import type { Side } from "../types";
 
 /**
@@ -48,14 +48,7 @@ export function limitFillPrice(
   const limit = D(limitPrice);
   if (side === "buy" ? D(quote.ask).gt(limit) : D(quote.bid).lt(limit)) return null;
   const p = marketFillPrice(side, quote, slippageBps, tickSize);
-  return side === "buy" ? Decimal_min(p, limit) : Decimal_max(p, limit);
-}
-
-function Decimal_min(a: Decimal, b: Decimal): Decimal {
-  return a.lte(b) ? a : b;
-}
-function Decimal_max(a: Decimal, b: Decimal): Decimal {
-  return a.gte(b) ? a : b;
+  return side === "buy" ? minDec(p, limit) : maxDec(p, limit);
 }
 
 /** Commission of one fill. `isFirstFill` applies the per-order minimum. */

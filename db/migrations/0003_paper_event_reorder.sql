@@ -1,0 +1,1 @@
+ALTER TABLE "paper_events" ADD COLUMN "swap_with_next" boolean DEFAULT false NOT NULL;

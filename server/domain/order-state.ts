@@ -1,0 +1,272 @@
+import { D, Decimal, DomainError, ZERO, sign } from "./money";
+
+/**
+ * Order lifecycle as an explicit transition table, modelled on NautilusTrader's
+ * (nautilus_trader/model/orders/base.pyx). Differences from it, and why:
+ *
+ * - `unknown`: a submission that timed out. The order may or may not exist at the broker.
+ *   It leaves `unknown` only on what the broker says when asked for the client order id:
+ *   any report (accept, fill, reject, cancel, expire) is applied as usual, and
+ *   `resolve_not_found` — the broker has no such order — returns it to `pending_submit`
+ *   so it is submitted again with the same client order id. A later report is still
+ *   accepted from `pending_submit`: a missing report never proves the order did not exist.
+ * - Late fills after a cancel: `pending_cancel` + fill → filled. `pending_cancel` +
+ *   fill_partial stays `pending_cancel` (Nautilus moves to PARTIALLY_FILLED and forgets
+ *   that a cancel is in flight; we keep it so the engine does not send a second cancel).
+ * - Fill after `cancelled` / `expired`: a fill completing the order → `filled` (the cancel
+ *   lost the race entirely). A partial fill keeps `cancelled` / `expired` with filledQty
+ *   updated. Nautilus goes back to PARTIALLY_FILLED, but that is a working state: its
+ *   remainder would count as quantity still on its way in orderDelta, and the engine
+ *   would wait for fills that can no longer come.
+ * - Stale and duplicate reports are no-ops rather than errors (an `accept` after a fill,
+ *   a second `cancel`), because brokers duplicate and reorder events and a replay injects
+ *   exactly that. Reports that contradict a definitive outcome (a fill on a rejected order,
+ *   a fill or cancel on a filled order) are errors.
+ */
+export const ORDER_STATES = [
+  "pending_submit",
+  "submitted",
+  "accepted",
+  "partially_filled",
+  "filled",
+  "pending_cancel",
+  "cancelled",
+  "rejected",
+  "expired",
+  "unknown",
+] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+
+export const ORDER_EVENTS = [
+  /** We sent it to the broker. */
+  "submit",
+  /** The broker definitively did not get it (error before accept): safe to send again. */
+  "submit_failed",
+  /** No answer to the submission: the outcome is unknown until we ask. */
+  "timeout",
+  /** Asked the broker for the client order id: it has no such order. */
+  "resolve_not_found",
+  "accept",
+  "reject",
+  "fill_partial",
+  "fill",
+  "cancel_request",
+  /** The broker refused to cancel; the order keeps working. */
+  "cancel_reject",
+  "cancel",
+  "expire",
+] as const;
+export type OrderEvent = (typeof ORDER_EVENTS)[number];
+
+type Row = Partial<Record<OrderEvent, OrderState>>;
+
+const BROKER_REPORTS_WHILE_LIVE: Row = {
+  accept: "accepted",
+  reject: "rejected",
+  fill_partial: "partially_filled",
+  fill: "filled",
+  cancel: "cancelled",
+  expire: "expired",
+};
+
+/** cancel_reject out of pending_cancel depends on fills; see `transition`. */
+export const TRANSITIONS: Readonly<Record<OrderState, Readonly<Row>>> = {
+  pending_submit: {
+    submit: "submitted",
+    // late reports for an order we were about to resubmit: the broker had it after all
+    ...BROKER_REPORTS_WHILE_LIVE,
+  },
+  submitted: {
+    submit_failed: "pending_submit",
+    timeout: "unknown",
+    cancel_request: "pending_cancel",
+    ...BROKER_REPORTS_WHILE_LIVE,
+  },
+  unknown: {
+    resolve_not_found: "pending_submit",
+    timeout: "unknown",
+    ...BROKER_REPORTS_WHILE_LIVE,
+  },
+  accepted: {
+    accept: "accepted",
+    fill_partial: "partially_filled",
+    fill: "filled",
+    cancel_request: "pending_cancel",
+    cancel: "cancelled",
+    expire: "expired",
+  },
+  partially_filled: {
+    accept: "partially_filled",
+    fill_partial: "partially_filled",
+    fill: "filled",
+    cancel_request: "pending_cancel",
+    cancel: "cancelled",
+    expire: "expired",
+  },
+  pending_cancel: {
+    accept: "pending_cancel",
+    cancel_request: "pending_cancel",
+    fill_partial: "pending_cancel",
+    fill: "filled",
+    cancel: "cancelled",
+    expire: "expired",
+    cancel_reject: "accepted",
+  },
+  filled: {
+    accept: "filled",
+    // the cancel lost the race to the fill
+    cancel_reject: "filled",
+  },
+  cancelled: {
+    accept: "cancelled",
+    cancel: "cancelled",
+    cancel_request: "cancelled",
+    fill_partial: "cancelled",
+    fill: "filled",
+  },
+  expired: {
+    accept: "expired",
+    expire: "expired",
+    cancel: "expired",
+    cancel_request: "expired",
+    fill_partial: "expired",
+    fill: "filled",
+  },
+  rejected: {
+    reject: "rejected",
+  },
+};
+
+const TERMINAL: ReadonlySet<OrderState> = new Set(["filled", "cancelled", "rejected", "expired"]);
+
+export function isTerminal(state: OrderState): boolean {
+  return TERMINAL.has(state);
+}
+
+/**
+ * Whether the order's unfilled remainder may still fill and so counts as "open copy
+ * order" quantity in orderDelta. `unknown` counts: treating it as absent could double
+ * the position when it turns out to exist.
+ */
+export function isOpen(state: OrderState): boolean {
+  return !TERMINAL.has(state);
+}
+
+export function canTransition(state: OrderState, event: OrderEvent): boolean {
+  return TRANSITIONS[state]?.[event] !== undefined;
+}
+
+/**
+ * @param ctx.hasFills needed only for cancel_reject out of pending_cancel: the order
+ *   returns to partially_filled if anything has filled, else to accepted.
+ */
+export function transition(
+  state: OrderState,
+  event: OrderEvent,
+  ctx: { hasFills?: boolean } = {},
+): OrderState {
+  const next = TRANSITIONS[state]?.[event];
+  if (next === undefined) {
+    throw new DomainError(
+      "INVALID_TRANSITION",
+      `order in state ${state} cannot take event ${event}`,
+    );
+  }
+  if (state === "pending_cancel" && event === "cancel_reject" && ctx.hasFills) {
+    return "partially_filled";
+  }
+  return next;
+}
+
+export interface OrderFillState {
+  /** Ordered quantity, positive. */
+  qty: Decimal.Value;
+  filledQty: Decimal.Value;
+  /** Volume-weighted average fill price so far; ignored while nothing has filled. */
+  avgPrice?: Decimal.Value | null;
+}
+
+/**
+ * Accumulates one fill into an order. Quantities are unsigned here (the side lives on the
+ * order). An over-fill is an error: it means a duplicate fill slipped past trade-id
+ * de-duplication, and silently absorbing it would corrupt the position.
+ */
+export function applyFill(
+  order: OrderFillState,
+  fill: { qty: Decimal.Value; price: Decimal.Value },
+): { filledQty: Decimal; avgPrice: Decimal; complete: boolean; remainingQty: Decimal } {
+  const qty = D(order.qty);
+  const filled = D(order.filledQty);
+  const fq = D(fill.qty);
+  const price = D(fill.price);
+  if (qty.lte(0)) throw new DomainError("INVALID_FILL", "order quantity must be positive");
+  if (filled.isNeg() && !filled.isZero())
+    throw new DomainError("INVALID_FILL", "filled quantity must not be negative");
+  if (fq.lte(0))
+    throw new DomainError("INVALID_FILL", `fill quantity must be positive, got ${fq.toFixed()}`);
+  if (price.lte(0))
+    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${price.toFixed()}`);
+  const newFilled = filled.plus(fq);
+  if (newFilled.gt(qty)) {
+    throw new DomainError(
+      "OVERFILL",
+      `fill of ${fq.toFixed()} on ${filled.toFixed()}/${qty.toFixed()} would exceed the order quantity`,
+    );
+  }
+  const prevAvg = filled.isZero() ? ZERO : D(order.avgPrice ?? 0);
+  const avgPrice = prevAvg.times(filled).plus(price.times(fq)).div(newFilled);
+  return {
+    filledQty: newFilled,
+    avgPrice,
+    complete: newFilled.eq(qty),
+    remainingQty: qty.minus(newFilled),
+  };
+}
+
+export interface PositionState {
+  /** Signed quantity: positive long, negative short. */
+  qty: Decimal.Value;
+  /** Average entry price of the open quantity; 0 when flat. */
+  avgCost: Decimal.Value;
+  realizedPnl: Decimal.Value;
+}
+
+/**
+ * Average-cost position accounting. Adding to a position re-averages the cost; reducing
+ * realizes (price − avgCost) × closed qty × multiplier (sign flipped for shorts) and keeps
+ * the cost of what remains; a flip closes everything and opens the remainder at the fill
+ * price. Fees are not included: they are separate ledger postings.
+ */
+export function applyFillToPosition(
+  pos: PositionState,
+  fill: { signedQty: Decimal.Value; price: Decimal.Value; multiplier: Decimal.Value },
+): { qty: Decimal; avgCost: Decimal; realizedPnl: Decimal; realizedPnlDelta: Decimal } {
+  const q = D(pos.qty);
+  const avg = D(pos.avgCost);
+  const realized = D(pos.realizedPnl);
+  const s = D(fill.signedQty);
+  const price = D(fill.price);
+  const mult = D(fill.multiplier);
+  if (price.lte(0))
+    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${price.toFixed()}`);
+  if (mult.lte(0))
+    throw new DomainError("INVALID_FILL", `multiplier must be positive, got ${mult.toFixed()}`);
+
+  const newQty = q.plus(s);
+  const result = (qty: Decimal, avgCost: Decimal, delta: Decimal) => ({
+    qty: qty.isZero() ? ZERO : qty,
+    avgCost: qty.isZero() ? ZERO : avgCost,
+    realizedPnl: realized.plus(delta),
+    realizedPnlDelta: delta.isZero() ? ZERO : delta,
+  });
+
+  if (s.isZero()) return result(q, avg, ZERO);
+  if (q.isZero() || sign(q) === sign(s)) {
+    const cost = q.abs().times(avg).plus(s.abs().times(price));
+    return result(newQty, cost.div(newQty.abs()), ZERO);
+  }
+  const closed = s.abs().lt(q.abs()) ? s.abs() : q.abs();
+  const pnl = price.minus(avg).times(closed).times(mult).times(sign(q));
+  if (sign(newQty) === sign(q)) return result(newQty, avg, pnl);
+  return result(newQty, price, pnl);
+}

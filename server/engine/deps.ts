@@ -1,0 +1,47 @@
+import type { Db } from "../../db/client";
+import type { BrokerAdapter } from "../brokers/types";
+import type { Clock } from "../domain/clock";
+import type { Rng } from "../domain/random";
+
+export type EngineLog = {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+};
+
+export type EngineConfig = {
+  /** First submission plus this many retries for transient errors. */
+  maxSubmitAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Followers handled per fan-out transaction. */
+  fanoutBatchSize: number;
+  /** Lease time-to-live for per-leader processing. */
+  leaseTtlMs: number;
+};
+
+export const DEFAULT_CONFIG: EngineConfig = {
+  maxSubmitAttempts: 6,
+  backoffBaseMs: 200,
+  backoffMaxMs: 30_000,
+  fanoutBatchSize: 2000,
+  leaseTtlMs: 30_000,
+};
+
+/**
+ * Everything the engine touches from outside, injected: the database, the brokers by name,
+ * the clock and the randomness. A replay passes a manual clock and a seeded RNG and gets
+ * the same decisions, ids and report every time.
+ */
+export type EngineDeps = {
+  db: Db;
+  broker(name: string): BrokerAdapter;
+  clock: Clock;
+  rng: Rng;
+  log: EngineLog;
+  config: EngineConfig;
+  /** Identifies this worker process in leases. */
+  owner: string;
+};
+
+export const silentLog: EngineLog = { info() {}, warn() {}, error() {} };

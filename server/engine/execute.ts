@@ -1,0 +1,257 @@
+import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { brokerAccounts, copyDecisions, orders } from "../../db/schema";
+import {
+  BrokerRateLimitedError,
+  BrokerRejectedError,
+  BrokerTransientError,
+  BrokerUnknownOutcomeError,
+  type BrokerOrder,
+} from "../brokers/types";
+import { transition, type OrderState } from "../domain/order-state";
+import type { EngineDeps } from "./deps";
+import { accountStream, appendEvents, type Executor } from "./streams";
+
+type OrderRow = typeof orders.$inferSelect;
+
+/**
+ * Sends orders that are due to their broker. The order row, with its client order id, was
+ * written before this runs (TigerBeetle's rule: persist the id, then submit, and retry with
+ * the same id). Outcomes:
+ * - accepted: state `accepted`; fills arrive on the broker's event stream;
+ * - definitive rejection: `rejected`, and the copy decision is rewritten to say so;
+ * - transient failure or rate limit: back to `pending_submit` with exponential backoff and
+ *   jitter, until `maxSubmitAttempts`;
+ * - unknown outcome (timeout): `unknown`, resolved at once by asking the broker for the id;
+ *   resubmitted (same id) only if the broker has no such order.
+ * Returns how many submissions were attempted.
+ */
+export async function submitDueOrders(
+  deps: EngineDeps,
+  opts: { limit?: number } = {},
+): Promise<number> {
+  const now = deps.clock.now();
+  const due = await deps.db
+    .select({ order: orders, broker: brokerAccounts.broker, externalId: brokerAccounts.externalId })
+    .from(orders)
+    .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
+    .where(
+      and(
+        inArray(orders.status, ["pending_submit", "unknown"]),
+        or(isNull(orders.nextAttemptAt), lte(orders.nextAttemptAt, now)),
+      ),
+    )
+    .orderBy(asc(orders.createdAt), asc(orders.clientOrderId))
+    .limit(opts.limit ?? 500);
+  for (const { order, broker, externalId } of due) {
+    if (order.status === "unknown") await resolveUnknown(deps, order, broker, externalId);
+    else await submitOne(deps, order, broker, externalId);
+  }
+  return due.length;
+}
+
+async function submitOne(
+  deps: EngineDeps,
+  order: OrderRow,
+  brokerName: string,
+  externalId: string,
+): Promise<void> {
+  const attempts = order.attempts + 1;
+  await setState(deps.db, order, "submitted", { attempts });
+  try {
+    const placed = await deps.broker(brokerName).placeOrder({
+      accountId: externalId,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      qty: order.qty,
+      ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+    });
+    await adoptBrokerOrder(deps, order, placed);
+  } catch (err) {
+    await handleSubmitError(deps, { ...order, attempts }, err);
+  }
+}
+
+async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown): Promise<void> {
+  const now = deps.clock.now();
+  if (err instanceof BrokerRejectedError) {
+    await reject(deps, order, err.reason);
+    return;
+  }
+  if (err instanceof BrokerUnknownOutcomeError) {
+    await setState(deps.db, order, "unknown", { nextAttemptAt: null });
+    deps.log.warn(
+      { correlationId: order.correlationId, clientOrderId: order.clientOrderId },
+      "submission outcome unknown; asking the broker",
+    );
+    const [acct] = await deps.db
+      .select()
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.id, order.brokerAccountId));
+    await resolveUnknown(deps, { ...order, status: "unknown" }, acct!.broker, acct!.externalId);
+    return;
+  }
+  if (err instanceof BrokerTransientError || err instanceof BrokerRateLimitedError) {
+    if (order.attempts >= deps.config.maxSubmitAttempts) {
+      await reject(
+        deps,
+        order,
+        err instanceof BrokerRateLimitedError ? "RATE_LIMITED" : "BROKER_UNAVAILABLE",
+      );
+      return;
+    }
+    const backoff = Math.min(
+      deps.config.backoffMaxMs,
+      deps.config.backoffBaseMs * 2 ** (order.attempts - 1),
+    );
+    const jitter = Math.floor(deps.rng.next() * backoff * 0.5);
+    const wait = Math.max(
+      err instanceof BrokerRateLimitedError ? err.retryAfterMs : 0,
+      backoff + jitter,
+    );
+    await setState(deps.db, order, "pending_submit", {
+      nextAttemptAt: new Date(now.getTime() + wait),
+    });
+    deps.log.warn(
+      {
+        correlationId: order.correlationId,
+        clientOrderId: order.clientOrderId,
+        attempt: order.attempts,
+        retryInMs: wait,
+      },
+      "transient broker error; will retry",
+    );
+    return;
+  }
+  throw err;
+}
+
+/** Asks the broker for the client order id; resubmits with the same id only if it has none. */
+async function resolveUnknown(
+  deps: EngineDeps,
+  order: OrderRow,
+  brokerName: string,
+  externalId: string,
+): Promise<void> {
+  let found: BrokerOrder | null;
+  try {
+    found = await deps.broker(brokerName).getOrder(externalId, order.clientOrderId);
+  } catch (err) {
+    // Could not even ask: try again later, never resubmit blind.
+    await setState(deps.db, order, "unknown", {
+      nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.backoffBaseMs),
+    });
+    deps.log.warn(
+      { clientOrderId: order.clientOrderId, err: String(err) },
+      "could not resolve unknown order yet",
+    );
+    return;
+  }
+  if (found) {
+    await adoptBrokerOrder(deps, order, found);
+    return;
+  }
+  await setState(deps.db, order, transition("unknown", "resolve_not_found"), {
+    nextAttemptAt: null,
+  });
+  const [fresh] = await deps.db.select().from(orders).where(eq(orders.id, order.id));
+  await submitOne(deps, fresh!, brokerName, externalId);
+}
+
+/** The broker has the order: record its id and acceptance; fills come from its events. */
+async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrder): Promise<void> {
+  if (b.status === "rejected") {
+    await reject(deps, order, b.rejectReason ?? "REJECTED");
+    return;
+  }
+  await deps.db.transaction(async (tx) => {
+    const [cur] = await tx.select().from(orders).where(eq(orders.id, order.id)).for("update");
+    const state = cur!.status as OrderState;
+    // Fill events may already have been booked (they can arrive before this answer).
+    const next =
+      state === "submitted" || state === "unknown" || state === "pending_submit"
+        ? "accepted"
+        : state;
+    await tx
+      .update(orders)
+      .set({
+        status: next,
+        brokerOrderId: b.brokerOrderId,
+        nextAttemptAt: null,
+        updatedAt: deps.clock.now(),
+      })
+      .where(eq(orders.id, order.id));
+    await appendEvents(tx, [
+      {
+        stream: accountStream(order.brokerAccountId),
+        type: "order_accepted",
+        payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
+        at: deps.clock.now(),
+        correlationId: order.correlationId,
+      },
+    ]);
+  });
+}
+
+async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(orders)
+      .set({
+        status: "rejected",
+        rejectReason: reason,
+        nextAttemptAt: null,
+        updatedAt: deps.clock.now(),
+      })
+      .where(eq(orders.id, order.id));
+    // The decision said "placed"; the follower must see that it did not happen, and why.
+    await tx
+      .update(copyDecisions)
+      .set({
+        action: "skipped",
+        reason: reason === "RATE_LIMITED" ? "RATE_LIMITED" : "BROKER_REJECTED",
+        orderQty: "0",
+        checks: sql`${copyDecisions.checks} || ${JSON.stringify([{ check: "broker", passed: false, detail: `broker refused the order: ${reason}` }])}::jsonb`,
+      })
+      .where(eq(copyDecisions.clientOrderId, order.clientOrderId));
+    await appendEvents(tx, [
+      {
+        stream: accountStream(order.brokerAccountId),
+        type: "order_rejected",
+        payload: { clientOrderId: order.clientOrderId, reason },
+        at: deps.clock.now(),
+        correlationId: order.correlationId,
+      },
+    ]);
+  });
+  deps.log.warn(
+    { correlationId: order.correlationId, clientOrderId: order.clientOrderId, reason },
+    "order rejected",
+  );
+}
+
+async function setState(
+  db: Executor,
+  order: OrderRow,
+  status: OrderState,
+  extra: { attempts?: number; nextAttemptAt?: Date | null },
+): Promise<void> {
+  await db
+    .update(orders)
+    .set({
+      status,
+      ...(extra.attempts !== undefined ? { attempts: extra.attempts } : {}),
+      ...("nextAttemptAt" in extra ? { nextAttemptAt: extra.nextAttemptAt } : {}),
+    })
+    .where(eq(orders.id, order.id));
+}
+
+/** Earliest time a waiting retry becomes due (replays advance their clock to it). */
+export async function nextRetryAt(db: Executor): Promise<Date | null> {
+  const rows = await db.execute<{ at: Date | string | null }>(
+    sql`select min(next_attempt_at) as at from orders where status in ('pending_submit','unknown') and next_attempt_at is not null`,
+  );
+  const at = rows[0]?.at;
+  return at ? new Date(at) : null;
+}

@@ -1,0 +1,66 @@
+import { sql } from "drizzle-orm";
+import { consumeBrokerEvents } from "./broker-events";
+import { sendRequestedCancels, settleStoppedCopies } from "./copy-actions";
+import type { EngineDeps } from "./deps";
+import { nextRetryAt, submitDueOrders } from "./execute";
+import { reconcile } from "./reconcile";
+import { leadersWithPendingEvents, replicateLeader } from "./replicate";
+
+/**
+ * One pass of the engine's work loop, repeated until nothing moves: replicate leader
+ * streams, submit due orders, read broker events. The worker runs it on a timer; replays
+ * run it after every scenario event. Returns the units of work done.
+ */
+export async function pump(
+  deps: EngineDeps,
+  opts: { accounts?: () => Promise<string[]>; maxRounds?: number } = {},
+): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < (opts.maxRounds ?? 1000); round++) {
+    let progress = 0;
+    for (const leaderId of await leadersWithPendingEvents(deps))
+      progress += await replicateLeader(deps, leaderId);
+    progress += await settleStoppedCopies(deps);
+    progress += await submitDueOrders(deps);
+    progress += await sendRequestedCancels(deps);
+    const accounts = opts.accounts ? await opts.accounts() : await accountsToPoll(deps);
+    for (const id of accounts) progress += await consumeBrokerEvents(deps, id);
+    total += progress;
+    if (progress === 0) break;
+  }
+  return total;
+}
+
+/** Accounts whose broker events matter now: live orders, or a leader's trading account. */
+export async function accountsToPoll(deps: EngineDeps): Promise<string[]> {
+  const rows = await deps.db.execute<{ id: string }>(sql`
+    select distinct broker_account_id as id from orders where status not in ('filled','cancelled','rejected','expired')
+    union
+    select broker_account_id from leaders
+    order by 1`);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Runs everything still pending to completion: waiting retries are run by moving a manual
+ * clock to their due time (`advanceTo`), unknown outcomes resolved, then one final
+ * reconciliation and the work it creates.
+ */
+export async function drain(
+  deps: EngineDeps,
+  opts: { advanceTo: (at: Date) => void; accounts?: () => Promise<string[]> },
+): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    await pump(deps, opts);
+    const due = await nextRetryAt(deps.db);
+    if (!due) break;
+    if (due > deps.clock.now()) opts.advanceTo(due);
+  }
+  await reconcile(deps, "drain");
+  for (let i = 0; i < 10_000; i++) {
+    await pump(deps, opts);
+    const due = await nextRetryAt(deps.db);
+    if (!due) break;
+    if (due > deps.clock.now()) opts.advanceTo(due);
+  }
+}

@@ -1,0 +1,259 @@
+import { createHash } from "node:crypto";
+import type { Db } from "../../../db/client";
+import {
+  accountBalances,
+  brokerAccounts,
+  copyRelationships,
+  instruments,
+  leaders,
+  users,
+} from "../../../db/schema";
+import { PaperBroker } from "../../brokers/paper";
+import { ManualClock } from "../../domain/clock";
+import { createRng } from "../../domain/random";
+import {
+  checkCopyStopLoss,
+  pauseCopy,
+  resumeCopy,
+  setAllocation,
+  startCopy,
+  stopCopy,
+} from "../copy-actions";
+import { DEFAULT_CONFIG, silentLog, type EngineDeps, type EngineLog } from "../deps";
+import { recordFunding } from "../funding";
+import { ingestLeaderCash, ingestLeaderFill } from "../ingest";
+import { ensureLeaderBook } from "../leader-book";
+import { drain, pump } from "../pump";
+import { reconcile } from "../reconcile";
+import { countingBroker, type CallCounts } from "./counting-broker";
+import { buildReport, type Report } from "./report";
+import type { Scenario, ScenarioEvent } from "./scenario";
+
+/**
+ * Feeds a scenario through the real engine — the same ingestion, replication, risk,
+ * execution and reconciliation code the worker runs — against the paper broker, on the
+ * (throwaway, migrated) database given. Time is a manual clock moved to each event's time;
+ * retries wait on it, never on a real timer. Same scenario, same report.
+ */
+export async function runReplay(
+  db: Db,
+  scenario: Scenario,
+  opts: { log?: EngineLog } = {},
+): Promise<Report> {
+  const first = scenario.events[0]?.at ?? "2026-01-01T00:00:00Z";
+  const clock = new ManualClock(new Date(first));
+  const seed = scenario.seed ?? scenario.name;
+  const paper = new PaperBroker({ db, clock, seed: `paper:${seed}` });
+  const counts = new Map<string, CallCounts>();
+  const counted = countingBroker(paper, counts);
+  const deps: EngineDeps = {
+    db,
+    broker: () => counted,
+    clock,
+    rng: createRng(`engine:${seed}`),
+    log: opts.log ?? silentLog,
+    config: DEFAULT_CONFIG,
+    owner: "replay",
+  };
+  const now = clock.now();
+  const advanceTo = (at: Date) => {
+    if (at > clock.now()) clock.set(at);
+  };
+
+  await db.insert(instruments).values(
+    scenario.instruments.map((i) => ({
+      symbol: i.symbol,
+      name: i.symbol,
+      assetClass: "equity" as const,
+      currency: i.currency,
+      tickSize: i.tickSize,
+      qtyStep: i.qtyStep,
+      minQty: i.minQty,
+      minNotional: i.minNotional,
+      multiplier: i.multiplier,
+      maxLeverage: "1",
+      commissionPerUnit: i.commissionPerUnit,
+      tradingHours: { timeZone: "UTC", sessions: [] },
+    })),
+  );
+
+  // The leader is known only through the fills the scenario reports: no broker account trades.
+  const [lu] = await db
+    .insert(users)
+    .values({
+      id: uuidFor(seed, `user:${scenario.leader.id}`),
+      email: `${slug(scenario.leader.id)}@replay.invalid`,
+      passwordHash: "!",
+      displayName: scenario.leader.id,
+      role: "leader",
+    })
+    .returning();
+  const [la] = await db
+    .insert(brokerAccounts)
+    .values({
+      id: uuidFor(seed, `acct:${scenario.leader.id}`),
+      userId: lu!.id,
+      broker: "replay-leader",
+      externalId: scenario.leader.id,
+    })
+    .returning();
+  const [leader] = await db
+    .insert(leaders)
+    .values({
+      id: uuidFor(seed, `leader:${scenario.leader.id}`),
+      userId: lu!.id,
+      handle: slug(scenario.leader.id),
+      displayName: scenario.leader.id,
+      brokerAccountId: la!.id,
+      trackRecordStartedAt: now,
+    })
+    .returning();
+  await ensureLeaderBook(db, leader!.id, scenario.leader.cash, now);
+
+  const followers = new Map<
+    string,
+    { accountId: string; relationshipId: string; userId: string }
+  >();
+  for (const f of scenario.followers) {
+    const [u] = await db
+      .insert(users)
+      .values({
+        id: uuidFor(seed, `user:${f.id}`),
+        email: `${slug(f.id)}@replay.invalid`,
+        passwordHash: "!",
+        displayName: f.id,
+        role: "follower",
+      })
+      .returning();
+    const [a] = await db
+      .insert(brokerAccounts)
+      .values({
+        id: uuidFor(seed, `acct:${f.id}`),
+        userId: u!.id,
+        broker: "paper",
+        externalId: f.id,
+      })
+      .returning();
+    await paper.openAccount({ accountId: f.id, cash: f.cash });
+    await db.insert(accountBalances).values({
+      brokerAccountId: a!.id,
+      currency: scenario.instruments[0]!.currency,
+      cash: f.cash,
+      updatedAt: now,
+    });
+    const s = f.copy.sizing;
+    const relationshipId = await startCopy(deps, {
+      id: uuidFor(seed, `copy:${f.id}`),
+      followerId: u!.id,
+      leaderId: leader!.id,
+      brokerAccountId: a!.id,
+      sizing: {
+        mode: s.mode,
+        ...("allocation" in s ? { allocation: s.allocation } : {}),
+        ...("factor" in s ? { factor: s.factor } : {}),
+        ...("notional" in s ? { notional: s.notional } : {}),
+      },
+      risk: {
+        copyStopLossPct: f.copy.risk?.copyStopLossPct ?? null,
+        maxSymbolExposure: f.copy.risk?.maxSymbolExposure ?? null,
+        maxOpenPositions: f.copy.risk?.maxOpenPositions ?? null,
+        maxSlippageBps: f.copy.risk?.maxSlippageBps ?? null,
+        dailyLossLimit: f.copy.risk?.dailyLossLimit ?? null,
+      },
+      onInsufficientFunds: f.copy.onInsufficientFunds,
+      agreementVersion: "replay",
+    });
+    followers.set(f.id, { accountId: a!.id, relationshipId, userId: u!.id });
+  }
+  const followerAccounts = async () => [...followers.values()].map((f) => f.accountId).sort();
+  const run = () => pump(deps, { accounts: followerAccounts });
+
+  for (const ev of scenario.events) {
+    advanceTo(new Date(ev.at));
+    await run(); // retries that came due by now go first
+    await apply(ev);
+    await run();
+  }
+  await drain(deps, { advanceTo, accounts: followerAccounts });
+  return buildReport(db, { scenario, leaderId: leader!.id, followers, counts });
+
+  async function apply(ev: ScenarioEvent): Promise<void> {
+    const at = new Date(ev.at);
+    switch (ev.type) {
+      case "quote":
+        await paper.onQuote({ symbol: ev.symbol, bid: ev.bid, ask: ev.ask, at });
+        await run();
+        await checkCopyStopLoss(deps, ev.symbol);
+        return;
+      case "leader_fill":
+        await ingestLeaderFill(deps, {
+          leaderId: leader!.id,
+          fillId: ev.fillId,
+          orderId: ev.orderId,
+          symbol: ev.symbol,
+          side: ev.side,
+          qty: ev.qty,
+          price: ev.price,
+          at,
+        });
+        return;
+      case "liquidity":
+        await paper.setLiquidity(ev.symbol, ev.maxFillQty);
+        return;
+      case "fault":
+        await paper.injectFault(ev.account, ev.fault, ev.count);
+        return;
+      case "copy_action": {
+        const f = followers.get(ev.follower)!;
+        if (ev.action === "pause")
+          await pauseCopy(deps, f.relationshipId, "scenario").catch(ignoreState);
+        else if (ev.action === "resume")
+          await resumeCopy(deps, f.relationshipId, "scenario").catch(ignoreState);
+        else if (ev.action === "stop")
+          await stopCopy(deps, f.relationshipId, { reason: "STOPPED", by: "scenario" });
+        else
+          await setAllocation(deps, f.relationshipId, ev.allocation!, "scenario").catch(
+            ignoreState,
+          );
+        return;
+      }
+      case "cash":
+        if (ev.account === scenario.leader.id) {
+          await ingestLeaderCash(deps, leader!.id, ev.amount, at);
+        } else {
+          const f = followers.get(ev.account)!;
+          await recordFunding(deps, {
+            brokerAccountId: f.accountId,
+            amount: ev.amount,
+            by: "scenario",
+          });
+          await paper.deposit(ev.account, ev.amount);
+        }
+        return;
+      case "reconcile":
+        await reconcile(deps, "on_demand");
+        return;
+    }
+  }
+}
+
+/** A copy action that does not apply (resume an active copy, act on a stopped one) is a no-op. */
+function ignoreState(err: unknown): void {
+  if (
+    err instanceof Error &&
+    "code" in err &&
+    (err.code === "INVALID_STATE" || err.code === "NOT_FOUND")
+  )
+    return;
+  throw err;
+}
+
+function slug(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9]+/g, "-") || "x";
+}
+
+/** Deterministic UUIDs, so client order ids (and so the report) are the same every run. */
+export function uuidFor(seed: string | number, label: string): string {
+  const h = createHash("sha256").update(`${seed}\u0000${label}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
