@@ -36,20 +36,40 @@ export type BackfillOptions = {
  * is generated backwards from `end`, so history ends at the instrument's typical price and the
  * live feed (started from `latestPrices`) continues without a jump. Same options, same rows.
  */
-export async function backfillHistory(db: Db, opts: BackfillOptions): Promise<{ daily: number; minute: number; lastClose: Map<string, string> }> {
-  if (!Number.isInteger(opts.days) || opts.days < 0) throw new DomainError("INVALID_RANGE", `days must be a non-negative integer, got ${opts.days}`);
+export async function backfillHistory(
+  db: Db,
+  opts: BackfillOptions,
+): Promise<{ daily: number; minute: number; lastClose: Map<string, string> }> {
+  if (!Number.isInteger(opts.days) || opts.days < 0)
+    throw new DomainError("INVALID_RANGE", `days must be a non-negative integer, got ${opts.days}`);
   const minuteHours = opts.minuteHours ?? 0;
-  if (!(minuteHours >= 0)) throw new DomainError("INVALID_RANGE", `minuteHours must be >= 0, got ${minuteHours}`);
-  const entries = (opts.symbols ?? (opts.catalogue ?? CATALOGUE).map((c) => c.symbol)).map((s) => catalogueEntry(s, opts.catalogue));
+  if (!(minuteHours >= 0))
+    throw new DomainError("INVALID_RANGE", `minuteHours must be >= 0, got ${minuteHours}`);
+  const entries = (opts.symbols ?? (opts.catalogue ?? CATALOGUE).map((c) => c.symbol)).map((s) =>
+    catalogueEntry(s, opts.catalogue),
+  );
   if (entries.length === 0) return { daily: 0, minute: 0, lastClose: new Map() };
 
-  const known = await db.select({ symbol: instruments.symbol }).from(instruments).where(inArray(instruments.symbol, entries.map((e) => e.symbol)));
+  const known = await db
+    .select({ symbol: instruments.symbol })
+    .from(instruments)
+    .where(
+      inArray(
+        instruments.symbol,
+        entries.map((e) => e.symbol),
+      ),
+    );
   const missing = entries.map((e) => e.symbol).filter((s) => !known.some((k) => k.symbol === s));
-  if (missing.length) throw new DomainError("UNKNOWN_SYMBOL", `instruments not in the database (run upsertCatalogue first): ${missing.join(", ")}`);
+  if (missing.length)
+    throw new DomainError(
+      "UNKNOWN_SYMBOL",
+      `instruments not in the database (run upsertCatalogue first): ${missing.join(", ")}`,
+    );
 
   const endMs = opts.end.getTime();
   const endDay = utcDayStart(opts.end).getTime();
-  const windowStart = minuteHours > 0 ? utcDayStart(new Date(endMs - minuteHours * 3_600_000)).getTime() : endDay;
+  const windowStart =
+    minuteHours > 0 ? utcDayStart(new Date(endMs - minuteHours * 3_600_000)).getTime() : endDay;
   const firstDay = Math.min(endDay - opts.days * DAY_MS, windowStart);
   const root = createRng(opts.seed).fork("backfill");
 
@@ -70,7 +90,8 @@ export async function backfillHistory(db: Db, opts: BackfillOptions): Promise<{ 
       let times = openMinutesByHours.get(inst.tradingHours);
       if (!times) {
         times = [];
-        for (let t = windowStart; t + MINUTE_MS <= endMs; t += MINUTE_MS) if (isMarketOpen(inst, new Date(t))) times.push(t);
+        for (let t = windowStart; t + MINUTE_MS <= endMs; t += MINUTE_MS)
+          if (isMarketOpen(inst, new Date(t))) times.push(t);
         openMinutesByHours.set(inst.tradingHours, times);
       }
       minuteTimes.push(...times);
@@ -83,13 +104,23 @@ export async function backfillHistory(db: Db, opts: BackfillOptions): Promise<{ 
       const bar = gen.bar(rngMinute, price, MINUTE_MS, "1m", t, 1 / gen.tradingDayMinutes);
       minute.push(bar.candle);
       const prev = minuteTimes[i - 1];
-      price = prev !== undefined && prev + MINUTE_MS < t ? gen.gap(rngMinute, bar.open, t - prev - MINUTE_MS) : bar.open;
+      price =
+        prev !== undefined && prev + MINUTE_MS < t
+          ? gen.gap(rngMinute, bar.open, t - prev - MINUTE_MS)
+          : bar.open;
     }
     const rngDay = gen.rng.fork("1d");
     for (let d = windowStart - DAY_MS; d >= firstDay; d -= DAY_MS) {
       const openMs = gen.openMsInDay(d);
       if (openMs === 0) continue;
-      const bar = gen.bar(rngDay, price, openMs, "1d", d, openMs / MINUTE_MS / gen.tradingDayMinutes);
+      const bar = gen.bar(
+        rngDay,
+        price,
+        openMs,
+        "1d",
+        d,
+        openMs / MINUTE_MS / gen.tradingDayMinutes,
+      );
       daily.push(bar.candle);
       // Closed at midnight (equities): the previous close and this open are separated by a gap.
       price = isMarketOpen(inst, new Date(d)) ? bar.open : gen.gap(rngDay, bar.open, MAX_STEP_MS);
@@ -102,7 +133,12 @@ export async function backfillHistory(db: Db, opts: BackfillOptions): Promise<{ 
   await db.transaction(async (tx) => {
     await upsertCandles(tx, daily);
     await upsertCandles(tx, minute);
-    if (minute.length) await rollupDailyCandles(tx, { from: new Date(windowStart), to: opts.end, symbols: entries.map((e) => e.symbol) });
+    if (minute.length)
+      await rollupDailyCandles(tx, {
+        from: new Date(windowStart),
+        to: opts.end,
+        symbols: entries.map((e) => e.symbol),
+      });
   });
   return { daily: daily.length, minute: minute.length, lastClose };
 }
@@ -134,7 +170,8 @@ class Generator {
     let open = this.openMsCache.get(dayMs);
     if (open === undefined) {
       open = 0;
-      for (let t = dayMs; t < dayMs + DAY_MS; t += QUARTER_MS) if (isMarketOpen(this.inst, new Date(t))) open += QUARTER_MS;
+      for (let t = dayMs; t < dayMs + DAY_MS; t += QUARTER_MS)
+        if (isMarketOpen(this.inst, new Date(t))) open += QUARTER_MS;
       this.openMsCache.set(dayMs, open);
     }
     return open;
@@ -147,7 +184,14 @@ class Generator {
   }
 
   /** A bar ending at `close` spanning `spanMs` of trading time; `dayShare` scales its volume. */
-  bar(rng: Rng, close: number, spanMs: number, interval: "1m" | "1d", openTime: number, dayShare: number): { candle: Candle; open: number } {
+  bar(
+    rng: Rng,
+    close: number,
+    spanMs: number,
+    interval: "1m" | "1d",
+    openTime: number,
+    dayShare: number,
+  ): { candle: Candle; open: number } {
     const sd = this.inst.sim.annualVol * Math.sqrt(spanMs / this.yearMs);
     const open = close * Math.exp(-sd * gaussian(rng));
     // Extremes beyond the body: half a bar's deviation on average each side.

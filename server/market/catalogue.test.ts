@@ -3,7 +3,15 @@ import { eq } from "drizzle-orm";
 import { createTestDb } from "../../test/db";
 import { instrumentAliases, instruments } from "../../db/schema/instruments";
 import { D, isOnStep } from "../domain/money";
-import { brokerSymbolFor, CATALOGUE, catalogueEntry, getInstrument, resolveSymbol, upsertCatalogue, type CatalogueEntry } from "./catalogue";
+import {
+  brokerSymbolFor,
+  CATALOGUE,
+  catalogueEntry,
+  getInstrument,
+  resolveSymbol,
+  upsertCatalogue,
+  type CatalogueEntry,
+} from "./catalogue";
 import { compileTradingHours } from "./hours";
 
 describe("catalogue metadata", () => {
@@ -11,21 +19,27 @@ describe("catalogue metadata", () => {
     expect(CATALOGUE).toHaveLength(20);
     expect(new Set(CATALOGUE.map((c) => c.symbol)).size).toBe(20);
     const count = (cls: string) => CATALOGUE.filter((c) => c.assetClass === cls).length;
-    expect([count("equity"), count("etf"), count("fx"), count("future"), count("crypto")]).toEqual([6, 4, 3, 4, 3]);
-    for (const broker of ["paper", "alt"] as const) expect(new Set(CATALOGUE.map((c) => c.aliases[broker])).size).toBe(20);
+    expect([count("equity"), count("etf"), count("fx"), count("future"), count("crypto")]).toEqual([
+      6, 4, 3, 4, 3,
+    ]);
+    for (const broker of ["paper", "alt"] as const)
+      expect(new Set(CATALOGUE.map((c) => c.aliases[broker])).size).toBe(20);
   });
 
-  it.each(CATALOGUE.map((c) => [c.symbol, c] as [string, CatalogueEntry]))("%s is internally consistent", (_s, c) => {
-    expect(isOnStep(c.sim.startPrice, c.tickSize)).toBe(true);
-    expect(isOnStep(c.minQty, c.qtyStep)).toBe(true);
-    expect(D(c.tickSize).gt(0) && D(c.qtyStep).gt(0) && D(c.multiplier).gt(0)).toBe(true);
-    expect(c.sim.annualVol).toBeGreaterThan(0.03);
-    expect(c.sim.annualVol).toBeLessThan(1.5);
-    expect(c.sim.spreadBps).toBeGreaterThan(0);
-    expect(() => compileTradingHours(c.tradingHours)).not.toThrow();
-    const lev = { equity: "2", etf: "2", fx: "30", future: "20", crypto: "2" }[c.assetClass];
-    expect(c.maxLeverage).toBe(lev);
-  });
+  it.each(CATALOGUE.map((c) => [c.symbol, c] as [string, CatalogueEntry]))(
+    "%s is internally consistent",
+    (_s, c) => {
+      expect(isOnStep(c.sim.startPrice, c.tickSize)).toBe(true);
+      expect(isOnStep(c.minQty, c.qtyStep)).toBe(true);
+      expect(D(c.tickSize).gt(0) && D(c.qtyStep).gt(0) && D(c.multiplier).gt(0)).toBe(true);
+      expect(c.sim.annualVol).toBeGreaterThan(0.03);
+      expect(c.sim.annualVol).toBeLessThan(1.5);
+      expect(c.sim.spreadBps).toBeGreaterThan(0);
+      expect(() => compileTradingHours(c.tradingHours)).not.toThrow();
+      const lev = { equity: "2", etf: "2", fx: "30", future: "20", crypto: "2" }[c.assetClass];
+      expect(c.maxLeverage).toBe(lev);
+    },
+  );
 
   it("has the contract specifications that matter for sizing", () => {
     const spec = (s: string) => {
@@ -65,11 +79,17 @@ describe("catalogue in the database", () => {
   });
 
   it("updates changed metadata and drops an alias the catalogue no longer lists", async () => {
-    const changed = CATALOGUE.map((c) => (c.symbol === "SOL-USD" ? { ...c, qtyStep: "0.01", aliases: { paper: "SOL/USD", alt: "SOL-USDT" } } : c));
+    const changed = CATALOGUE.map((c) =>
+      c.symbol === "SOL-USD"
+        ? { ...c, qtyStep: "0.01", aliases: { paper: "SOL/USD", alt: "SOL-USDT" } }
+        : c,
+    );
     await upsertCatalogue(t.db, changed);
     expect((await getInstrument(t.db, "SOL-USD")).qtyStep).toBe("0.01");
     expect(await resolveSymbol(t.db, "alt", "SOL-USDT")).toBe("SOL-USD");
-    await expect(resolveSymbol(t.db, "alt", "SOLUSD")).rejects.toThrow(/no instrument is mapped to "SOLUSD" at broker "alt"/);
+    await expect(resolveSymbol(t.db, "alt", "SOLUSD")).rejects.toThrow(
+      /no instrument is mapped to "SOLUSD" at broker "alt"/,
+    );
     await upsertCatalogue(t.db);
     expect((await getInstrument(t.db, "SOL-USD")).qtyStep).toBe("0.001");
     expect(await t.db.$count(instrumentAliases, eq(instrumentAliases.symbol, "SOL-USD"))).toBe(2);
@@ -81,8 +101,12 @@ describe("catalogue in the database", () => {
     expect(await resolveSymbol(t.db, "paper", "EUR/USD")).toBe("EURUSD");
     expect(await resolveSymbol(t.db, "alt", "/ES")).toBe("ES");
     expect(await brokerSymbolFor(t.db, "alt", "BTC-USD")).toBe("BTCUSD");
-    await expect(resolveSymbol(t.db, "paper", "BTCUSD")).rejects.toThrow(/no instrument is mapped to "BTCUSD" at broker "paper"/);
-    await expect(resolveSymbol(t.db, "ibkr", "AAPL")).rejects.toMatchObject({ code: "UNKNOWN_BROKER_SYMBOL" });
+    await expect(resolveSymbol(t.db, "paper", "BTCUSD")).rejects.toThrow(
+      /no instrument is mapped to "BTCUSD" at broker "paper"/,
+    );
+    await expect(resolveSymbol(t.db, "ibkr", "AAPL")).rejects.toMatchObject({
+      code: "UNKNOWN_BROKER_SYMBOL",
+    });
     await expect(getInstrument(t.db, "NOPE")).rejects.toThrow(/unknown instrument "NOPE"/);
   });
 });

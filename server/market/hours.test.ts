@@ -66,17 +66,27 @@ describe("isMarketOpen: FX Sunday 17:00 – Friday 17:00 New York", () => {
 
 describe("isMarketOpen: crypto", () => {
   it("never closes", () => {
-    for (const iso of ["2025-03-08T12:00:00Z", "2025-03-09T07:00:00Z", "2025-12-25T00:00:00Z"]) expect(open("BTC-USD", iso)).toBe(true);
+    for (const iso of ["2025-03-08T12:00:00Z", "2025-03-09T07:00:00Z", "2025-12-25T00:00:00Z"])
+      expect(open("BTC-USD", iso)).toBe(true);
   });
 });
 
 describe("trading hours validation", () => {
-  const bad = (h: TradingHours) => () => isMarketOpen({ tradingHours: h }, new Date("2025-03-10T15:00:00Z"));
+  const bad = (h: TradingHours) => () =>
+    isMarketOpen({ tradingHours: h }, new Date("2025-03-10T15:00:00Z"));
   it("names the problem", () => {
-    expect(bad({ timeZone: "Mars/Olympus", sessions: [] })).toThrow(/unknown time zone "Mars\/Olympus"/);
-    expect(bad({ timeZone: "UTC", sessions: [{ days: [1], open: "25:00", close: "26:00" }] })).toThrow(/sessions\[0\]\.open must be "HH:MM"/);
-    expect(bad({ timeZone: "UTC", sessions: [{ days: [8], open: "09:00", close: "10:00" }] })).toThrow(/0 \(Sunday\) … 6 \(Saturday\), got 8/);
-    expect(bad({ timeZone: "UTC", sessions: [{ days: [1], open: "09:00", close: "09:00" }] })).toThrow(/same time/);
+    expect(bad({ timeZone: "Mars/Olympus", sessions: [] })).toThrow(
+      /unknown time zone "Mars\/Olympus"/,
+    );
+    expect(
+      bad({ timeZone: "UTC", sessions: [{ days: [1], open: "25:00", close: "26:00" }] }),
+    ).toThrow(/sessions\[0\]\.open must be "HH:MM"/);
+    expect(
+      bad({ timeZone: "UTC", sessions: [{ days: [8], open: "09:00", close: "10:00" }] }),
+    ).toThrow(/0 \(Sunday\) … 6 \(Saturday\), got 8/);
+    expect(
+      bad({ timeZone: "UTC", sessions: [{ days: [1], open: "09:00", close: "09:00" }] }),
+    ).toThrow(/same time/);
   });
   it("measures a trading week", () => {
     expect(weeklyOpenMinutes(catalogueEntry("AAPL").tradingHours)).toBe(5 * 390);
@@ -92,10 +102,15 @@ describe("agreement with the paper broker's market-hours check", () => {
   it("gives the same answer for every catalogue instrument", () => {
     for (const inst of CATALOGUE) {
       compileTradingHours(inst.tradingHours);
-      for (let t = Date.parse("2025-02-28T00:00:00Z"); t < Date.parse("2025-03-21T00:00:00Z"); t += 7 * 60_000) {
+      for (
+        let t = Date.parse("2025-02-28T00:00:00Z");
+        t < Date.parse("2025-03-21T00:00:00Z");
+        t += 7 * 60_000
+      ) {
         const at = new Date(t);
         const ours = isMarketOpen(inst, at);
-        if (ours !== paperBrokerIsMarketOpen(inst.tradingHours, at)) throw new Error(`${inst.symbol} at ${at.toISOString()}: market says ${ours}`);
+        if (ours !== paperBrokerIsMarketOpen(inst.tradingHours, at))
+          throw new Error(`${inst.symbol} at ${at.toISOString()}: market says ${ours}`);
       }
     }
   });

@@ -105,7 +105,10 @@ function rawOffsetMs(timeZone: string, at: number): number {
   for (const p of formatterFor(timeZone).formatToParts(new Date(at))) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);
   }
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - at;
+  return (
+    Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) -
+    at
+  );
 }
 
 /** Keys: a UTC day index (>= 0 side) or the negated quarter index minus one, in one map per zone. */
@@ -135,7 +138,10 @@ export function localWallClock(timeZone: string, at: Date): { weekday: number; m
   const local = at.getTime() + offsetMs(timeZone, at.getTime());
   const day = Math.floor(local / DAY_MS);
   // 1970-01-01 was a Thursday (4).
-  return { weekday: (((day + 4) % 7) + 7) % 7, minute: Math.floor((local - day * DAY_MS) / 60_000) };
+  return {
+    weekday: (((day + 4) % 7) + 7) % 7,
+    minute: Math.floor((local - day * DAY_MS) / 60_000),
+  };
 }
 
 /** Is the instrument's market open at `at`? Pure: depends on nothing but its arguments. */

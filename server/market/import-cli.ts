@@ -27,12 +27,16 @@ async function main(argv: string[]): Promise<number> {
   const handle = connect(url, { max: 2 });
   try {
     const r = await importCandlesCsv(handle.db, { symbol, interval, csvText });
-    console.log(`imported ${r.rows} ${interval} candles for ${symbol} from ${r.from.toISOString()} to ${r.to.toISOString()}`);
+    console.log(
+      `imported ${r.rows} ${interval} candles for ${symbol} from ${r.from.toISOString()} to ${r.to.toISOString()}`,
+    );
     return 0;
   } catch (err) {
     // Drizzle wraps driver errors ("Failed query: …"); the cause says what actually went wrong.
     const cause = (err as { cause?: unknown }).cause;
-    console.error((err as Error).message + (cause instanceof Error ? `\n  caused by: ${cause.message}` : ""));
+    console.error(
+      (err as Error).message + (cause instanceof Error ? `\n  caused by: ${cause.message}` : ""),
+    );
     return 1;
   } finally {
     await handle.close();

@@ -6,11 +6,19 @@ import { D, isOnStep } from "../domain/money";
 import { CATALOGUE, catalogueEntry, upsertCatalogue } from "./catalogue";
 import { isMarketOpen } from "./hours";
 import { upsertQuotes, type Quote } from "./quotes";
+import { quoteAround } from "./random-walk";
 import { SimulatedFeed, startFeed } from "./simulated-feed";
+import { TickGrid } from "./ticks";
 
 const MONDAY = "2025-03-10T13:00:00Z"; // 09:00 New York: equities still closed, FX and futures open
 
-function run(seed: number | string, steps: number, stepMs: number, instruments = CATALOGUE, start = MONDAY): Quote[][] {
+function run(
+  seed: number | string,
+  steps: number,
+  stepMs: number,
+  instruments = CATALOGUE,
+  start = MONDAY,
+): Quote[][] {
   const clock = new ManualClock(start);
   const feed = new SimulatedFeed({ instruments, seed, clock });
   const out: Quote[][] = [];
@@ -43,7 +51,12 @@ describe("SimulatedFeed", () => {
       for (const inst of CATALOGUE) expect(quoted.has(inst.symbol)).toBe(isMarketOpen(inst, at));
       for (const q of step) {
         const inst = catalogueEntry(q.symbol);
-        if (!isOnStep(q.bid, inst.tickSize) || !isOnStep(q.ask, inst.tickSize) || !D(q.bid).lt(q.ask) || !D(q.bid).gt(0)) {
+        if (
+          !isOnStep(q.bid, inst.tickSize) ||
+          !isOnStep(q.ask, inst.tickSize) ||
+          !D(q.bid).lt(q.ask) ||
+          !D(q.bid).gt(0)
+        ) {
           throw new Error(`bad quote ${JSON.stringify(q)}`);
         }
         expect(q.at).toEqual(at);
@@ -56,7 +69,8 @@ describe("SimulatedFeed", () => {
 
   it("quotes only crypto on a Saturday", () => {
     const sat = run(1, 3, 60_000, CATALOGUE, "2025-03-08T15:00:00Z");
-    for (const step of sat) expect(step.map((q) => q.symbol)).toEqual(["BTC-USD", "ETH-USD", "SOL-USD"]);
+    for (const step of sat)
+      expect(step.map((q) => q.symbol)).toEqual(["BTC-USD", "ETH-USD", "SOL-USD"]);
   });
 
   it("keeps each instrument's path independent of the others", () => {
@@ -95,10 +109,37 @@ describe("SimulatedFeed", () => {
 
   it("starts from given prices and refuses to step back in time", () => {
     const clock = new ManualClock("2025-03-10T15:00:00Z");
-    const feed = new SimulatedFeed({ instruments: [catalogueEntry("BTC-USD")], seed: 1, clock, startPrices: { "BTC-USD": "50000" } });
+    const feed = new SimulatedFeed({
+      instruments: [catalogueEntry("BTC-USD")],
+      seed: 1,
+      clock,
+      startPrices: { "BTC-USD": "50000" },
+    });
     const [q] = feed.step(clock.now());
     expect(Math.abs(midOf(q!) - 50_000)).toBeLessThan(5);
     expect(() => feed.step(new Date("2025-03-10T14:00:00Z"))).toThrow(/stepped back/);
+  });
+});
+
+describe("quoteAround and TickGrid", () => {
+  it("never quotes less than one tick, nor a bid below one tick", () => {
+    const cent = new TickGrid("0.01");
+    expect(quoteAround(100.004, 0.01, cent)).toEqual({ bid: "100", ask: "100.01" });
+    expect(quoteAround(0.001, 10, cent)).toEqual({ bid: "0.01", ask: "0.02" });
+    expect(quoteAround(5600.1, 0.4, new TickGrid("0.25"))).toEqual({ bid: "5600", ask: "5600.25" });
+    expect(quoteAround(150.0004, 1, new TickGrid("0.001"))).toEqual({
+      bid: "149.993",
+      ask: "150.008",
+    });
+  });
+  it("formats grid values exactly and canonically", () => {
+    const pip = new TickGrid("0.00001");
+    expect(pip.round(1.0850049, "nearest")).toBe("1.085");
+    expect(pip.round(1.0850051, "down")).toBe("1.085");
+    expect(pip.round(1.0850151, "down")).toBe("1.08501");
+    expect(new TickGrid("0.01").round(100.01, "down")).toBe("100.01"); // 100.01 / 0.01 = 10000.999… in floats
+    expect(new TickGrid("1000").round(2500, "down")).toBe("2000");
+    expect(() => new TickGrid("0")).toThrow(/must be positive/);
   });
 });
 
@@ -147,7 +188,13 @@ describe("startFeed", () => {
     await runner.stop();
     const rows = await t.db.select().from(quotesTable);
     const bySymbol = new Map(rows.map((r) => [r.symbol, r]));
-    for (const q of second) expect(bySymbol.get(q.symbol)).toEqual({ symbol: q.symbol, bid: q.bid, ask: q.ask, at: q.at });
+    for (const q of second)
+      expect(bySymbol.get(q.symbol)).toEqual({
+        symbol: q.symbol,
+        bid: q.bid,
+        ask: q.ask,
+        at: q.at,
+      });
   });
 
   it("runs on its timer until stopped", async () => {
@@ -164,8 +211,12 @@ describe("startFeed", () => {
   });
 
   it("never lets an older quote overwrite a newer one", async () => {
-    await upsertQuotes(t.db, [{ symbol: "AAPL", bid: "100", ask: "100.02", at: new Date("2025-03-10T15:00:05Z") }]);
-    await upsertQuotes(t.db, [{ symbol: "AAPL", bid: "90", ask: "90.02", at: new Date("2025-03-10T15:00:01Z") }]);
+    await upsertQuotes(t.db, [
+      { symbol: "AAPL", bid: "100", ask: "100.02", at: new Date("2025-03-10T15:00:05Z") },
+    ]);
+    await upsertQuotes(t.db, [
+      { symbol: "AAPL", bid: "90", ask: "90.02", at: new Date("2025-03-10T15:00:01Z") },
+    ]);
     const [row] = (await t.db.select().from(quotesTable)).filter((r) => r.symbol === "AAPL");
     expect(row!.bid).toBe("100");
   });

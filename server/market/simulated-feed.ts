@@ -52,14 +52,19 @@ export class SimulatedFeed {
     seed: number | string;
     clock: Clock;
     /** Where each walk starts (e.g. `latestPrices` after a backfill); default `sim.startPrice`. */
-    startPrices?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+    startPrices?:
+      ReadonlyMap<string, string | { price: string }> | Readonly<Record<string, string>>;
   }) {
     this.clock = opts.clock;
     const root = createRng(opts.seed).fork("simulated-feed");
-    const start = (s: string) =>
-      opts.startPrices instanceof Map
-        ? opts.startPrices.get(s)
-        : (opts.startPrices as Record<string, string> | undefined)?.[s];
+    // Accepts `latestPrices(db)` as is, so the live walk continues from the stored history.
+    const start = (s: string): string | undefined => {
+      const v =
+        opts.startPrices instanceof Map
+          ? opts.startPrices.get(s)
+          : (opts.startPrices as Record<string, string> | undefined)?.[s];
+      return typeof v === "string" ? v : v?.price;
+    };
     this.states = opts.instruments.map((inst) => {
       const mid = Number(start(inst.symbol) ?? inst.sim.startPrice);
       if (!(mid > 0))

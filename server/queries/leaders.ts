@@ -1,39 +1,115 @@
-import { and, asc, count, desc, eq, ilike, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
-import { copyRelationships, leaders } from "../../db/schema";
+import {
+  circuitBreakers,
+  copyRelationships,
+  eventStreams,
+  instruments,
+  leaderFills,
+  leaderPositions,
+  leaderStats,
+  leaders,
+  replicationCursors,
+  users,
+} from "../../db/schema";
+import { D, fmt } from "../domain/money";
+import { performanceSummary } from "../domain/metrics";
+import { ensureLeaderStats, leaderClosedTrades, leaderSnapshots } from "./leader-stats";
+import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
 
 /** A leader needs this much history before followers may copy them. */
 export const MIN_TRACK_RECORD_DAYS = 30;
 
+export const LEADER_SORTS = [
+  "return_1m",
+  "return_3m",
+  "return_1y",
+  "return_all",
+  "max_drawdown",
+  "risk_score",
+  "followers",
+  "track_record",
+  "name",
+] as const;
+export type LeaderSort = (typeof LEADER_SORTS)[number];
+export const ASSET_CLASSES = ["equity", "etf", "fx", "future", "crypto"] as const;
+
 export const listLeadersInput = z.object({
   search: z.string().trim().max(60).optional(),
-  sort: z.enum(["followers", "track_record", "name"]).default("followers"),
+  sort: z.enum(LEADER_SORTS).default("return_3m"),
+  assetClass: z.enum(ASSET_CLASSES).optional(),
+  /** Only leaders whose risk score (1–10) is at most this. */
+  maxRisk: z.number().int().min(1).max(10).optional(),
+  /** Only leaders whose max drawdown is at most this many percent. */
+  maxDrawdownPct: z.number().min(0).max(100).optional(),
+  /** Only leaders who can be copied now (copyable and past the minimum track record). */
+  copyableOnly: z.boolean().default(false),
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(20),
 });
 export type ListLeadersInput = z.input<typeof listLeadersInput>;
 
-export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new Date()) {
-  const input = listLeadersInput.parse(raw);
-  const followers = db
-    .select({ leaderId: copyRelationships.leaderId, n: count().as("n") })
+const activeFollowers = (db: Db) =>
+  db
+    .select({
+      leaderId: copyRelationships.leaderId,
+      n: count().as("n"),
+      capital: sql<string>`sum(${copyRelationships.referenceCapital})`.as("capital"),
+    })
     .from(copyRelationships)
     .where(sql`${copyRelationships.status} <> 'stopped'`)
     .groupBy(copyRelationships.leaderId)
     .as("followers");
-  const where = input.search
-    ? or(
-        ilike(leaders.displayName, `%${input.search}%`),
-        ilike(leaders.handle, `%${input.search}%`),
-      )
-    : undefined;
-  const order =
-    input.sort === "followers"
-      ? [desc(sql`coalesce(${followers.n}, 0)`), asc(leaders.handle)]
-      : input.sort === "track_record"
-        ? [asc(leaders.trackRecordStartedAt), asc(leaders.handle)]
-        : [asc(leaders.displayName), asc(leaders.handle)];
+
+function trackRecordDays(started: Date, now: Date) {
+  return Math.floor((now.getTime() - started.getTime()) / 86_400_000);
+}
+
+/**
+ * Discovery: filtering, sorting and paging happen in PostgreSQL over `leader_stats`
+ * (refreshed from the metrics module when stale), so the page cost does not grow with
+ * the number of leaders or the length of their histories.
+ */
+export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new Date()) {
+  const input = listLeadersInput.parse(raw);
+  await ensureLeaderStats(db, now);
+  const followers = activeFollowers(db);
+  const minStart = new Date(now.getTime() - MIN_TRACK_RECORD_DAYS * 86_400_000);
+  const conds: SQL[] = [];
+  if (input.search) {
+    const like = `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conds.push(
+      or(
+        ilike(leaders.displayName, like),
+        ilike(leaders.handle, like),
+        sql`exists (select 1 from unnest(${leaderStats.symbols}) s where s ilike ${input.search})`,
+      )!,
+    );
+  }
+  if (input.assetClass) conds.push(sql`${input.assetClass} = any(${leaderStats.assetClasses})`);
+  if (input.maxRisk !== undefined) conds.push(lte(leaderStats.riskScore, input.maxRisk));
+  if (input.maxDrawdownPct !== undefined)
+    conds.push(lte(leaderStats.maxDrawdown, fmt(D(input.maxDrawdownPct).div(100))));
+  if (input.copyableOnly) {
+    conds.push(eq(leaders.copyable, true));
+    conds.push(lte(leaders.trackRecordStartedAt, minStart));
+  }
+  const where = conds.length ? and(...conds) : undefined;
+  const nullsLast = (col: SQL | AnyPgColumn, dir: "asc" | "desc") =>
+    sql`${col} ${sql.raw(dir)} nulls last`;
+  const order: SQL[] = {
+    return_1m: [nullsLast(leaderStats.return1m, "desc")],
+    return_3m: [nullsLast(leaderStats.return3m, "desc")],
+    return_1y: [nullsLast(leaderStats.return1y, "desc")],
+    return_all: [nullsLast(leaderStats.returnAll, "desc")],
+    max_drawdown: [nullsLast(leaderStats.maxDrawdown, "asc")],
+    risk_score: [nullsLast(leaderStats.riskScore, "asc")],
+    followers: [sql`coalesce(${followers.n}, 0) desc`],
+    track_record: [asc(leaders.trackRecordStartedAt)],
+    name: [asc(leaders.displayName)],
+  }[input.sort];
   const rows = await db
     .select({
       id: leaders.id,
@@ -42,27 +118,190 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
       strategy: leaders.strategy,
       copyable: leaders.copyable,
       trackRecordStartedAt: leaders.trackRecordStartedAt,
+      performanceFeePct: leaders.performanceFeePct,
       followers: sql<number>`coalesce(${followers.n}, 0)::int`,
+      capitalCopying: sql<string>`coalesce(${followers.capital}, 0)::text`,
+      return1m: leaderStats.return1m,
+      return3m: leaderStats.return3m,
+      return1y: leaderStats.return1y,
+      returnAll: leaderStats.returnAll,
+      maxDrawdown: leaderStats.maxDrawdown,
+      riskScore: leaderStats.riskScore,
+      symbols: leaderStats.symbols,
+      assetClasses: leaderStats.assetClasses,
     })
     .from(leaders)
+    .leftJoin(leaderStats, eq(leaderStats.leaderId, leaders.id))
     .leftJoin(followers, eq(followers.leaderId, leaders.id))
-    .where(where ? and(where) : undefined)
-    .orderBy(...order)
+    .where(where)
+    .orderBy(...order, asc(leaders.handle))
     .limit(input.pageSize)
     .offset((input.page - 1) * input.pageSize);
   const [total] = await db
     .select({ n: count() })
     .from(leaders)
-    .where(where ? and(where) : undefined);
+    .leftJoin(leaderStats, eq(leaderStats.leaderId, leaders.id))
+    .where(where);
   return {
     total: total?.n ?? 0,
     page: input.page,
     pageSize: input.pageSize,
+    sort: input.sort,
     items: rows.map((r) => {
-      const trackRecordDays = Math.floor(
-        (now.getTime() - r.trackRecordStartedAt.getTime()) / 86_400_000,
-      );
-      return { ...r, trackRecordDays, meetsTrackRecord: trackRecordDays >= MIN_TRACK_RECORD_DAYS };
+      const days = trackRecordDays(r.trackRecordStartedAt, now);
+      return {
+        ...r,
+        symbols: r.symbols ?? [],
+        assetClasses: r.assetClasses ?? [],
+        trackRecordDays: days,
+        meetsTrackRecord: days >= MIN_TRACK_RECORD_DAYS,
+      };
     }),
+  };
+}
+
+export const leaderProfileInput = z.object({ handle: z.string().trim().min(1).max(60) });
+
+/** Everything the public profile shows; null when no such leader. */
+export async function leaderProfile(db: Db, handle: string, now: Date = new Date()) {
+  const [leader] = await db
+    .select({
+      id: leaders.id,
+      handle: leaders.handle,
+      displayName: leaders.displayName,
+      bio: leaders.bio,
+      strategy: leaders.strategy,
+      copyable: leaders.copyable,
+      minAllocation: leaders.minAllocation,
+      performanceFeePct: leaders.performanceFeePct,
+      trackRecordStartedAt: leaders.trackRecordStartedAt,
+      userId: leaders.userId,
+    })
+    .from(leaders)
+    .where(eq(leaders.handle, handle));
+  if (!leader) return null;
+  const rows = await leaderSnapshots(db, leader.id);
+  const { series, flows } = toSeries(rows);
+  const { trades, symbols } = await leaderClosedTrades(db, leader.id);
+  const summary = performanceSummary({ series, flows, trades });
+
+  const [fol] = await db
+    .select({
+      active: sql<number>`count(*) filter (where ${copyRelationships.status} = 'active')::int`,
+      paused: sql<number>`count(*) filter (where ${copyRelationships.status} = 'paused')::int`,
+      capital: sql<string>`coalesce(sum(${copyRelationships.referenceCapital}) filter (where ${copyRelationships.status} <> 'stopped'), 0)::text`,
+    })
+    .from(copyRelationships)
+    .where(eq(copyRelationships.leaderId, leader.id));
+
+  const recentTrades = await db
+    .select({
+      id: leaderFills.id,
+      symbol: leaderFills.symbol,
+      side: leaderFills.side,
+      qty: leaderFills.qty,
+      price: leaderFills.price,
+      positionAfter: leaderFills.positionAfter,
+      filledAt: leaderFills.filledAt,
+    })
+    .from(leaderFills)
+    .where(eq(leaderFills.leaderId, leader.id))
+    .orderBy(desc(leaderFills.eventSeq))
+    .limit(20);
+
+  const openPositions = await db
+    .select({ symbol: leaderPositions.symbol, qty: leaderPositions.qty })
+    .from(leaderPositions)
+    .where(and(eq(leaderPositions.leaderId, leader.id), sql`${leaderPositions.qty} <> 0`));
+
+  const fees = symbols.length
+    ? await db
+        .select({
+          symbol: instruments.symbol,
+          name: instruments.name,
+          currency: instruments.currency,
+          commissionPerUnit: instruments.commissionPerUnit,
+        })
+        .from(instruments)
+        .where(inArray(instruments.symbol, symbols))
+        .orderBy(asc(instruments.symbol))
+    : [];
+
+  const latency = await copyLatency(db, leader.id);
+  const availability = await copyAvailability(db, leader.id);
+  const days = trackRecordDays(leader.trackRecordStartedAt, now);
+  const { userId: _u, ...pub } = leader;
+  const [owner] = await db.select({ name: users.displayName }).from(users).where(eq(users.id, leader.userId));
+  return {
+    leader: { ...pub, ownerName: owner?.name ?? leader.displayName },
+    trackRecordDays: days,
+    meetsTrackRecord: days >= MIN_TRACK_RECORD_DAYS,
+    minTrackRecordDays: MIN_TRACK_RECORD_DAYS,
+    asOfDay: rows.at(-1)?.day ?? null,
+    firstDay: rows[0]?.day ?? null,
+    summary,
+    closedTrades: trades.length,
+    periods: periodReturns(rows),
+    monthly: monthlyReturns(rows),
+    chart: chartSeries(rows),
+    followers: { active: fol?.active ?? 0, paused: fol?.paused ?? 0, capital: fol?.capital ?? "0" },
+    recentTrades,
+    openPositions,
+    fees,
+    latency,
+    availability,
+  };
+}
+
+/** Leader fill recorded → follower decision made, over the leader's last 500 copy decisions. */
+export async function copyLatency(db: Db, leaderId: string) {
+  const [row] = await db.execute<{ n: string; p50: string | null; p95: string | null }>(sql`
+    select count(*)::text as n,
+           (percentile_cont(0.5) within group (order by ms))::text as p50,
+           (percentile_cont(0.95) within group (order by ms))::text as p95
+      from (
+        select extract(epoch from (d.at - f.recorded_at)) * 1000 as ms
+          from copy_decisions d
+          join copy_relationships c on c.id = d.relationship_id
+          join leader_fills f on f.leader_id = c.leader_id and f.broker_trade_id = d.leader_fill_id
+         where c.leader_id = ${leaderId}
+         order by d.id desc
+         limit 500
+      ) x`);
+  const n = Number(row?.n ?? 0);
+  return {
+    samples: n,
+    p50Ms: n && row?.p50 ? Math.max(0, Math.round(Number(row.p50))) : null,
+    p95Ms: n && row?.p95 ? Math.max(0, Math.round(Number(row.p95))) : null,
+  };
+}
+
+/** Is copying this leader working right now: copyable, no open breaker, replication caught up. */
+export async function copyAvailability(db: Db, leaderId: string) {
+  const [stream] = await db
+    .select({ lastSeq: eventStreams.lastSeq })
+    .from(eventStreams)
+    .where(eq(eventStreams.stream, `leader:${leaderId}`));
+  const [cursor] = await db
+    .select({ lastSeq: replicationCursors.lastSeq, updatedAt: replicationCursors.updatedAt })
+    .from(replicationCursors)
+    .where(eq(replicationCursors.leaderId, leaderId));
+  const breakers = await db
+    .select({ scope: circuitBreakers.scope, reason: circuitBreakers.reason, openedAt: circuitBreakers.openedAt })
+    .from(circuitBreakers)
+    .where(
+      and(
+        isNull(circuitBreakers.closedAt),
+        or(
+          eq(circuitBreakers.scope, "global"),
+          and(eq(circuitBreakers.scope, "leader"), eq(circuitBreakers.scopeKey, leaderId)),
+        ),
+      ),
+    );
+  const pending = cursor ? Math.max(0, (stream?.lastSeq ?? 0) - cursor.lastSeq) : 0;
+  return {
+    pendingEvents: pending,
+    lastReplicatedAt: cursor?.updatedAt ?? null,
+    openBreakers: breakers,
   };
 }

@@ -318,7 +318,7 @@ describe("paper broker", () => {
     for (let i = 0; i < 5; i++) await b.placeOrder(market(acct, "buy", "2"));
     await b.cancelOrder(
       acct,
-      (await b.placeOrder({ ...market(acct, "buy", "2"), type: "limit", limitPrice: "1.00" }))
+      (await b.placeOrder({ ...market(acct, "buy", "2"), type: "limit", limitPrice: "30.00" }))
         .clientOrderId,
     );
     expect(slept).toHaveLength(7);

@@ -1,13 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../../../db/client";
-import {
-  accountBalances,
-  brokerAccounts,
-  copyRelationships,
-  instruments,
-  leaders,
-  users,
-} from "../../../db/schema";
+import { accountBalances, brokerAccounts, instruments, leaders, users } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
 import { createRng } from "../../domain/random";
