@@ -1,11 +1,17 @@
+import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { copiesRouter } from "./routers/copies";
+import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   leaders: leadersRouter,
+  copies: copiesRouter,
+  account: accountRouter,
+  leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
 });
 

@@ -206,6 +206,8 @@ describe("stored candles", () => {
       startPrices: after,
     });
     const [aapl] = feed.step(new Date("2025-03-11T15:00:00Z")).filter((x) => x.symbol === "AAPL");
-    expect(aapl).toMatchObject({ bid: "190.01", ask: "190.03" }); // mid 190.025, AAPL's 1 bps spread = 2 ticks
+    // Mid 190.025 with AAPL's 1 bps spread (2 ticks): centred to within half a tick.
+    expect(D(aapl!.ask).minus(aapl!.bid).toFixed()).toBe("0.02");
+    expect(D(aapl!.bid).plus(aapl!.ask).div(2).minus("190.025").abs().lte("0.005")).toBe(true);
   });
 });
