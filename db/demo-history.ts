@@ -92,7 +92,7 @@ export function generateHistory(input: {
       const close = closeAt(symbol, i);
       if (close === undefined) continue;
       lastClose.set(symbol, close);
-      if (i < 20) continue;
+      if (i < 5) continue;
       const price = D(close);
       const held = pos.get(symbol);
       const last = i === days - 1;
@@ -107,7 +107,7 @@ export function generateHistory(input: {
         .slice(i - 20, i)
         .map((d) => closeOn.get(symbol)!.get(d.getTime()))
         .filter((c) => c !== undefined);
-      if (window.length < 10) continue;
+      if (window.length < 5) continue;
       const ma = window.reduce((sum, c) => sum.plus(c), D(0)).div(window.length);
       const above = price.gt(ma);
       let direction = 0;

@@ -11,6 +11,11 @@ import { hashPassword } from "../server/auth/password";
 import { createRng } from "../server/domain/random";
 import { backfillHistory } from "../server/market/candles";
 import { upsertCatalogue } from "../server/market/catalogue";
+import { startCopy, type CopyTerms } from "../server/engine/copy-actions";
+import { recordFunding } from "../server/engine/funding";
+import { ensureLeaderBook } from "../server/engine/leader-book";
+import { openPaperAccount } from "../server/engine/onboarding";
+import { engineDepsForWeb } from "../server/engine/web-deps";
 
 /**
  * The demo world: staff, leaders with distinct styles and months of history, followers.
@@ -149,15 +154,15 @@ export async function seedDemoWorld(
     .where(inArray(s.instruments.symbol, allSymbols));
   const specs = new Map<string, InstrumentSpec>(instrumentRows.map((i) => [i.symbol, i]));
 
+  const funding: Array<{ userId: string; cash: string; leaderId?: string; lastSeq?: number }> = [];
   await db.transaction(async (tx) => {
     for (const a of DEMO_CREDENTIALS.accounts) {
       const [u] = await tx
         .insert(s.users)
         .values({ email: a.email, passwordHash, displayName: a.name, role: a.role })
         .returning();
-      await tx
-        .insert(s.brokerAccounts)
-        .values({ userId: u!.id, broker: "paper", externalId: `paper-${a.email}` });
+      if (a.role === "follower")
+        funding.push({ userId: u!.id, cash: a.email.startsWith("follower") ? "50000" : "25000" });
     }
     for (const l of DEMO_LEADERS) {
       const email = `${l.handle}@tandem.test`;
@@ -167,7 +172,7 @@ export async function seedDemoWorld(
         .returning();
       const [acct] = await tx
         .insert(s.brokerAccounts)
-        .values({ userId: u!.id, broker: "paper", externalId: `paper-${l.handle}` })
+        .values({ userId: u!.id, broker: "paper", externalId: `paper-${u!.id}` })
         .returning();
       const start = new Date(now.getTime() - l.historyDays * 86_400_000);
       const [leader] = await tx
@@ -231,6 +236,11 @@ export async function seedDemoWorld(
         );
       }
       await tx.insert(s.eventStreams).values({ stream, lastSeq: history.fills.length });
+      // History is the track record, not something to copy: replication starts after it.
+      await tx
+        .insert(s.replicationCursors)
+        .values({ leaderId: leader!.id, lastSeq: history.fills.length, updatedAt: now });
+      funding.push({ userId: u!.id, cash: history.endCash, leaderId: leader!.id });
       if (history.snapshots.length > 0) {
         await tx.insert(s.equitySnapshots).values(
           history.snapshots.map((snap) => ({
@@ -244,4 +254,45 @@ export async function seedDemoWorld(
       }
     }
   });
+
+  // Paper accounts and their money go through the engine like any other account's.
+  const deps = engineDepsForWeb(db);
+  const accountOf = new Map<string, string>();
+  for (const f of funding) {
+    const [acct] = await db
+      .select()
+      .from(s.brokerAccounts)
+      .where(eq(s.brokerAccounts.userId, f.userId));
+    const brokerAccountId = acct?.id ?? (await openPaperAccount(db, f.userId, f.cash));
+    if (acct)
+      await recordFunding(deps, {
+        brokerAccountId,
+        amount: f.cash,
+        by: "seed",
+        transferAtBroker: true,
+      });
+    accountOf.set(f.userId, brokerAccountId);
+    if (f.leaderId) await ensureLeaderBook(db, f.leaderId, f.cash, now);
+  }
+  // Two demo followers already copy someone, so dashboards have something to show.
+  for (const [email, handle, terms] of DEMO_COPIES) {
+    const [u] = await db.select().from(s.users).where(eq(s.users.email, email));
+    const [l] = await db.select().from(s.leaders).where(eq(s.leaders.handle, handle));
+    await startCopy(deps, {
+      followerId: u!.id,
+      leaderId: l!.id,
+      brokerAccountId: accountOf.get(u!.id)!,
+      agreementVersion: "2026-11",
+      ...terms,
+    });
+  }
 }
+
+const DEMO_COPIES: Array<[string, string, Pick<CopyTerms, "sizing" | "risk">]> = [
+  ["bob@tandem.test", "steady-etf", { sizing: { mode: "proportional", allocation: "10000" } }],
+  [
+    "carol@tandem.test",
+    "crypto-swing",
+    { sizing: { mode: "proportional", allocation: "5000" }, risk: { copyStopLossPct: "25" } },
+  ],
+];

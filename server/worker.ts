@@ -1,20 +1,75 @@
+import { hostname } from "node:os";
 import { connect, resolveDatabase } from "../db/client";
 import { applyMigrations } from "../db/migrate";
+import { PaperBroker } from "./brokers/paper";
+import { systemClock } from "./domain/clock";
+import { createRng } from "./domain/random";
+import { demoLeaderTrade } from "./demo/leader-bot";
+import { checkCopyStopLoss } from "./engine/copy-actions";
+import { DEFAULT_CONFIG, type EngineDeps } from "./engine/deps";
+import { pump } from "./engine/pump";
+import { reconcile } from "./engine/reconcile";
+import { applyPaperTransfers } from "./engine/transfers";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
+import { CATALOGUE, upsertCatalogue } from "./market/catalogue";
+import { createCandleRecorder } from "./market/candles";
+import { latestPrices } from "./market/prices";
+import { SimulatedFeed, startFeed } from "./market/simulated-feed";
 
 /**
- * The worker: where money moves. Replication and reconciliation run here, never in the web
- * process. Shuts down cleanly on SIGTERM: finishes the current step, then closes the pool.
+ * The worker: where money moves. Runs the market feed into the paper broker, the engine's
+ * loop (replicate leader streams, submit orders, read broker events), reconciliation at
+ * start and every minute, and — in the demo world — leaders' occasional trades.
+ * Any number of workers may run: per-leader leases keep each leader's stream to one.
+ * SIGTERM: finish the current step, stop the feed, close the pool.
  */
 async function main() {
-  loadEnv();
+  const env = loadEnv();
   const log = logger.child({ component: "worker" });
   const database = await resolveDatabase();
   await applyMigrations(database.url);
-  const handle = connect(database.url, { max: 5 });
-  await handle.sql`select 1`;
-  log.info({ embedded: Boolean(database.embedded) }, "worker started");
+  const handle = connect(database.url, { max: 8 });
+  const owner = `${hostname()}:${process.pid}`;
+  const paper = new PaperBroker({ db: handle.db, clock: systemClock, seed: `paper:${owner}` });
+  const deps: EngineDeps = {
+    db: handle.db,
+    broker: (name) => {
+      if (name === "paper") return paper;
+      throw new Error(`no adapter for broker ${name}`);
+    },
+    clock: systemClock,
+    rng: createRng(`worker:${owner}:${Date.now()}`),
+    log,
+    config: DEFAULT_CONFIG,
+    owner,
+  };
+
+  await upsertCatalogue(handle.db);
+  await applyPaperTransfers(deps, paper);
+  const startup = await reconcile(deps, "startup");
+  log.info(
+    { owner, embedded: Boolean(database.embedded), reconciliation: startup },
+    "worker started",
+  );
+
+  const recorder = createCandleRecorder(handle.db);
+  const feed = new SimulatedFeed({
+    instruments: CATALOGUE,
+    seed: `feed:${Date.now()}`,
+    clock: systemClock,
+    startPrices: await latestPrices(handle.db),
+  });
+  const runner = startFeed({
+    db: handle.db,
+    feed,
+    intervalMs: 1000,
+    sinks: [
+      recorder.sink,
+      (q) => paper.onQuote(q),
+      (q) => checkCopyStopLoss(deps, q.symbol).then(() => {}),
+    ],
+  });
 
   let running = true;
   let wake: (() => void) | null = null;
@@ -27,16 +82,37 @@ async function main() {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
+  const botRng = createRng(`bot:${Date.now()}`);
+  const demoTrading = process.env.TANDEM_DEMO_TRADING !== "off";
+  let lastReconcile = Date.now();
+  let lastBot = Date.now();
   while (running) {
-    // Replication and reconciliation loops are added by the copy engine.
+    try {
+      await applyPaperTransfers(deps, paper);
+      await pump(deps);
+      if (Date.now() - lastReconcile > 60_000) {
+        lastReconcile = Date.now();
+        await reconcile(deps, "periodic");
+      }
+      if (demoTrading && Date.now() - lastBot > 20_000) {
+        lastBot = Date.now();
+        const id = await demoLeaderTrade(deps, botRng);
+        if (id) log.info({ clientOrderId: id }, "demo leader traded");
+      }
+    } catch (err) {
+      log.error({ err }, "engine step failed; retrying");
+    }
     await new Promise<void>((r) => {
       wake = r;
-      setTimeout(r, 1000);
+      setTimeout(r, 250);
     });
   }
+  await runner.stop();
+  await recorder.flush();
   await handle.close();
   await database.embedded?.stop();
   log.info("worker stopped");
+  void env;
 }
 
 main().catch((err: unknown) => {

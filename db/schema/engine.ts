@@ -71,3 +71,17 @@ export const copyDayMarks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.relationshipId, t.day] })],
 );
+
+/**
+ * Money movements the web app recorded that the worker must carry out at the broker
+ * (account opening with its first deposit, later deposits and withdrawals).
+ */
+export const brokerTransfers = pgTable("broker_transfers", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  brokerAccountId: uuid("broker_account_id")
+    .notNull()
+    .references(() => brokerAccounts.id),
+  amount: dec("amount").notNull(),
+  createdAt: ts("created_at").notNull(),
+  appliedAt: ts("applied_at"),
+});

@@ -1,9 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
-import { brokerAccounts, brokerEventCursors, orders } from "../../db/schema";
+import { brokerAccounts, brokerEventCursors, leaders, orders } from "../../db/schema";
 import type { BrokerFill, BrokerOrderEvent } from "../brokers/types";
 import { transition, type OrderEvent, type OrderState } from "../domain/order-state";
 import { bookFill } from "./book-fill";
 import type { EngineDeps } from "./deps";
+import { ingestLeaderFill } from "./ingest";
 
 /**
  * Reads one account's order-event stream from its broker and applies it. Events may come
@@ -27,11 +28,30 @@ export async function consumeBrokerEvents(
     .where(eq(brokerEventCursors.brokerAccountId, brokerAccountId));
   let last = cursor?.lastSeq ?? 0;
   let read = 0;
+  // A leader's own fills are also the leader's stream: they are what followers copy.
+  const [leader] = await deps.db
+    .select({ id: leaders.id })
+    .from(leaders)
+    .where(eq(leaders.brokerAccountId, brokerAccountId));
   for (;;) {
     const batch = await deps.broker(acct.broker).readEvents(acct.externalId, last, 500);
     if (batch.length === 0) break;
     read += batch.length;
-    for (const ev of batch) await applyBrokerEvent(deps, brokerAccountId, ev);
+    for (const ev of batch) {
+      await applyBrokerEvent(deps, brokerAccountId, ev);
+      if (leader && ev.fill) {
+        await ingestLeaderFill(deps, {
+          leaderId: leader.id,
+          fillId: ev.fill.tradeId,
+          orderId: ev.fill.brokerOrderId,
+          symbol: ev.fill.symbol,
+          side: ev.fill.side,
+          qty: ev.fill.qty,
+          price: ev.fill.price,
+          at: ev.fill.at,
+        });
+      }
+    }
     const maxSeq = Math.max(last, ...batch.map((e) => e.seq));
     if (maxSeq === last) break;
     last = maxSeq;

@@ -212,19 +212,17 @@ describe("a worker killed mid-fan-out", () => {
       config: { ...DEFAULT_CONFIG, fanoutBatchSize: 4 },
       owner,
     });
-    await t.db
-      .insert(instruments)
-      .values({
-        symbol: "XYZ",
-        name: "XYZ",
-        assetClass: "equity",
-        currency: "USD",
-        tickSize: "0.01",
-        qtyStep: "1",
-        minQty: "1",
-        minNotional: "1",
-        tradingHours: { timeZone: "UTC", sessions: [] },
-      });
+    await t.db.insert(instruments).values({
+      symbol: "XYZ",
+      name: "XYZ",
+      assetClass: "equity",
+      currency: "USD",
+      tickSize: "0.01",
+      qtyStep: "1",
+      minQty: "1",
+      minNotional: "1",
+      tradingHours: { timeZone: "UTC", sessions: [] },
+    });
     await paper.onQuote({ symbol: "XYZ", bid: "99.95", ask: "100.05", at: clock.now() });
     const [lu] = await t.db
       .insert(users)

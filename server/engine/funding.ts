@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { accountBalances, brokerAccounts } from "../../db/schema";
+import { accountBalances, brokerAccounts, brokerTransfers } from "../../db/schema";
 import { D, fmt, parseDecimal } from "../domain/money";
 import { CopyError } from "./copy-actions";
 import type { EngineDeps } from "./deps";
@@ -14,7 +14,7 @@ import { accountStream, appendEvents } from "./streams";
  */
 export async function recordFunding(
   deps: EngineDeps,
-  input: { brokerAccountId: string; amount: string; by: string },
+  input: { brokerAccountId: string; amount: string; by: string; transferAtBroker?: boolean },
 ): Promise<string> {
   const amount = parseDecimal(input.amount, "amount");
   if (amount.isZero()) throw new CopyError("INVALID_AMOUNT", "amount: must not be zero.");
@@ -57,6 +57,12 @@ export async function recordFunding(
         { code: externalFunding(acct.broker), amount: fmt(amount.neg()) },
       ],
     );
+    if (input.transferAtBroker) {
+      // The worker moves the money at the broker (the web never calls one).
+      await tx
+        .insert(brokerTransfers)
+        .values({ brokerAccountId: acct.id, amount: fmt(amount), createdAt: now });
+    }
     await appendEvents(tx, [
       {
         stream: accountStream(acct.id),

@@ -49,17 +49,8 @@ export const riskLimitsInput = z.object({
 });
 export type RiskLimits = z.infer<typeof riskLimitsInput>;
 
-/** Sensible defaults for a given amount: shown pre-filled in the copy form. */
-export function defaultLimits(amount: string | null): RiskLimits {
-  const a = amount && /^\d+(\.\d+)?$/.test(amount) && D(amount).gt(0) ? D(amount) : null;
-  return {
-    copyStopLossPct: "20",
-    maxSymbolExposure: a ? fmt(a.times("0.5").toDecimalPlaces(2)) : null,
-    maxOpenPositions: 10,
-    maxSlippageBps: 100,
-    dailyLossLimit: a ? fmt(a.times("0.1").toDecimalPlaces(2)) : null,
-  };
-}
+export { defaultLimits } from "./copy-defaults";
+import { defaultLimits } from "./copy-defaults";
 
 export const sizingInput = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("proportional"), amount: decimalText("Amount") }),

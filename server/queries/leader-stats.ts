@@ -98,7 +98,7 @@ export async function ensureLeaderStats(db: Db, now: Date = new Date()): Promise
          where e.owner_type = 'leader' and e.owner_id = l.id::text
       ) snap on true
      where s.leader_id is null
-        or s.computed_at < ${new Date(now.getTime() - STATS_MAX_AGE_MS)}
+        or s.computed_at < ${new Date(now.getTime() - STATS_MAX_AGE_MS).toISOString()}::timestamptz
         or (snap.day is not null and (s.as_of_day is null or s.as_of_day < snap.day))`);
   for (const { id } of stale) await refreshLeaderStats(db, id, now);
   return stale.length;

@@ -14,6 +14,14 @@ export async function engineCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof DomainError && err.code === "LEADER_EQUITY_NOT_POSITIVE") {
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message:
+          "Sizing mode: this leader's account value is not on record yet, so a proportional copy cannot be sized. Choose the multiplier or fixed-amount mode, or try again later.",
+        cause: err,
+      });
+    }
     if (err instanceof CopyError || err instanceof DomainError) {
       throw new TRPCError({ code: CODES[err.code] ?? "BAD_REQUEST", message: err.message, cause: err });
     }

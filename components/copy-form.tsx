@@ -1,0 +1,350 @@
+"use client";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { defaultLimits } from "@/server/queries/copy-defaults";
+import { CopyTerms } from "./copy-terms";
+import { money, qty } from "./format";
+import { useTRPC } from "./trpc";
+
+type Mode = "proportional" | "multiplier" | "fixed_notional";
+type LimitKey = "copyStopLossPct" | "maxSymbolExposure" | "maxOpenPositions" | "maxSlippageBps" | "dailyLossLimit";
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+const LIMITS: Array<{ key: LimitKey; label: string; hint: string; suffix: string }> = [
+  { key: "copyStopLossPct", label: "Copy stop-loss (%)", hint: "Close everything and stop when the copy has lost this share of your amount.", suffix: "%" },
+  { key: "maxSymbolExposure", label: "Max exposure per instrument (USD)", hint: "Never hold more than this in one instrument.", suffix: "USD" },
+  { key: "maxOpenPositions", label: "Max open positions", hint: "Do not open a new instrument beyond this many.", suffix: "" },
+  { key: "maxSlippageBps", label: "Max slippage (basis points)", hint: "Skip an opening trade if the price moved more than this from the leader's (100 = 1 %).", suffix: "bp" },
+  { key: "dailyLossLimit", label: "Daily loss limit (USD)", hint: "No new buying for the rest of the day after losing this much.", suffix: "USD" },
+];
+
+export function CopyForm({
+  leader,
+  agreementVersion,
+  initialAvailable,
+}: {
+  leader: { id: string; handle: string; name: string; feePct: string; minAllocation: string };
+  agreementVersion: string;
+  initialAvailable: string;
+}) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const router = useRouter();
+  const id = useId();
+  const [amount, setAmount] = useState("");
+  const [mode, setMode] = useState<Mode>("proportional");
+  const [factor, setFactor] = useState("1");
+  const [notional, setNotional] = useState("1000");
+  const [overrides, setOverrides] = useState<Partial<Record<LimitKey, string>>>({});
+  const [onInsufficient, setOnInsufficient] = useState<"reduce" | "skip">("reduce");
+  const [copyOpen, setCopyOpen] = useState(false);
+  const [consent, setConsent] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [deposit, setDeposit] = useState("");
+  const [depositMsg, setDepositMsg] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const amountOk = DECIMAL.test(amount.trim()) && Number(amount) > 0;
+  const debAmount = useDebounced(amount.trim(), 250);
+  const debFactor = useDebounced(factor.trim(), 250);
+  const debNotional = useDebounced(notional.trim(), 250);
+  const sizing =
+    mode === "proportional"
+      ? { mode, amount: debAmount }
+      : mode === "multiplier"
+        ? { mode, amount: debAmount, factor: debFactor }
+        : { mode, amount: debAmount, notional: debNotional };
+  const previewEnabled =
+    DECIMAL.test(debAmount) &&
+    (mode !== "multiplier" || DECIMAL.test(debFactor)) &&
+    (mode !== "fixed_notional" || DECIMAL.test(debNotional));
+  const preview = useQuery({
+    ...trpc.leaders.copyPreview.queryOptions({ leaderId: leader.id, sizing }),
+    enabled: previewEnabled,
+    placeholderData: keepPreviousData,
+  });
+  const summary = useQuery({ ...trpc.account.summary.queryOptions(), staleTime: 2_000 });
+  const available = summary.data?.funds.available ?? initialAvailable;
+
+  const defaults = defaultLimits(amountOk ? amount.trim() : null);
+  const limitValue = (k: LimitKey) => overrides[k] ?? (defaults[k] === null ? "" : String(defaults[k]));
+
+  const depositMut = useMutation(
+    trpc.account.deposit.mutationOptions({
+      onSuccess: async (r) => {
+        setDeposit("");
+        setDepositMsg({ ok: true, text: `Added. Your cash is now ${money(r.cash)}.` });
+        await qc.invalidateQueries({ queryKey: trpc.account.summary.queryKey() });
+        await qc.invalidateQueries({ queryKey: trpc.leaders.copyPreview.pathKey() });
+      },
+      onError: (e) => setDepositMsg({ ok: false, text: e.message }),
+    }),
+  );
+  const start = useMutation(
+    trpc.copies.start.mutationOptions({
+      onSuccess: async () => {
+        await qc.invalidateQueries({ queryKey: trpc.copies.mine.queryKey() });
+        router.push("/dashboard");
+        router.refresh();
+      },
+      onError: (e) => setError(e.message),
+    }),
+  );
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const a = amount.trim();
+    if (!DECIMAL.test(a) || Number(a) <= 0) return setError("Amount: enter how much to put into this copy, such as 5000.");
+    if (Number(a) < Number(leader.minAllocation))
+      return setError(`Amount: the minimum for this leader is ${money(leader.minAllocation)}.`);
+    if (Number(a) > Number(available))
+      return setError(`Amount: you have ${money(available)} available to allocate. Add funds or lower the amount.`);
+    if (mode === "multiplier" && !DECIMAL.test(factor.trim())) return setError("Multiplier: enter a number such as 0.5.");
+    if (mode === "fixed_notional" && !DECIMAL.test(notional.trim()))
+      return setError("Amount per trade: enter an amount such as 1000.");
+    const lim = (k: LimitKey) => {
+      const v = limitValue(k).trim();
+      return v === "" ? null : v;
+    };
+    const int = (k: LimitKey) => {
+      const v = lim(k);
+      return v === null ? null : Number(v);
+    };
+    for (const k of ["maxOpenPositions", "maxSlippageBps"] as const) {
+      const v = lim(k);
+      if (v !== null && !/^\d+$/.test(v)) return setError(`${LIMITS.find((l) => l.key === k)!.label}: enter a whole number.`);
+    }
+    if (!consent) return setError("Consent: tick the box to agree to the copy terms.");
+    const s =
+      mode === "proportional"
+        ? { mode, amount: a }
+        : mode === "multiplier"
+          ? { mode, amount: a, factor: factor.trim() }
+          : { mode, amount: a, notional: notional.trim() };
+    start.mutate({
+      leaderId: leader.id,
+      sizing: s,
+      limits: {
+        copyStopLossPct: lim("copyStopLossPct"),
+        maxSymbolExposure: lim("maxSymbolExposure"),
+        maxOpenPositions: int("maxOpenPositions"),
+        maxSlippageBps: int("maxSlippageBps"),
+        dailyLossLimit: lim("dailyLossLimit"),
+      },
+      onInsufficientFunds: onInsufficient,
+      copyOpenPositions: copyOpen,
+      consent: true,
+      agreementVersion,
+    });
+  }
+
+  const p = preview.data;
+  return (
+    <div className="stack">
+      <section className="card" aria-labelledby={`${id}-funds`}>
+        <h2 id={`${id}-funds`} style={{ marginTop: 0 }}>
+          Your cash
+        </h2>
+        <p>
+          Available to allocate: <strong data-testid="available-cash">{money(available)}</strong>
+          {summary.data && summary.data.funds.committed !== "0" && (
+            <span className="muted"> ({money(summary.data.funds.committed)} is already promised to your other copies)</span>
+          )}
+        </p>
+        <form
+          className="toolbar"
+          style={{ margin: 0 }}
+          onSubmit={(e) => {
+            e.preventDefault();
+            setDepositMsg(null);
+            depositMut.mutate({ amount: deposit.trim() });
+          }}
+        >
+          <label>
+            Add funds (USD, paper money)
+            <input inputMode="decimal" value={deposit} onChange={(e) => setDeposit(e.target.value)} placeholder="10000" />
+          </label>
+          <button type="submit" className="secondary" disabled={depositMut.isPending}>
+            {depositMut.isPending ? "Adding…" : "Add funds"}
+          </button>
+        </form>
+        {depositMsg && (
+          <p role={depositMsg.ok ? "status" : "alert"} className={depositMsg.ok ? "pos" : "error"}>
+            {depositMsg.text}
+          </p>
+        )}
+      </section>
+
+      <form onSubmit={submit} className="stack" noValidate aria-label={`Copy ${leader.name}`}>
+        <fieldset>
+          <legend>How much and how</legend>
+          <label>
+            Amount to copy with (USD)
+            <input
+              name="amount"
+              inputMode="decimal"
+              autoComplete="off"
+              value={amount}
+              onChange={(e) => setAmount(e.target.value)}
+              placeholder="5000"
+              aria-describedby={`${id}-amount-hint`}
+              aria-invalid={p?.amountError && amountOk ? true : undefined}
+            />
+            <span id={`${id}-amount-hint`} className="hint">
+              Minimum {money(leader.minAllocation)}. This is the capital the copy works with and the base for your
+              stop-loss.
+            </span>
+          </label>
+          <div role="radiogroup" aria-label="Sizing mode" className="stack" style={{ gap: "0.4rem" }}>
+            <label className="inline">
+              <input type="radio" name="mode" checked={mode === "proportional"} onChange={() => setMode("proportional")} />
+              Proportional (recommended): your positions are your amount&apos;s share of the leader&apos;s account
+            </label>
+            <label className="inline">
+              <input type="radio" name="mode" checked={mode === "multiplier"} onChange={() => setMode("multiplier")} />
+              Multiplier: a fixed multiple of the leader&apos;s quantities
+            </label>
+            <label className="inline">
+              <input type="radio" name="mode" checked={mode === "fixed_notional"} onChange={() => setMode("fixed_notional")} />
+              Fixed amount per trade: each new position opens with the same amount of money
+            </label>
+          </div>
+          {mode === "multiplier" && (
+            <label>
+              Multiplier
+              <input inputMode="decimal" value={factor} onChange={(e) => setFactor(e.target.value)} />
+              <span className="hint">0.1 means you trade a tenth of the leader&apos;s quantity.</span>
+            </label>
+          )}
+          {mode === "fixed_notional" && (
+            <label>
+              Amount per trade (USD)
+              <input inputMode="decimal" value={notional} onChange={(e) => setNotional(e.target.value)} />
+            </label>
+          )}
+        </fieldset>
+
+        <section className="card" aria-live="polite" aria-labelledby={`${id}-example`}>
+          <h2 id={`${id}-example`} style={{ marginTop: 0 }}>
+            What this means for you
+          </h2>
+          {!amountOk ? (
+            <p className="muted">Enter an amount to see what you would buy when {leader.name} trades.</p>
+          ) : preview.isError ? (
+            <p className="error">The example could not be computed: {preview.error.message}</p>
+          ) : !p ? (
+            <p className="muted">Working it out…</p>
+          ) : (
+            <>
+              {p.amountError && (
+                <p className="error" role="alert">
+                  {p.amountError}
+                </p>
+              )}
+              {p.ratio && (
+                <p>
+                  Your share: <strong>{p.ratio}</strong> of the leader&apos;s quantities
+                  {mode === "proportional" && (
+                    <span className="muted"> ({money(debAmount)} ÷ leader&apos;s account {money(p.leaderEquity)})</span>
+                  )}
+                  .
+                </p>
+              )}
+              {p.examples.length === 0 ? (
+                <p className="muted">This leader has no trades to show an example with yet.</p>
+              ) : (
+                <ul data-testid="worked-example">
+                  {p.examples.map((x) => (
+                    <li key={x.symbol}>
+                      When {leader.name} {x.side === "buy" ? "buys" : "sells short"} {qty(x.leaderQty)} {x.symbol} (about{" "}
+                      {money(x.leaderNotional, x.currency)}),{" "}
+                      {x.tooSmall ? (
+                        <strong>
+                          your share is below the minimum order ({qty(x.minQty)} {x.symbol}): that trade would be skipped
+                        </strong>
+                      ) : (
+                        <strong>
+                          you {x.side === "buy" ? "buy" : "sell"} {qty(x.followerQty)} {x.symbol} (about{" "}
+                          {money(x.followerNotional, x.currency)})
+                        </strong>
+                      )}
+                      .
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </>
+          )}
+        </section>
+
+        <fieldset>
+          <legend>Your risk limits</legend>
+          <p className="hint" style={{ margin: 0 }}>
+            Pre-filled with sensible defaults for your amount. Leave a field empty for no limit. Limits only hold back
+            increases; reductions always follow the leader.
+          </p>
+          <div className="field-grid">
+            {LIMITS.map((l) => (
+              <label key={l.key}>
+                {l.label}
+                <input
+                  inputMode="decimal"
+                  name={l.key}
+                  value={limitValue(l.key)}
+                  onChange={(e) => setOverrides((o) => ({ ...o, [l.key]: e.target.value }))}
+                />
+                <span className="hint">{l.hint}</span>
+              </label>
+            ))}
+          </div>
+          <div role="radiogroup" aria-label="When cash is short" className="stack" style={{ gap: "0.4rem" }}>
+            <span>When your cash is not enough for the full order:</span>
+            <label className="inline">
+              <input type="radio" name="insufficient" checked={onInsufficient === "reduce"} onChange={() => setOnInsufficient("reduce")} />
+              Buy what the cash allows
+            </label>
+            <label className="inline">
+              <input type="radio" name="insufficient" checked={onInsufficient === "skip"} onChange={() => setOnInsufficient("skip")} />
+              Skip the trade
+            </label>
+          </div>
+          <label className="inline">
+            <input type="checkbox" checked={copyOpen} onChange={(e) => setCopyOpen(e.target.checked)} />
+            Also open the leader&apos;s current positions now, at market
+          </label>
+        </fieldset>
+
+        <details className="card" open>
+          <summary>The copy terms: what is copied, limits, fees, speed and risks</summary>
+          <CopyTerms leaderName={leader.name} feePct={leader.feePct} version={agreementVersion} />
+        </details>
+
+        <label className="inline">
+          <input type="checkbox" name="consent" checked={consent} onChange={(e) => setConsent(e.target.checked)} />I
+          have read the copy terms (version {agreementVersion}) and agree to copy {leader.name}
+        </label>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <div className="row">
+          <button type="submit" disabled={start.isPending}>
+            {start.isPending ? "Starting…" : "Start copying"}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

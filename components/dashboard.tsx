@@ -1,0 +1,99 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/api/root";
+import { ago, money, signClass, STATUS_TEXT } from "./format";
+import { FundsPanel } from "./funds-panel";
+import { useTRPC } from "./trpc";
+
+type Copies = inferRouterOutputs<AppRouter>["copies"]["mine"];
+
+export function StatusBadge({ status }: { status: string }) {
+  const cls = status === "active" ? "good" : status === "paused" ? "warn" : "bad";
+  return (
+    <span className={`badge ${cls}`} data-testid="copy-status">
+      {STATUS_TEXT[status] ?? status}
+    </span>
+  );
+}
+
+/** The follower's copies, refreshed every few seconds while the page is open. */
+export function Dashboard({ initial }: { initial: Copies }) {
+  const trpc = useTRPC();
+  const copies = useQuery({
+    ...trpc.copies.mine.queryOptions(),
+    initialData: initial,
+    refetchInterval: 3_000,
+  });
+  const list = copies.data;
+  return (
+    <div className="stack">
+      {copies.isError && (
+        <p role="alert" className="error">
+          Live updates failed ({copies.error.message}); showing the last known numbers.
+        </p>
+      )}
+      {list.length === 0 ? (
+        <section className="card" role="status">
+          <h2 style={{ marginTop: 0 }}>No copies yet</h2>
+          <p>
+            Pick a leader, choose an amount and your limits, and their trades are copied into your account.{" "}
+            <Link href="/leaders">Browse leaders</Link>
+          </p>
+        </section>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="copies-table">
+            <thead>
+              <tr>
+                <th scope="col">Leader</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col" className="num">
+                  P&amp;L
+                </th>
+                <th scope="col" className="hide-sm">
+                  Last copied
+                </th>
+                <th scope="col" className="num hide-sm">
+                  Skipped / reduced
+                </th>
+                <th scope="col" className="num hide-sm">
+                  Errors
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link href={`/copies/${c.id}`}>{c.leader.name}</Link>{" "}
+                    <span className="muted hide-sm">@{c.leader.handle}</span>
+                  </td>
+                  <td>
+                    <StatusBadge status={c.status} />
+                    {c.pendingLeaderEvents > 0 && <span className="badge warn">catching up</span>}
+                  </td>
+                  <td className="num">{money(c.allocation ?? c.referenceCapital)}</td>
+                  <td className={`num ${signClass(c.pnl.total)}`}>{money(c.pnl.total, "USD", { sign: true })}</td>
+                  <td className="hide-sm">{c.lastReplicatedAt ? ago(c.lastReplicatedAt) : "no trades yet"}</td>
+                  <td className="num hide-sm">
+                    {c.skipped} / {c.reduced}
+                  </td>
+                  <td className={`num hide-sm ${c.executionErrors ? "neg" : ""}`}>{c.executionErrors}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="muted" style={{ fontSize: "0.85rem" }} aria-live="polite">
+        Updates every 3 seconds{copies.isFetching ? " · refreshing…" : ""}.
+      </p>
+      <FundsPanel />
+    </div>
+  );
+}
