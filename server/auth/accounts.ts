@@ -58,6 +58,7 @@ export async function signUp(
     targetType: "user",
     targetId: user.id,
   });
+  await openPaperAccount(db, user.id);
   return { id: user.id, email: user.email, name: user.displayName, role: user.role };
 }
 
