@@ -45,6 +45,8 @@ export default defineConfig({
       PORT: String(PORT),
       EMBEDDED_PG_PORT: process.env.E2E_PG_PORT ?? "54339",
       LOG_LEVEL: "warn",
+      // No demo trading bot: journeys decide exactly what the leaders do.
+      TANDEM_DEMO_TRADING: "off",
     },
   },
 });

@@ -60,9 +60,18 @@ export function PerformanceCharts({
                 tickFormatter={(v: number) => `${(v / 1000).toFixed(0)}k`}
               />
               <Tooltip
-                formatter={(_v, _n, item) => [money((item.payload as { raw: ChartPoint }).raw.equity, currency), "Equity"]}
+                formatter={(_v, _n, item) => [
+                  money((item.payload as { raw: ChartPoint }).raw.equity, currency),
+                  "Equity",
+                ]}
               />
-              <Area type="monotone" dataKey="equity" stroke="#1e5eff" fill="#dbe6ff" isAnimationActive={false} />
+              <Area
+                type="monotone"
+                dataKey="equity"
+                stroke="#1e5eff"
+                fill="#dbe6ff"
+                isAnimationActive={false}
+              />
             </AreaChart>
           </ResponsiveContainer>
         </div>
@@ -77,11 +86,24 @@ export function PerformanceCharts({
             <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
               <XAxis dataKey="day" minTickGap={40} tick={{ fontSize: 11 }} />
-              <YAxis width={64} tick={{ fontSize: 11 }} tickFormatter={(v: number) => `${v.toFixed(0)} %`} />
-              <Tooltip
-                formatter={(_v, _n, item) => [fmtDrawdown((item.payload as { raw: ChartPoint }).raw.drawdown), "Drawdown"]}
+              <YAxis
+                width={64}
+                tick={{ fontSize: 11 }}
+                tickFormatter={(v: number) => `${v.toFixed(0)} %`}
               />
-              <Area type="monotone" dataKey="dd" stroke="#c62828" fill="#fbdcdc" isAnimationActive={false} />
+              <Tooltip
+                formatter={(_v, _n, item) => [
+                  fmtDrawdown((item.payload as { raw: ChartPoint }).raw.drawdown),
+                  "Drawdown",
+                ]}
+              />
+              <Area
+                type="monotone"
+                dataKey="dd"
+                stroke="#c62828"
+                fill="#fbdcdc"
+                isAnimationActive={false}
+              />
             </AreaChart>
           </ResponsiveContainer>
         </div>

@@ -8,7 +8,12 @@ import { money, qty } from "./format";
 import { useTRPC } from "./trpc";
 
 type Mode = "proportional" | "multiplier" | "fixed_notional";
-type LimitKey = "copyStopLossPct" | "maxSymbolExposure" | "maxOpenPositions" | "maxSlippageBps" | "dailyLossLimit";
+type LimitKey =
+  | "copyStopLossPct"
+  | "maxSymbolExposure"
+  | "maxOpenPositions"
+  | "maxSlippageBps"
+  | "dailyLossLimit";
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -22,11 +27,36 @@ function useDebounced<T>(value: T, ms: number): T {
 }
 
 const LIMITS: Array<{ key: LimitKey; label: string; hint: string; suffix: string }> = [
-  { key: "copyStopLossPct", label: "Copy stop-loss (%)", hint: "Close everything and stop when the copy has lost this share of your amount.", suffix: "%" },
-  { key: "maxSymbolExposure", label: "Max exposure per instrument (USD)", hint: "Never hold more than this in one instrument.", suffix: "USD" },
-  { key: "maxOpenPositions", label: "Max open positions", hint: "Do not open a new instrument beyond this many.", suffix: "" },
-  { key: "maxSlippageBps", label: "Max slippage (basis points)", hint: "Skip an opening trade if the price moved more than this from the leader's (100 = 1 %).", suffix: "bp" },
-  { key: "dailyLossLimit", label: "Daily loss limit (USD)", hint: "No new buying for the rest of the day after losing this much.", suffix: "USD" },
+  {
+    key: "copyStopLossPct",
+    label: "Copy stop-loss (%)",
+    hint: "Close everything and stop when the copy has lost this share of your amount.",
+    suffix: "%",
+  },
+  {
+    key: "maxSymbolExposure",
+    label: "Max exposure per instrument (USD)",
+    hint: "Never hold more than this in one instrument.",
+    suffix: "USD",
+  },
+  {
+    key: "maxOpenPositions",
+    label: "Max open positions",
+    hint: "Do not open a new instrument beyond this many.",
+    suffix: "",
+  },
+  {
+    key: "maxSlippageBps",
+    label: "Max slippage (basis points)",
+    hint: "Skip an opening trade if the price moved more than this from the leader's (100 = 1 %).",
+    suffix: "bp",
+  },
+  {
+    key: "dailyLossLimit",
+    label: "Daily loss limit (USD)",
+    hint: "No new buying for the rest of the day after losing this much.",
+    suffix: "USD",
+  },
 ];
 
 export function CopyForm({
@@ -77,7 +107,8 @@ export function CopyForm({
   const available = summary.data?.funds.available ?? initialAvailable;
 
   const defaults = defaultLimits(amountOk ? amount.trim() : null);
-  const limitValue = (k: LimitKey) => overrides[k] ?? (defaults[k] === null ? "" : String(defaults[k]));
+  const limitValue = (k: LimitKey) =>
+    overrides[k] ?? (defaults[k] === null ? "" : String(defaults[k]));
 
   const depositMut = useMutation(
     trpc.account.deposit.mutationOptions({
@@ -105,12 +136,16 @@ export function CopyForm({
     e.preventDefault();
     setError(null);
     const a = amount.trim();
-    if (!DECIMAL.test(a) || Number(a) <= 0) return setError("Amount: enter how much to put into this copy, such as 5000.");
+    if (!DECIMAL.test(a) || Number(a) <= 0)
+      return setError("Amount: enter how much to put into this copy, such as 5000.");
     if (Number(a) < Number(leader.minAllocation))
       return setError(`Amount: the minimum for this leader is ${money(leader.minAllocation)}.`);
     if (Number(a) > Number(available))
-      return setError(`Amount: you have ${money(available)} available to allocate. Add funds or lower the amount.`);
-    if (mode === "multiplier" && !DECIMAL.test(factor.trim())) return setError("Multiplier: enter a number such as 0.5.");
+      return setError(
+        `Amount: you have ${money(available)} available to allocate. Add funds or lower the amount.`,
+      );
+    if (mode === "multiplier" && !DECIMAL.test(factor.trim()))
+      return setError("Multiplier: enter a number such as 0.5.");
     if (mode === "fixed_notional" && !DECIMAL.test(notional.trim()))
       return setError("Amount per trade: enter an amount such as 1000.");
     const lim = (k: LimitKey) => {
@@ -123,7 +158,8 @@ export function CopyForm({
     };
     for (const k of ["maxOpenPositions", "maxSlippageBps"] as const) {
       const v = lim(k);
-      if (v !== null && !/^\d+$/.test(v)) return setError(`${LIMITS.find((l) => l.key === k)!.label}: enter a whole number.`);
+      if (v !== null && !/^\d+$/.test(v))
+        return setError(`${LIMITS.find((l) => l.key === k)!.label}: enter a whole number.`);
     }
     if (!consent) return setError("Consent: tick the box to agree to the copy terms.");
     const s =
@@ -159,7 +195,10 @@ export function CopyForm({
         <p>
           Available to allocate: <strong data-testid="available-cash">{money(available)}</strong>
           {summary.data && summary.data.funds.committed !== "0" && (
-            <span className="muted"> ({money(summary.data.funds.committed)} is already promised to your other copies)</span>
+            <span className="muted">
+              {" "}
+              ({money(summary.data.funds.committed)} is already promised to your other copies)
+            </span>
           )}
         </p>
         <form
@@ -173,7 +212,12 @@ export function CopyForm({
         >
           <label>
             Add funds (USD, paper money)
-            <input inputMode="decimal" value={deposit} onChange={(e) => setDeposit(e.target.value)} placeholder="10000" />
+            <input
+              inputMode="decimal"
+              value={deposit}
+              onChange={(e) => setDeposit(e.target.value)}
+              placeholder="10000"
+            />
           </label>
           <button type="submit" className="secondary" disabled={depositMut.isPending}>
             {depositMut.isPending ? "Adding…" : "Add funds"}
@@ -202,35 +246,66 @@ export function CopyForm({
               aria-invalid={p?.amountError && amountOk ? true : undefined}
             />
             <span id={`${id}-amount-hint`} className="hint">
-              Minimum {money(leader.minAllocation)}. This is the capital the copy works with and the base for your
-              stop-loss.
+              Minimum {money(leader.minAllocation)}. This is the capital the copy works with and the
+              base for your stop-loss.
             </span>
           </label>
-          <div role="radiogroup" aria-label="Sizing mode" className="stack" style={{ gap: "0.4rem" }}>
+          <div
+            role="radiogroup"
+            aria-label="Sizing mode"
+            className="stack"
+            style={{ gap: "0.4rem" }}
+          >
             <label className="inline">
-              <input type="radio" name="mode" checked={mode === "proportional"} onChange={() => setMode("proportional")} />
-              Proportional (recommended): your positions are your amount&apos;s share of the leader&apos;s account
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === "proportional"}
+                onChange={() => setMode("proportional")}
+              />
+              Proportional (recommended): your positions are your amount&apos;s share of the
+              leader&apos;s account
             </label>
             <label className="inline">
-              <input type="radio" name="mode" checked={mode === "multiplier"} onChange={() => setMode("multiplier")} />
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === "multiplier"}
+                onChange={() => setMode("multiplier")}
+              />
               Multiplier: a fixed multiple of the leader&apos;s quantities
             </label>
             <label className="inline">
-              <input type="radio" name="mode" checked={mode === "fixed_notional"} onChange={() => setMode("fixed_notional")} />
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === "fixed_notional"}
+                onChange={() => setMode("fixed_notional")}
+              />
               Fixed amount per trade: each new position opens with the same amount of money
             </label>
           </div>
           {mode === "multiplier" && (
             <label>
               Multiplier
-              <input inputMode="decimal" value={factor} onChange={(e) => setFactor(e.target.value)} />
-              <span className="hint">0.1 means you trade a tenth of the leader&apos;s quantity.</span>
+              <input
+                inputMode="decimal"
+                value={factor}
+                onChange={(e) => setFactor(e.target.value)}
+              />
+              <span className="hint">
+                0.1 means you trade a tenth of the leader&apos;s quantity.
+              </span>
             </label>
           )}
           {mode === "fixed_notional" && (
             <label>
               Amount per trade (USD)
-              <input inputMode="decimal" value={notional} onChange={(e) => setNotional(e.target.value)} />
+              <input
+                inputMode="decimal"
+                value={notional}
+                onChange={(e) => setNotional(e.target.value)}
+              />
             </label>
           )}
         </fieldset>
@@ -240,7 +315,9 @@ export function CopyForm({
             What this means for you
           </h2>
           {!amountOk ? (
-            <p className="muted">Enter an amount to see what you would buy when {leader.name} trades.</p>
+            <p className="muted">
+              Enter an amount to see what you would buy when {leader.name} trades.
+            </p>
           ) : preview.isError ? (
             <p className="error">The example could not be computed: {preview.error.message}</p>
           ) : !p ? (
@@ -256,7 +333,10 @@ export function CopyForm({
                 <p>
                   Your share: <strong>{p.ratio}</strong> of the leader&apos;s quantities
                   {mode === "proportional" && (
-                    <span className="muted"> ({money(debAmount)} ÷ leader&apos;s account {money(p.leaderEquity)})</span>
+                    <span className="muted">
+                      {" "}
+                      ({money(debAmount)} ÷ leader&apos;s account {money(p.leaderEquity)})
+                    </span>
                   )}
                   .
                 </p>
@@ -267,16 +347,17 @@ export function CopyForm({
                 <ul data-testid="worked-example">
                   {p.examples.map((x) => (
                     <li key={x.symbol}>
-                      When {leader.name} {x.side === "buy" ? "buys" : "sells short"} {qty(x.leaderQty)} {x.symbol} (about{" "}
-                      {money(x.leaderNotional, x.currency)}),{" "}
+                      When {leader.name} {x.side === "buy" ? "buys" : "sells short"}{" "}
+                      {qty(x.leaderQty)} {x.symbol} (about {money(x.leaderNotional, x.currency)}),{" "}
                       {x.tooSmall ? (
                         <strong>
-                          your share is below the minimum order ({qty(x.minQty)} {x.symbol}): that trade would be skipped
+                          your share is below the minimum order ({qty(x.minQty)} {x.symbol}): that
+                          trade would be skipped
                         </strong>
                       ) : (
                         <strong>
-                          you {x.side === "buy" ? "buy" : "sell"} {qty(x.followerQty)} {x.symbol} (about{" "}
-                          {money(x.followerNotional, x.currency)})
+                          you {x.side === "buy" ? "buy" : "sell"} {qty(x.followerQty)} {x.symbol}{" "}
+                          (about {money(x.followerNotional, x.currency)})
                         </strong>
                       )}
                       .
@@ -291,8 +372,8 @@ export function CopyForm({
         <fieldset>
           <legend>Your risk limits</legend>
           <p className="hint" style={{ margin: 0 }}>
-            Pre-filled with sensible defaults for your amount. Leave a field empty for no limit. Limits only hold back
-            increases; reductions always follow the leader.
+            Pre-filled with sensible defaults for your amount. Leave a field empty for no limit.
+            Limits only hold back increases; reductions always follow the leader.
           </p>
           <div className="field-grid">
             {LIMITS.map((l) => (
@@ -308,19 +389,38 @@ export function CopyForm({
               </label>
             ))}
           </div>
-          <div role="radiogroup" aria-label="When cash is short" className="stack" style={{ gap: "0.4rem" }}>
+          <div
+            role="radiogroup"
+            aria-label="When cash is short"
+            className="stack"
+            style={{ gap: "0.4rem" }}
+          >
             <span>When your cash is not enough for the full order:</span>
             <label className="inline">
-              <input type="radio" name="insufficient" checked={onInsufficient === "reduce"} onChange={() => setOnInsufficient("reduce")} />
+              <input
+                type="radio"
+                name="insufficient"
+                checked={onInsufficient === "reduce"}
+                onChange={() => setOnInsufficient("reduce")}
+              />
               Buy what the cash allows
             </label>
             <label className="inline">
-              <input type="radio" name="insufficient" checked={onInsufficient === "skip"} onChange={() => setOnInsufficient("skip")} />
+              <input
+                type="radio"
+                name="insufficient"
+                checked={onInsufficient === "skip"}
+                onChange={() => setOnInsufficient("skip")}
+              />
               Skip the trade
             </label>
           </div>
           <label className="inline">
-            <input type="checkbox" checked={copyOpen} onChange={(e) => setCopyOpen(e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={copyOpen}
+              onChange={(e) => setCopyOpen(e.target.checked)}
+            />
             Also open the leader&apos;s current positions now, at market
           </label>
         </fieldset>
@@ -331,8 +431,13 @@ export function CopyForm({
         </details>
 
         <label className="inline">
-          <input type="checkbox" name="consent" checked={consent} onChange={(e) => setConsent(e.target.checked)} />I
-          have read the copy terms (version {agreementVersion}) and agree to copy {leader.name}
+          <input
+            type="checkbox"
+            name="consent"
+            checked={consent}
+            onChange={(e) => setConsent(e.target.checked)}
+          />
+          I have read the copy terms (version {agreementVersion}) and agree to copy {leader.name}
         </label>
         {error && (
           <p role="alert" className="error">

@@ -1,5 +1,13 @@
 /** The copy agreement's text. Its version is AGREEMENT_VERSION (server/queries/copies.ts). */
-export function CopyTerms({ leaderName, feePct, version }: { leaderName: string; feePct: string; version: string }) {
+export function CopyTerms({
+  leaderName,
+  feePct,
+  version,
+}: {
+  leaderName: string;
+  feePct: string;
+  version: string;
+}) {
   return (
     <div className="terms" data-testid="copy-terms">
       <p className="muted">Copy agreement, version {version}</p>
@@ -41,9 +49,9 @@ export function CopyTerms({ leaderName, feePct, version }: { leaderName: string;
       </ul>
       <h3>Fees</h3>
       <p>
-        You pay the broker&apos;s commission on each copied trade, and {leaderName}&apos;s performance
-        fee of {feePct} % on new profits above your previous high. Your results are measured on your
-        own fills, fees included, so they will differ from the leader&apos;s.
+        You pay the broker&apos;s commission on each copied trade, and {leaderName}&apos;s
+        performance fee of {feePct} % on new profits above your previous high. Your results are
+        measured on your own fills, fees included, so they will differ from the leader&apos;s.
       </p>
       <h3>Speed</h3>
       <p>

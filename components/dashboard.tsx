@@ -38,8 +38,8 @@ export function Dashboard({ initial }: { initial: Copies }) {
         <section className="card" role="status">
           <h2 style={{ marginTop: 0 }}>No copies yet</h2>
           <p>
-            Pick a leader, choose an amount and your limits, and their trades are copied into your account.{" "}
-            <Link href="/leaders">Browse leaders</Link>
+            Pick a leader, choose an amount and your limits, and their trades are copied into your
+            account. <Link href="/leaders">Browse leaders</Link>
           </p>
         </section>
       ) : (
@@ -78,12 +78,18 @@ export function Dashboard({ initial }: { initial: Copies }) {
                     {c.pendingLeaderEvents > 0 && <span className="badge warn">catching up</span>}
                   </td>
                   <td className="num">{money(c.allocation ?? c.referenceCapital)}</td>
-                  <td className={`num ${signClass(c.pnl.total)}`}>{money(c.pnl.total, "USD", { sign: true })}</td>
-                  <td className="hide-sm">{c.lastReplicatedAt ? ago(c.lastReplicatedAt) : "no trades yet"}</td>
+                  <td className={`num ${signClass(c.pnl.total)}`}>
+                    {money(c.pnl.total, "USD", { sign: true })}
+                  </td>
+                  <td className="hide-sm">
+                    {c.lastReplicatedAt ? ago(c.lastReplicatedAt) : "no trades yet"}
+                  </td>
                   <td className="num hide-sm">
                     {c.skipped} / {c.reduced}
                   </td>
-                  <td className={`num hide-sm ${c.executionErrors ? "neg" : ""}`}>{c.executionErrors}</td>
+                  <td className={`num hide-sm ${c.executionErrors ? "neg" : ""}`}>
+                    {c.executionErrors}
+                  </td>
                 </tr>
               ))}
             </tbody>

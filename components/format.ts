@@ -24,7 +24,11 @@ function valid(v: unknown): v is string {
 }
 
 /** Money with its currency. `sign`: show "+" on gains (P&L); otherwise only "−" on losses. */
-export function money(v: string | null | undefined, ccy = "USD", opts: { sign?: boolean; dp?: number } = {}): string {
+export function money(
+  v: string | null | undefined,
+  ccy = "USD",
+  opts: { sign?: boolean; dp?: number } = {},
+): string {
   if (!valid(v)) return "—";
   const { neg, text } = fixed(v, opts.dp ?? 2);
   const sym = CCY_SYMBOL[ccy];
@@ -34,7 +38,10 @@ export function money(v: string | null | undefined, ccy = "USD", opts: { sign?: 
 }
 
 /** A fraction as a percentage: "0.1234" → "+12.34 %". */
-export function pct(v: string | null | undefined, opts: { sign?: boolean; dp?: number } = {}): string {
+export function pct(
+  v: string | null | undefined,
+  opts: { sign?: boolean; dp?: number } = {},
+): string {
   if (!valid(v)) return "—";
   const p = new Decimal(v).times(100);
   const { neg, text } = fixed(p, opts.dp ?? 2);
@@ -108,7 +115,8 @@ export const REASON_TEXT: Record<string, string> = {
   MAX_SYMBOL_EXPOSURE: "It would have gone over your limit on exposure per instrument.",
   MAX_OPEN_POSITIONS: "You already had as many open positions as your limit allows.",
   SLIPPAGE: "The price had moved further from the leader's price than your slippage limit allows.",
-  PAUSED: "You had paused this copy: new buying is held back while paused (reductions still follow the leader).",
+  PAUSED:
+    "You had paused this copy: new buying is held back while paused (reductions still follow the leader).",
   STOPPED: "The copy was stopped.",
   COPY_STOP_LOSS: "Your copy stop-loss was hit: the copy closed its positions and stopped.",
   DAILY_LOSS_LIMIT: "Today's losses had reached your daily loss limit.",

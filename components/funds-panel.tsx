@@ -59,7 +59,12 @@ export function FundsPanel() {
       >
         <label>
           Amount (USD)
-          <input inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} placeholder="1000" />
+          <input
+            inputMode="decimal"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            placeholder="1000"
+          />
         </label>
         <button type="submit" disabled={deposit.isPending}>
           Add funds

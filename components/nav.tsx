@@ -10,6 +10,8 @@ export function Nav({ viewer }: { viewer: Viewer | null }) {
       </Link>
       <nav aria-label="Main">
         <Link href="/leaders">Leaders</Link>
+        {viewer && <Link href="/dashboard">Dashboard</Link>}
+        {viewer?.role === "leader" && <Link href="/leader">Leader console</Link>}
         {viewer && (viewer.role === "admin" || viewer.role === "support") && (
           <Link href="/admin">Admin</Link>
         )}

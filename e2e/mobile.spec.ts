@@ -1,11 +1,21 @@
 import { expect, test } from "./fixtures";
 
-test("the leaders list is usable on a phone", async ({ page }) => {
-  await page.goto("/leaders");
-  await expect(page.getByRole("heading", { name: "Leaders" })).toBeVisible();
-  await expect(page.getByTestId("leaders-table")).toBeVisible();
+async function noSideways(page: import("@playwright/test").Page) {
   const overflow = await page.evaluate(
     () => document.documentElement.scrollWidth - window.innerWidth,
   );
   expect(overflow).toBeLessThanOrEqual(1);
+}
+
+test("the leaders list is usable on a phone", async ({ page }) => {
+  await page.goto("/leaders");
+  await expect(page.getByRole("heading", { name: "Leaders" })).toBeVisible();
+  await expect(page.getByTestId("leaders-table")).toBeVisible();
+  await noSideways(page);
+});
+
+test("a leader profile fits a phone", async ({ page }) => {
+  await page.goto("/leaders/steady-etf");
+  await expect(page.getByRole("heading", { name: "Returns by period" })).toBeVisible();
+  await noSideways(page);
 });

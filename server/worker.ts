@@ -6,7 +6,7 @@ import { systemClock } from "./domain/clock";
 import { createRng } from "./domain/random";
 import { demoLeaderTrade } from "./demo/leader-bot";
 import { checkCopyStopLoss } from "./engine/copy-actions";
-import { DEFAULT_CONFIG, type EngineDeps } from "./engine/deps";
+import { WORKER_CONFIG, type EngineDeps } from "./engine/deps";
 import { pump } from "./engine/pump";
 import { reconcile } from "./engine/reconcile";
 import { applyPaperTransfers } from "./engine/transfers";
@@ -41,7 +41,7 @@ async function main() {
     clock: systemClock,
     rng: createRng(`worker:${owner}:${Date.now()}`),
     log,
-    config: DEFAULT_CONFIG,
+    config: WORKER_CONFIG,
     owner,
   };
 

@@ -37,7 +37,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => t.drop());
 
-const as = (email: string | null) => createCaller({ db: t.db, viewer: email ? users[email]! : null });
+const as = (email: string | null) =>
+  createCaller({ db: t.db, viewer: email ? users[email]! : null });
 const limits = {
   copyStopLossPct: "15",
   maxSymbolExposure: "2500",
@@ -58,11 +59,16 @@ describe("copy flow through the routers", () => {
 
   it("anonymous callers cannot copy or read copies", async () => {
     await expect(as(null).copies.mine()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-    await expect(as(null).copies.start(startInput(steadyId))).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(as(null).copies.start(startInput(steadyId))).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
   });
 
   it("refuses an amount above the available cash, and below the leader minimum", async () => {
     const frida = as("follower@tandem.test");
+    // Start from an empty account whatever the demo world funded (this exercises withdraw too).
+    const before = await frida.account.summary();
+    if (before && before.funds.available !== "0") await frida.account.withdraw({ amount: before.funds.available });
     await expect(frida.copies.start(startInput(steadyId))).rejects.toMatchObject({
       code: "BAD_REQUEST",
       message: expect.stringMatching(/^Amount: you have 0.00 USD available/),
@@ -82,7 +88,9 @@ describe("copy flow through the routers", () => {
     await expect(
       frida.copies.start({ ...startInput(steadyId), consent: false as unknown as true }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("Consent") });
-    await expect(frida.copies.start({ ...startInput(steadyId), agreementVersion: "old" })).rejects.toMatchObject({
+    await expect(
+      frida.copies.start({ ...startInput(steadyId), agreementVersion: "old" }),
+    ).rejects.toMatchObject({
       code: "CONFLICT",
     });
     await expect(frida.copies.start(startInput(newId))).rejects.toMatchObject({
@@ -95,13 +103,22 @@ describe("copy flow through the routers", () => {
     const frida = as("follower@tandem.test");
     const { id } = await frida.copies.start(startInput(steadyId));
     copyId = id;
-    const [rel] = await t.db.select().from(s.copyRelationships).where(eq(s.copyRelationships.id, id));
-    expect(rel).toMatchObject({ agreementVersion: AGREEMENT_VERSION, allocation: "5000", copyStopLossPct: "15" });
+    const [rel] = await t.db
+      .select()
+      .from(s.copyRelationships)
+      .where(eq(s.copyRelationships.id, id));
+    expect(rel).toMatchObject({
+      agreementVersion: AGREEMENT_VERSION,
+      allocation: "5000",
+      copyStopLossPct: "15",
+    });
     expect(rel!.consentedAt).toBeInstanceOf(Date);
     const mine = await frida.copies.mine();
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ status: "active", leader: { handle: "steady-etf" } });
-    await expect(frida.copies.start(startInput(steadyId, "500"))).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(frida.copies.start(startInput(steadyId, "500"))).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
     const detail = await frida.copies.detail({ id });
     expect(detail.limits.maxOpenPositions).toBe(10);
     expect((await frida.account.summary())!.funds.available).toBe("1000");
@@ -112,12 +129,23 @@ describe("copy flow through the routers", () => {
     await expect(bob.copies.detail({ id: copyId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(bob.copies.pause({ id: copyId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(bob.copies.resume({ id: copyId })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(bob.copies.stop({ id: copyId, closePositions: true })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(bob.copies.setAllocation({ id: copyId, allocation: "100" })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(bob.copies.setLimits({ id: copyId, limits })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(bob.copies.detail({ id: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(bob.copies.stop({ id: copyId, closePositions: true })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(bob.copies.setAllocation({ id: copyId, allocation: "100" })).rejects.toMatchObject(
+      { code: "NOT_FOUND" },
+    );
+    await expect(bob.copies.setLimits({ id: copyId, limits })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(
+      bob.copies.detail({ id: "00000000-0000-4000-8000-000000000000" }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await bob.copies.mine()).toEqual([]);
-    const [rel] = await t.db.select().from(s.copyRelationships).where(eq(s.copyRelationships.id, copyId));
+    const [rel] = await t.db
+      .select()
+      .from(s.copyRelationships)
+      .where(eq(s.copyRelationships.id, copyId));
     expect(rel!.status).toBe("active");
   });
 
@@ -126,10 +154,15 @@ describe("copy flow through the routers", () => {
     await frida.copies.pause({ id: copyId });
     expect((await frida.copies.detail({ id: copyId })).status).toBe("paused");
     await frida.copies.resume({ id: copyId });
-    await frida.copies.setLimits({ id: copyId, limits: { ...limits, maxOpenPositions: 3, dailyLossLimit: null } });
+    await frida.copies.setLimits({
+      id: copyId,
+      limits: { ...limits, maxOpenPositions: 3, dailyLossLimit: null },
+    });
     const d = await frida.copies.detail({ id: copyId });
     expect(d.limits).toMatchObject({ maxOpenPositions: 3, dailyLossLimit: null });
-    await expect(frida.copies.setAllocation({ id: copyId, allocation: "9000" })).rejects.toMatchObject({
+    await expect(
+      frida.copies.setAllocation({ id: copyId, allocation: "9000" }),
+    ).rejects.toMatchObject({
       message: expect.stringContaining("Amount: at most"),
     });
     await frida.copies.setAllocation({ id: copyId, allocation: "5500" });
@@ -147,7 +180,9 @@ describe("copy flow through the routers", () => {
 
 describe("leader console", () => {
   it("is for leaders only", async () => {
-    await expect(as("follower@tandem.test").leaderConsole.overview()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(as("follower@tandem.test").leaderConsole.overview()).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
   });
 
   it("places a market order as an intent, validates fields, and cancels", async () => {
@@ -159,12 +194,22 @@ describe("leader console", () => {
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^qty:/) });
     await expect(
       grace.leaderConsole.placeOrder({ symbol: "SPY", side: "buy", type: "limit", qty: "1" }),
-    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("Limit price") });
-    const placed = await grace.leaderConsole.placeOrder({ symbol: "SPY", side: "buy", type: "market", qty: "10" });
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("Limit price"),
+    });
+    const placed = await grace.leaderConsole.placeOrder({
+      symbol: "SPY",
+      side: "buy",
+      type: "market",
+      qty: "10",
+    });
     const after = await grace.leaderConsole.overview();
     expect(after.openOrders.map((x) => x.id)).toContain(placed.orderId);
     // another leader cannot cancel it
-    await expect(as("tech-momentum@tandem.test").leaderConsole.cancelOrder({ orderId: placed.orderId })).rejects.toMatchObject({
+    await expect(
+      as("tech-momentum@tandem.test").leaderConsole.cancelOrder({ orderId: placed.orderId }),
+    ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
     await grace.leaderConsole.cancelOrder({ orderId: placed.orderId });
@@ -172,9 +217,15 @@ describe("leader console", () => {
 
   it("edits the public profile", async () => {
     const grace = as("steady-etf@tandem.test");
-    await grace.leaderConsole.updateProfile({ displayName: "Grace W.", bio: "Boring on purpose.", strategy: "Long-only ETFs, weeks." });
+    await grace.leaderConsole.updateProfile({
+      displayName: "Grace W.",
+      bio: "Boring on purpose.",
+      strategy: "Long-only ETFs, weeks.",
+    });
     const p = await as(null).leaders.profile({ handle: "steady-etf" });
     expect(p.leader.displayName).toBe("Grace W.");
-    await expect(as(null).leaders.profile({ handle: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(as(null).leaders.profile({ handle: "nope" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 });

@@ -76,6 +76,9 @@ export type BrokerAccount = {
   buyingPower: string;
 };
 
+/** One outcome of placeOrders: what placeOrder would have returned or thrown. */
+export type PlaceOrderResult = { ok: true; order: BrokerOrder } | { ok: false; error: BrokerError };
+
 export interface BrokerAdapter {
   readonly name: string;
   /** Same clientOrderId twice => the existing order, never a second one. */
@@ -96,6 +99,23 @@ export interface BrokerAdapter {
    * never (faults); dedupe by seq / tradeId and reconcile with getOrder/listFills.
    */
   readEvents(accountId: string, afterSeq: number, limit?: number): Promise<BrokerOrderEvent[]>;
+  /**
+   * Places many orders; results in input order. Semantics per request are exactly those of
+   * placeOrder (idempotent clientOrderId, validation, faults consumed per request in input
+   * order), but outcomes are returned instead of thrown. Optional: callers fall back to
+   * placeOrder. The call itself throws only when the batch could not be processed at all
+   * (database failure): then treat every request as an unknown outcome (getOrder).
+   */
+  placeOrders?(reqs: OrderRequest[]): Promise<PlaceOrderResult[]>;
+  /**
+   * readEvents for many accounts at once; same per-account semantics (fault shaping
+   * included). Optional: callers fall back to readEvents. Every account is a key of the
+   * result (possibly with no events); an unknown account throws BrokerNotFoundError.
+   */
+  readEventsMany?(
+    cursors: Array<{ accountId: string; afterSeq: number }>,
+    limitPerAccount?: number,
+  ): Promise<Map<string, BrokerOrderEvent[]>>;
 }
 
 /** Stable rejection codes (BrokerRejectedError.reason, BrokerOrder.rejectReason). */

@@ -18,6 +18,11 @@ export type EngineConfig = {
   fanoutBatchSize: number;
   /** Lease time-to-live for per-leader processing. */
   leaseTtlMs: number;
+  /**
+   * Broker accounts worked on at once (submissions, event reads). Orders of one account stay
+   * in order; 1 keeps a replay strictly sequential and so deterministic.
+   */
+  accountConcurrency: number;
 };
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -26,7 +31,11 @@ export const DEFAULT_CONFIG: EngineConfig = {
   backoffMaxMs: 30_000,
   fanoutBatchSize: 2000,
   leaseTtlMs: 30_000,
+  accountConcurrency: 1,
 };
+
+/** The worker's settings: accounts in parallel, bounded by the connection pool. */
+export const WORKER_CONFIG: EngineConfig = { ...DEFAULT_CONFIG, accountConcurrency: 8 };
 
 /**
  * Everything the engine touches from outside, injected: the database, the brokers by name,

@@ -8,6 +8,7 @@ import {
   type BrokerOrder,
 } from "../brokers/types";
 import { transition, type OrderState } from "../domain/order-state";
+import { forEachLimit, groupBy } from "./concurrency";
 import type { EngineDeps } from "./deps";
 import { accountStream, appendEvents, type Executor } from "./streams";
 
@@ -42,11 +43,93 @@ export async function submitDueOrders(
     )
     .orderBy(asc(orders.createdAt), asc(orders.clientOrderId))
     .limit(opts.limit ?? 500);
-  for (const { order, broker, externalId } of due) {
-    if (order.status === "unknown") await resolveUnknown(deps, order, broker, externalId);
-    else await submitOne(deps, order, broker, externalId);
+  // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
+  // brokers without one, take the single path.
+  const single: typeof due = [];
+  const batches = new Map<string, typeof due>();
+  for (const d of due) {
+    if (
+      d.order.status === "pending_submit" &&
+      typeof deps.broker(d.broker).placeOrders === "function"
+    ) {
+      const list = batches.get(d.broker) ?? [];
+      list.push(d);
+      batches.set(d.broker, list);
+    } else single.push(d);
   }
+  for (const [brokerName, list] of batches) await submitBatch(deps, brokerName, list);
+  const byAccount = [...groupBy(single, (d) => d.order.brokerAccountId).values()];
+  await forEachLimit(byAccount, deps.config.accountConcurrency, async (list) => {
+    for (const { order, broker, externalId } of list) {
+      if (order.status === "unknown") await resolveUnknown(deps, order, broker, externalId);
+      else await submitOne(deps, order, broker, externalId);
+    }
+  });
   return due.length;
+}
+
+/**
+ * Many submissions in one broker call: the orders are marked submitted in one statement,
+ * accepted ones adopted in one statement; each failure takes the same path as a single
+ * submission's.
+ */
+async function submitBatch(
+  deps: EngineDeps,
+  brokerName: string,
+  list: Array<{ order: OrderRow; externalId: string }>,
+): Promise<void> {
+  const broker = deps.broker(brokerName);
+  for (let i = 0; i < list.length; i += 2000) {
+    const part = list.slice(i, i + 2000);
+    const ids = part.map((p) => p.order.id);
+    await deps.db
+      .update(orders)
+      .set({ status: "submitted", attempts: sql`${orders.attempts} + 1` })
+      .where(inArray(orders.id, ids));
+    const results = await broker.placeOrders!(
+      part.map(({ order, externalId }) => ({
+        accountId: externalId,
+        clientOrderId: order.clientOrderId,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        qty: order.qty,
+        ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+      })),
+    );
+    const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
+    for (let k = 0; k < part.length; k++) {
+      const r = results[k]!;
+      const order = {
+        ...part[k]!.order,
+        attempts: part[k]!.order.attempts + 1,
+        status: "submitted" as const,
+      };
+      if (r.ok && r.order.status !== "rejected") accepted.push({ order, b: r.order });
+      else if (r.ok) await reject(deps, order, r.order.rejectReason ?? "REJECTED");
+      else await handleSubmitError(deps, order, r.error);
+    }
+    if (accepted.length === 0) continue;
+    await deps.db.transaction(async (tx) => {
+      const arr = (xs: string[]) =>
+        sql.raw(`ARRAY[${xs.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+      await tx.execute(sql`
+        update orders o set status = case when o.status in ('submitted','unknown','pending_submit') then 'accepted'::order_status else o.status end,
+                            broker_order_id = v.broker_order_id, next_attempt_at = null, updated_at = ${deps.clock.now().toISOString()}::timestamptz
+          from (select unnest(${arr(accepted.map((a) => a.order.id))}::uuid[]) as id, unnest(${arr(accepted.map((a) => a.b.brokerOrderId))}::text[]) as broker_order_id) v
+         where o.id = v.id`);
+      await appendEvents(
+        tx,
+        accepted.map(({ order, b }) => ({
+          stream: accountStream(order.brokerAccountId),
+          type: "order_accepted",
+          payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
+          at: deps.clock.now(),
+          correlationId: order.correlationId,
+        })),
+      );
+    });
+  }
 }
 
 async function submitOne(

@@ -16,6 +16,7 @@ import {
 import { D, fmt, ZERO, type Decimal } from "../domain/money";
 import { decide, type Decision } from "../domain/risk";
 import { fixedNotionalRatio, orderDelta, splitFlip, targetPosition } from "../domain/sizing";
+import { groupBy } from "./concurrency";
 import type { EngineDeps } from "./deps";
 import { copyOrderId } from "./ids";
 import type { LeaderFillEvent } from "./ingest";
@@ -325,15 +326,4 @@ export async function fanOutBatch(
     "fan-out batch",
   );
   return rels.length;
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const list = m.get(k);
-    if (list) list.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
 }

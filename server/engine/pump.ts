@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { consumeBrokerEvents } from "./broker-events";
+import { consumeBrokerEventsMany } from "./broker-events-batch";
 import { sendRequestedCancels, settleStoppedCopies } from "./copy-actions";
+import { forEachLimit } from "./concurrency";
 import type { EngineDeps } from "./deps";
 import { nextRetryAt, submitDueOrders } from "./execute";
 import { reconcile } from "./reconcile";
@@ -24,7 +26,12 @@ export async function pump(
     progress += await submitDueOrders(deps);
     progress += await sendRequestedCancels(deps);
     const accounts = opts.accounts ? await opts.accounts() : await accountsToPoll(deps);
-    for (const id of accounts) progress += await consumeBrokerEvents(deps, id);
+    // Brokers with a batch read get one read for all accounts; the rest go one by one.
+    const { read, rest } = await consumeBrokerEventsMany(deps, accounts);
+    progress += read;
+    await forEachLimit(rest, deps.config.accountConcurrency, async (id) => {
+      progress += await consumeBrokerEvents(deps, id);
+    });
     total += progress;
     if (progress === 0) break;
   }

@@ -1,6 +1,12 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accountBalances, brokerAccounts, copyPositions, copyRelationships, instruments } from "../../db/schema";
+import {
+  accountBalances,
+  brokerAccounts,
+  copyPositions,
+  copyRelationships,
+  instruments,
+} from "../../db/schema";
 import { D, fmt, maxDec } from "../domain/money";
 
 /** The caller's trading account (the first one opened) with its cash, or null. */
@@ -72,5 +78,9 @@ export async function availableToAllocate(
     committed = committed.plus(maxDec(0, D(r.reference).minus(r.spent)));
   }
   const cash = D(bal?.cash ?? 0);
-  return { cash: fmt(cash), committed: fmt(committed), available: fmt(maxDec(0, cash.minus(committed))) };
+  return {
+    cash: fmt(cash),
+    committed: fmt(committed),
+    available: fmt(maxDec(0, cash.minus(committed))),
+  };
 }

@@ -54,8 +54,16 @@ import { defaultLimits } from "./copy-defaults";
 
 export const sizingInput = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("proportional"), amount: decimalText("Amount") }),
-  z.object({ mode: z.literal("multiplier"), amount: decimalText("Amount"), factor: decimalText("Multiplier") }),
-  z.object({ mode: z.literal("fixed_notional"), amount: decimalText("Amount"), notional: decimalText("Amount per trade") }),
+  z.object({
+    mode: z.literal("multiplier"),
+    amount: decimalText("Amount"),
+    factor: decimalText("Multiplier"),
+  }),
+  z.object({
+    mode: z.literal("fixed_notional"),
+    amount: decimalText("Amount"),
+    notional: decimalText("Amount per trade"),
+  }),
 ]);
 export type SizingInput = z.infer<typeof sizingInput>;
 
@@ -83,7 +91,9 @@ export function amountProblem(input: {
 }
 
 function money(v: string, ccy: string) {
-  return `${D(v).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ",")} ${ccy}`;
+  return `${D(v)
+    .toFixed(2)
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",")} ${ccy}`;
 }
 
 /**
@@ -91,7 +101,11 @@ function money(v: string, ccy: string) {
  * engine would fix now, and what the follower would have bought for the leader's recent
  * opening trades ("when this leader buys 100 AAPL you buy 5").
  */
-export async function copyPreview(db: Db, viewerId: string | null, raw: z.input<typeof copyPreviewInput>) {
+export async function copyPreview(
+  db: Db,
+  viewerId: string | null,
+  raw: z.input<typeof copyPreviewInput>,
+) {
   const input = copyPreviewInput.parse(raw);
   const [leader] = await db.select().from(leaders).where(eq(leaders.id, input.leaderId));
   if (!leader) return null;
@@ -101,7 +115,13 @@ export async function copyPreview(db: Db, viewerId: string | null, raw: z.input<
   const { equity, source } = await sizingEquity(db, leader);
   const s = input.sizing;
   const ratio =
-    s.mode === "proportional" ? (equity.gt(0) ? D(s.amount).div(equity) : null) : s.mode === "multiplier" ? D(s.factor) : null;
+    s.mode === "proportional"
+      ? equity.gt(0)
+        ? D(s.amount).div(equity)
+        : null
+      : s.mode === "multiplier"
+        ? D(s.factor)
+        : null;
   const examples = await workedExamples(db, leader, s, ratio);
   return {
     leaderEquity: fmt(equity.toDecimalPlaces(2)),
@@ -123,7 +143,10 @@ export async function copyPreview(db: Db, viewerId: string | null, raw: z.input<
 }
 
 /** Leader equity the engine sizes with (cash + positions at market); the last snapshot if no book yet. */
-async function sizingEquity(db: Db, leader: LeaderRow): Promise<{ equity: ReturnType<typeof D>; source: "book" | "snapshot" }> {
+async function sizingEquity(
+  db: Db,
+  leader: LeaderRow,
+): Promise<{ equity: ReturnType<typeof D>; source: "book" | "snapshot" }> {
   const book = await leaderEquity(db, leader.id);
   if (book.gt(0)) return { equity: book, source: "book" };
   const [snap] = await db
@@ -135,16 +158,34 @@ async function sizingEquity(db: Db, leader: LeaderRow): Promise<{ equity: Return
   return { equity: D(snap?.equity ?? 0), source: "snapshot" };
 }
 
-async function workedExamples(db: Db, leader: LeaderRow, s: SizingInput, ratio: ReturnType<typeof D> | null) {
+async function workedExamples(
+  db: Db,
+  leader: LeaderRow,
+  s: SizingInput,
+  ratio: ReturnType<typeof D> | null,
+) {
   // The leader's most recent opening fill (from flat) per symbol, up to three symbols.
-  const opens = await db.execute<{ symbol: string; qty: string; price: string; side: "buy" | "sell" }>(sql`
+  const opens = await db.execute<{
+    symbol: string;
+    qty: string;
+    price: string;
+    side: "buy" | "sell";
+  }>(sql`
     select distinct on (symbol) symbol, qty::text, price::text, side
       from ${leaderFills}
      where leader_id = ${leader.id} and abs(position_after) = qty
      order by symbol, event_seq desc`);
   const picked = [...opens].slice(0, 3);
   if (picked.length === 0) return [];
-  const specs = await db.select().from(instruments).where(inArray(instruments.symbol, picked.map((p) => p.symbol)));
+  const specs = await db
+    .select()
+    .from(instruments)
+    .where(
+      inArray(
+        instruments.symbol,
+        picked.map((p) => p.symbol),
+      ),
+    );
   const bySymbol = new Map(specs.map((i) => [i.symbol, i]));
   return picked.map((o) => {
     const inst = bySymbol.get(o.symbol)!;
@@ -179,11 +220,16 @@ export async function validateNewCopy(
   db: Db,
   input: { followerId: string; leaderId: string; brokerAccountId: string; amount: string },
   now: Date = new Date(),
-): Promise<{ code: "NOT_FOUND" | "PRECONDITION_FAILED" | "BAD_REQUEST" | "CONFLICT"; message: string } | null> {
+): Promise<{
+  code: "NOT_FOUND" | "PRECONDITION_FAILED" | "BAD_REQUEST" | "CONFLICT";
+  message: string;
+} | null> {
   const [leader] = await db.select().from(leaders).where(eq(leaders.id, input.leaderId));
   if (!leader) return { code: "NOT_FOUND", message: "No such leader." };
-  if (leader.userId === input.followerId) return { code: "BAD_REQUEST", message: "You cannot copy yourself." };
-  if (!leader.copyable) return { code: "PRECONDITION_FAILED", message: "This leader cannot be copied right now." };
+  if (leader.userId === input.followerId)
+    return { code: "BAD_REQUEST", message: "You cannot copy yourself." };
+  if (!leader.copyable)
+    return { code: "PRECONDITION_FAILED", message: "This leader cannot be copied right now." };
   const days = Math.floor((now.getTime() - leader.trackRecordStartedAt.getTime()) / 86_400_000);
   if (days < MIN_TRACK_RECORD_DAYS)
     return {
@@ -200,14 +246,28 @@ export async function validateNewCopy(
         sql`${copyRelationships.status} <> 'stopped'`,
       ),
     );
-  if (dup) return { code: "CONFLICT", message: "You already copy this leader. Change the amount on that copy instead." };
+  if (dup)
+    return {
+      code: "CONFLICT",
+      message: "You already copy this leader. Change the amount on that copy instead.",
+    };
   const funds = await availableToAllocate(db, input.brokerAccountId);
-  const problem = amountProblem({ amount: input.amount, minAllocation: leader.minAllocation, available: funds.available, currency: "USD" });
+  const problem = amountProblem({
+    amount: input.amount,
+    minAllocation: leader.minAllocation,
+    available: funds.available,
+    currency: "USD",
+  });
   return problem ? { code: "BAD_REQUEST", message: problem } : null;
 }
 
 async function marks(db: Db, symbols: string[]) {
-  if (symbols.length === 0) return { quotes: new Map(), mult: new Map<string, string>(), specs: new Map<string, typeof instruments.$inferSelect>() };
+  if (symbols.length === 0)
+    return {
+      quotes: new Map(),
+      mult: new Map<string, string>(),
+      specs: new Map<string, typeof instruments.$inferSelect>(),
+    };
   const qs = await db.select().from(quotes).where(inArray(quotes.symbol, symbols));
   const specs = await db.select().from(instruments).where(inArray(instruments.symbol, symbols));
   return {
@@ -230,7 +290,12 @@ function pnlParts(
   );
   const realized = held.reduce((a, h) => a.plus(h.realizedPnl), ZERO);
   const fees = held.reduce((a, h) => a.plus(h.fees), ZERO);
-  return { total: fmt(total), unrealized: fmt(unrealized), realized: fmt(realized), fees: fmt(fees) };
+  return {
+    total: fmt(total),
+    unrealized: fmt(unrealized),
+    realized: fmt(realized),
+    fees: fmt(fees),
+  };
 }
 
 /** The caller's copies, newest first, with health and P&L. */
@@ -247,7 +312,10 @@ export async function listCopies(db: Db, userId: string, now: Date = new Date())
     .orderBy(sql`${copyRelationships.status} = 'stopped'`, desc(copyRelationships.createdAt));
   if (rels.length === 0) return [];
   const ids = rels.map((r) => r.rel.id);
-  const held = await db.select().from(copyPositions).where(inArray(copyPositions.relationshipId, ids));
+  const held = await db
+    .select()
+    .from(copyPositions)
+    .where(inArray(copyPositions.relationshipId, ids));
   const m = await marks(db, [...new Set(held.map((h) => h.symbol))]);
   const streams = await db
     .select()
@@ -267,7 +335,9 @@ export async function listCopies(db: Db, userId: string, now: Date = new Date())
   const errors = await db
     .select({ id: orders.relationshipId, n: sql<number>`count(*)::int` })
     .from(orders)
-    .where(and(inArray(orders.relationshipId, ids), inArray(orders.status, ["rejected", "unknown"])))
+    .where(
+      and(inArray(orders.relationshipId, ids), inArray(orders.status, ["rejected", "unknown"])),
+    )
     .groupBy(orders.relationshipId);
   const errBy = new Map(errors.map((e) => [e.id, e.n]));
   return rels.map(({ rel, handle, leaderName }) => {
@@ -282,7 +352,10 @@ export async function listCopies(db: Db, userId: string, now: Date = new Date())
       referenceCapital: rel.referenceCapital,
       startedAt: rel.startedAt,
       lastReplicatedAt: rel.lastReplicatedAt,
-      pendingLeaderEvents: rel.status === "stopped" ? 0 : Math.max(0, (lastSeq.get(`leader:${rel.leaderId}`) ?? 0) - rel.lastLeaderSeq),
+      pendingLeaderEvents:
+        rel.status === "stopped"
+          ? 0
+          : Math.max(0, (lastSeq.get(`leader:${rel.leaderId}`) ?? 0) - rel.lastLeaderSeq),
       openPositions: mine.filter((h) => !D(h.qty).isZero()).length,
       pnl: pnlParts(mine, m),
       skipped: countBy.get(rel.id)?.skipped ?? 0,
@@ -304,28 +377,71 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
     .where(and(eq(copyRelationships.id, id), eq(copyRelationships.followerId, userId)));
   if (!row) return null;
   const { rel, leader } = row;
-  const held = await db.select().from(copyPositions).where(eq(copyPositions.relationshipId, id)).orderBy(asc(copyPositions.symbol));
+  const held = await db
+    .select()
+    .from(copyPositions)
+    .where(eq(copyPositions.relationshipId, id))
+    .orderBy(asc(copyPositions.symbol));
   const lpos = await db
     .select({ symbol: leaderPositions.symbol, qty: leaderPositions.qty })
     .from(leaderPositions)
     .where(eq(leaderPositions.leaderId, rel.leaderId));
-  const symRatios = await db.select().from(copySymbolRatios).where(eq(copySymbolRatios.relationshipId, id));
-  const symbols = [...new Set([...held.map((h) => h.symbol), ...lpos.filter((l) => !D(l.qty).isZero()).map((l) => l.symbol)])].sort();
+  const symRatios = await db
+    .select()
+    .from(copySymbolRatios)
+    .where(eq(copySymbolRatios.relationshipId, id));
+  const symbols = [
+    ...new Set([
+      ...held.map((h) => h.symbol),
+      ...lpos.filter((l) => !D(l.qty).isZero()).map((l) => l.symbol),
+    ]),
+  ].sort();
   const m = await marks(db, symbols);
   const working = await db
     .select({ symbol: orders.symbol, side: orders.side, qty: orders.qty, filled: orders.filledQty })
     .from(orders)
-    .where(and(eq(orders.relationshipId, id), inArray(orders.status, ["pending_submit", "submitted", "accepted", "partially_filled", "unknown", "pending_cancel"])));
+    .where(
+      and(
+        eq(orders.relationshipId, id),
+        inArray(orders.status, [
+          "pending_submit",
+          "submitted",
+          "accepted",
+          "partially_filled",
+          "unknown",
+          "pending_cancel",
+        ]),
+      ),
+    );
   const positions = symbols.map((symbol) => {
     const h = held.find((x) => x.symbol === symbol);
     const leaderQty = lpos.find((l) => l.symbol === symbol)?.qty ?? "0";
     const spec = m.specs.get(symbol);
-    const r = rel.sizingMode === "fixed_notional" ? symRatios.find((s) => s.symbol === symbol)?.ratio ?? null : rel.ratio;
+    const r =
+      rel.sizingMode === "fixed_notional"
+        ? (symRatios.find((s) => s.symbol === symbol)?.ratio ?? null)
+        : rel.ratio;
     const target =
-      rel.status === "stopped" ? (rel.closeOnStop ? "0" : null) : r && spec ? fmt(targetPosition({ ratio: r, leaderPosition: leaderQty, qtyStep: spec.qtyStep })) : D(leaderQty).isZero() ? "0" : null;
+      rel.status === "stopped"
+        ? rel.closeOnStop
+          ? "0"
+          : null
+        : r && spec
+          ? fmt(targetPosition({ ratio: r, leaderPosition: leaderQty, qtyStep: spec.qtyStep }))
+          : D(leaderQty).isZero()
+            ? "0"
+            : null;
     const pending = working
       .filter((w) => w.symbol === symbol)
-      .reduce((a, w) => a.plus(D(w.qty).minus(w.filled).times(w.side === "buy" ? 1 : -1)), ZERO);
+      .reduce(
+        (a, w) =>
+          a.plus(
+            D(w.qty)
+              .minus(w.filled)
+              .times(w.side === "buy" ? 1 : -1),
+          ),
+        ZERO,
+      );
     const qty = h?.qty ?? "0";
     const q = m.quotes.get(symbol);
     const parts = h ? pnlParts([h], m) : { total: "0", unrealized: "0", realized: "0", fees: "0" };
@@ -361,7 +477,13 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
       leaderRecordedAt: leaderFills.recordedAt,
     })
     .from(copyDecisions)
-    .leftJoin(leaderFills, and(eq(leaderFills.leaderId, rel.leaderId), eq(leaderFills.brokerTradeId, copyDecisions.leaderFillId)))
+    .leftJoin(
+      leaderFills,
+      and(
+        eq(leaderFills.leaderId, rel.leaderId),
+        eq(leaderFills.brokerTradeId, copyDecisions.leaderFillId),
+      ),
+    )
     .where(eq(copyDecisions.relationshipId, id))
     .orderBy(desc(copyDecisions.id))
     .limit(100);
@@ -385,10 +507,17 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
     .where(eq(orders.relationshipId, id))
     .orderBy(desc(orders.createdAt))
     .limit(50);
-  const [stream] = await db.select().from(eventStreams).where(eq(eventStreams.stream, `leader:${rel.leaderId}`));
+  const [stream] = await db
+    .select()
+    .from(eventStreams)
+    .where(eq(eventStreams.stream, `leader:${rel.leaderId}`));
   const latest = decisions.find((d) => d.leaderRecordedAt);
   const snaps = await db
-    .select({ day: equitySnapshots.day, equity: equitySnapshots.equity, netFlow: equitySnapshots.netFlow })
+    .select({
+      day: equitySnapshots.day,
+      equity: equitySnapshots.equity,
+      netFlow: equitySnapshots.netFlow,
+    })
     .from(equitySnapshots)
     .where(and(eq(equitySnapshots.ownerType, "copy"), eq(equitySnapshots.ownerId, id)))
     .orderBy(asc(equitySnapshots.day));
@@ -396,7 +525,13 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
   const funds = await availableToAllocate(db, rel.brokerAccountId, id);
   return {
     id: rel.id,
-    leader: { id: leader.id, handle: leader.handle, name: leader.displayName, performanceFeePct: leader.performanceFeePct, copyable: leader.copyable },
+    leader: {
+      id: leader.id,
+      handle: leader.handle,
+      name: leader.displayName,
+      performanceFeePct: leader.performanceFeePct,
+      copyable: leader.copyable,
+    },
     status: rel.status,
     stopReason: rel.stopReason,
     stoppedAt: rel.stoppedAt,
@@ -420,14 +555,19 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
     startedAt: rel.startedAt,
     health: {
       lastReplicatedAt: rel.lastReplicatedAt,
-      pendingLeaderEvents: rel.status === "stopped" ? 0 : Math.max(0, (stream?.lastSeq ?? 0) - rel.lastLeaderSeq),
-      lastLatencyMs: latest?.leaderRecordedAt ? Math.max(0, latest.at.getTime() - latest.leaderRecordedAt.getTime()) : null,
+      pendingLeaderEvents:
+        rel.status === "stopped" ? 0 : Math.max(0, (stream?.lastSeq ?? 0) - rel.lastLeaderSeq),
+      lastLatencyMs: latest?.leaderRecordedAt
+        ? Math.max(0, latest.at.getTime() - latest.leaderRecordedAt.getTime())
+        : null,
     },
     positions,
     pnl: pnlParts(held, m),
     decisions,
     orders: recentOrders,
-    executionErrors: recentOrders.filter((o) => o.status === "rejected" || o.status === "unknown" || o.rejectReason),
+    executionErrors: recentOrders.filter(
+      (o) => o.status === "rejected" || o.status === "unknown" || o.rejectReason,
+    ),
     chart: chartSeries(snaps),
     performance: snaps.length >= 2 ? performanceSummary({ series, flows }) : null,
     funds,
@@ -439,7 +579,13 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
  * Edits a copy's risk limits. Limits only ever gate increases (reductions always pass), so
  * a change takes effect at the next leader fill; the change is audited with old and new.
  */
-export async function updateLimits(db: Db, userId: string, id: string, limits: RiskLimits, now: Date = new Date()) {
+export async function updateLimits(
+  db: Db,
+  userId: string,
+  id: string,
+  limits: RiskLimits,
+  now: Date = new Date(),
+) {
   return db.transaction(async (tx) => {
     const [rel] = await tx
       .select()
@@ -449,11 +595,20 @@ export async function updateLimits(db: Db, userId: string, id: string, limits: R
     if (!rel) return "NOT_FOUND" as const;
     if (rel.status === "stopped") return "STOPPED" as const;
     const next = {
-      copyStopLossPct: limits.copyStopLossPct === null ? null : fmt(parseDecimal(limits.copyStopLossPct, "copyStopLossPct")),
-      maxSymbolExposure: limits.maxSymbolExposure === null ? null : fmt(parseDecimal(limits.maxSymbolExposure, "maxSymbolExposure")),
+      copyStopLossPct:
+        limits.copyStopLossPct === null
+          ? null
+          : fmt(parseDecimal(limits.copyStopLossPct, "copyStopLossPct")),
+      maxSymbolExposure:
+        limits.maxSymbolExposure === null
+          ? null
+          : fmt(parseDecimal(limits.maxSymbolExposure, "maxSymbolExposure")),
       maxOpenPositions: limits.maxOpenPositions,
       maxSlippageBps: limits.maxSlippageBps,
-      dailyLossLimit: limits.dailyLossLimit === null ? null : fmt(parseDecimal(limits.dailyLossLimit, "dailyLossLimit")),
+      dailyLossLimit:
+        limits.dailyLossLimit === null
+          ? null
+          : fmt(parseDecimal(limits.dailyLossLimit, "dailyLossLimit")),
     };
     await tx.update(copyRelationships).set(next).where(eq(copyRelationships.id, id));
     await tx.insert(auditLog).values({

@@ -27,9 +27,17 @@ export const OPEN_ORDER_STATUSES = [
 ] as const;
 
 export const updateProfileInput = z.object({
-  displayName: z.string().trim().min(2, "Display name: at least 2 characters").max(60, "Display name: at most 60 characters"),
+  displayName: z
+    .string()
+    .trim()
+    .min(2, "Display name: at least 2 characters")
+    .max(60, "Display name: at most 60 characters"),
   bio: z.string().trim().max(500, "Bio: at most 500 characters"),
-  strategy: z.string().trim().min(10, "Strategy: describe it in at least 10 characters").max(1000, "Strategy: at most 1000 characters"),
+  strategy: z
+    .string()
+    .trim()
+    .min(10, "Strategy: describe it in at least 10 characters")
+    .max(1000, "Strategy: at most 1000 characters"),
 });
 
 export async function leaderForUser(db: Db, userId: string) {
@@ -42,14 +50,21 @@ export async function leaderConsole(db: Db, userId: string) {
   const leader = await leaderForUser(db, userId);
   if (!leader) return null;
   const acct = leader.brokerAccountId;
-  const [bal] = await db.select().from(accountBalances).where(eq(accountBalances.brokerAccountId, acct));
+  const [bal] = await db
+    .select()
+    .from(accountBalances)
+    .where(eq(accountBalances.brokerAccountId, acct));
   const held = await db
     .select({ symbol: leaderPositions.symbol, qty: leaderPositions.qty })
     .from(leaderPositions)
     .where(and(eq(leaderPositions.leaderId, leader.id), sql`${leaderPositions.qty} <> 0`))
     .orderBy(asc(leaderPositions.symbol));
   const costs = await db
-    .select({ symbol: positions.symbol, avgCost: positions.avgCost, realizedPnl: positions.realizedPnl })
+    .select({
+      symbol: positions.symbol,
+      avgCost: positions.avgCost,
+      realizedPnl: positions.realizedPnl,
+    })
     .from(positions)
     .where(eq(positions.brokerAccountId, acct));
   const instr = await db
@@ -107,7 +122,9 @@ export async function leaderConsole(db: Db, userId: string) {
     })
     .from(copyRelationships)
     .innerJoin(users, eq(users.id, copyRelationships.followerId))
-    .where(and(eq(copyRelationships.leaderId, leader.id), sql`${copyRelationships.status} <> 'stopped'`))
+    .where(
+      and(eq(copyRelationships.leaderId, leader.id), sql`${copyRelationships.status} <> 'stopped'`),
+    )
     .orderBy(desc(copyRelationships.startedAt))
     .limit(200);
   const capital = followers.reduce((a, f) => a.plus(f.capital), ZERO);
@@ -155,7 +172,11 @@ export async function leaderConsole(db: Db, userId: string) {
   };
 }
 
-export async function updateLeaderProfile(db: Db, userId: string, input: z.infer<typeof updateProfileInput>) {
+export async function updateLeaderProfile(
+  db: Db,
+  userId: string,
+  input: z.infer<typeof updateProfileInput>,
+) {
   const leader = await leaderForUser(db, userId);
   if (!leader) return null;
   await db.update(leaders).set(input).where(eq(leaders.id, leader.id));
@@ -164,7 +185,10 @@ export async function updateLeaderProfile(db: Db, userId: string, input: z.infer
     action: "leader.profile_update",
     targetType: "leader",
     targetId: leader.id,
-    details: { before: { displayName: leader.displayName, bio: leader.bio, strategy: leader.strategy }, after: input },
+    details: {
+      before: { displayName: leader.displayName, bio: leader.bio, strategy: leader.strategy },
+      after: input,
+    },
   });
   return { id: leader.id, handle: leader.handle };
 }

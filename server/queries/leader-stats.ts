@@ -10,7 +10,11 @@ export const STATS_MAX_AGE_MS = 15 * 60_000;
 
 export async function leaderSnapshots(db: Db, leaderId: string): Promise<SnapshotRow[]> {
   return db
-    .select({ day: equitySnapshots.day, equity: equitySnapshots.equity, netFlow: equitySnapshots.netFlow })
+    .select({
+      day: equitySnapshots.day,
+      equity: equitySnapshots.equity,
+      netFlow: equitySnapshots.netFlow,
+    })
     .from(equitySnapshots)
     .where(and(eq(equitySnapshots.ownerType, "leader"), eq(equitySnapshots.ownerId, leaderId)))
     .orderBy(asc(equitySnapshots.day));
@@ -43,7 +47,10 @@ export async function leaderClosedTrades(db: Db, leaderId: string) {
           .from(instruments)
           .where(inArray(instruments.symbol, symbols));
   const bySymbol = new Map(specs.map((s) => [s.symbol, s]));
-  const trades = closedTradesFromFills(fills, (s) => bySymbol.get(s) ?? { multiplier: "1", commissionPerUnit: "0" });
+  const trades = closedTradesFromFills(
+    fills,
+    (s) => bySymbol.get(s) ?? { multiplier: "1", commissionPerUnit: "0" },
+  );
   return { trades, symbols, assetClasses: [...new Set(specs.map((s) => s.assetClass))].sort() };
 }
 

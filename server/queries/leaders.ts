@@ -1,4 +1,17 @@
-import { and, asc, count, desc, eq, ilike, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  ilike,
+  inArray,
+  isNull,
+  lte,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { z } from "zod";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
@@ -231,7 +244,10 @@ export async function leaderProfile(db: Db, handle: string, now: Date = new Date
   const availability = await copyAvailability(db, leader.id);
   const days = trackRecordDays(leader.trackRecordStartedAt, now);
   const { userId: _u, ...pub } = leader;
-  const [owner] = await db.select({ name: users.displayName }).from(users).where(eq(users.id, leader.userId));
+  const [owner] = await db
+    .select({ name: users.displayName })
+    .from(users)
+    .where(eq(users.id, leader.userId));
   return {
     leader: { ...pub, ownerName: owner?.name ?? leader.displayName },
     trackRecordDays: days,
@@ -287,7 +303,11 @@ export async function copyAvailability(db: Db, leaderId: string) {
     .from(replicationCursors)
     .where(eq(replicationCursors.leaderId, leaderId));
   const breakers = await db
-    .select({ scope: circuitBreakers.scope, reason: circuitBreakers.reason, openedAt: circuitBreakers.openedAt })
+    .select({
+      scope: circuitBreakers.scope,
+      reason: circuitBreakers.reason,
+      openedAt: circuitBreakers.openedAt,
+    })
     .from(circuitBreakers)
     .where(
       and(

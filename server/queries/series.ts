@@ -9,10 +9,15 @@ import {
 export type SnapshotRow = { day: string; equity: string; netFlow: string };
 
 /** Equity snapshots as the metrics module takes them: one point per day, flows on their day. */
-export function toSeries(rows: readonly SnapshotRow[]): { series: EquityPoint[]; flows: CashFlow[] } {
+export function toSeries(rows: readonly SnapshotRow[]): {
+  series: EquityPoint[];
+  flows: CashFlow[];
+} {
   return {
     series: rows.map((r) => ({ at: r.day, equity: r.equity })),
-    flows: rows.filter((r) => !D(r.netFlow).isZero()).map((r) => ({ at: r.day, amount: r.netFlow })),
+    flows: rows
+      .filter((r) => !D(r.netFlow).isZero())
+      .map((r) => ({ at: r.day, amount: r.netFlow })),
   };
 }
 
@@ -98,7 +103,9 @@ export function periodReturns(rows: readonly SnapshotRow[]): Array<{
 }
 
 /** Calendar-month returns: each month's last snapshot against the previous month's last. */
-export function monthlyReturns(rows: readonly SnapshotRow[]): Array<{ month: string; value: string }> {
+export function monthlyReturns(
+  rows: readonly SnapshotRow[],
+): Array<{ month: string; value: string }> {
   const out: Array<{ month: string; value: string }> = [];
   if (rows.length < 2) return out;
   const { flows } = toSeries(rows);

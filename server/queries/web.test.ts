@@ -84,7 +84,10 @@ describe("discovery in the database", () => {
     await listLeaders(t.db, {}, NOW);
     expect(await ensureLeaderStats(t.db, NOW)).toBe(0);
     const [steady] = await t.db.select().from(s.leaders).where(eq(s.leaders.handle, "steady-etf"));
-    const [stats] = await t.db.select().from(s.leaderStats).where(eq(s.leaderStats.leaderId, steady!.id));
+    const [stats] = await t.db
+      .select()
+      .from(s.leaderStats)
+      .where(eq(s.leaderStats.leaderId, steady!.id));
     const rows = await leaderSnapshots(t.db, steady!.id);
     const { series, flows } = toSeries(rows);
     const summary = performanceSummary({ series, flows });
@@ -130,24 +133,41 @@ describe("discovery in the database", () => {
 
 describe("copy form arithmetic", () => {
   it("refuses bad amounts with the field named", () => {
-    expect(amountProblem({ amount: "50", minAllocation: "100", available: "9000", currency: "USD" })).toMatch(
-      /^Amount: the minimum for this leader is 100.00 USD/,
-    );
-    expect(amountProblem({ amount: "9000.01", minAllocation: "100", available: "9000", currency: "USD" })).toMatch(
-      /^Amount: you have 9,000.00 USD available/,
-    );
-    expect(amountProblem({ amount: "5000", minAllocation: "100", available: "9000", currency: "USD" })).toBeNull();
+    expect(
+      amountProblem({ amount: "50", minAllocation: "100", available: "9000", currency: "USD" }),
+    ).toMatch(/^Amount: the minimum for this leader is 100.00 USD/);
+    expect(
+      amountProblem({
+        amount: "9000.01",
+        minAllocation: "100",
+        available: "9000",
+        currency: "USD",
+      }),
+    ).toMatch(/^Amount: you have 9,000.00 USD available/);
+    expect(
+      amountProblem({ amount: "5000", minAllocation: "100", available: "9000", currency: "USD" }),
+    ).toBeNull();
   });
   it("defaults scale with the amount", () => {
-    expect(defaultLimits("5000")).toMatchObject({ copyStopLossPct: "20", maxSymbolExposure: "2500", dailyLossLimit: "500" });
+    expect(defaultLimits("5000")).toMatchObject({
+      copyStopLossPct: "20",
+      maxSymbolExposure: "2500",
+      dailyLossLimit: "500",
+    });
   });
   it("the worked example scales the leader's own opening trades", async () => {
     const [l] = await t.db.select().from(s.leaders).where(eq(s.leaders.handle, "steady-etf"));
-    const p = (await copyPreview(t.db, null, { leaderId: l!.id, sizing: { mode: "proportional", amount: "5000" } }))!;
+    const p = (await copyPreview(t.db, null, {
+      leaderId: l!.id,
+      sizing: { mode: "proportional", amount: "5000" },
+    }))!;
     expect(p.examples.length).toBeGreaterThan(0);
     const e = p.examples[0]!;
     expect(Number(e.followerQty)).toBeLessThanOrEqual(Number(e.leaderQty) * Number(p.ratio) + 1e-9);
-    const m = (await copyPreview(t.db, null, { leaderId: l!.id, sizing: { mode: "multiplier", amount: "5000", factor: "0.5" } }))!;
+    const m = (await copyPreview(t.db, null, {
+      leaderId: l!.id,
+      sizing: { mode: "multiplier", amount: "5000", factor: "0.5" },
+    }))!;
     expect(m.ratio).toBe("0.5");
   });
 });

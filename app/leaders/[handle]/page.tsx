@@ -2,16 +2,7 @@ import { TRPCError } from "@trpc/server";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { PerformanceCharts } from "@/components/charts";
-import {
-  dateTime,
-  drawdown,
-  duration,
-  money,
-  num,
-  pct,
-  qty,
-  signClass,
-} from "@/components/format";
+import { dateTime, drawdown, duration, money, num, pct, qty, signClass } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
 
 export const dynamic = "force-dynamic";
@@ -21,7 +12,8 @@ async function load(handle: string) {
   try {
     return await api.leaders.profile({ handle });
   } catch (err) {
-    if (err instanceof TRPCError && (err.code === "NOT_FOUND" || err.code === "BAD_REQUEST")) return null;
+    if (err instanceof TRPCError && (err.code === "NOT_FOUND" || err.code === "BAD_REQUEST"))
+      return null;
     throw err;
   }
 }
@@ -77,7 +69,11 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
       </header>
 
       <div className="grid">
-        {stat("Return since start", pct(p.periods.find((x) => x.key === "all")?.value), signClass(summary.twr))}
+        {stat(
+          "Return since start",
+          pct(p.periods.find((x) => x.key === "all")?.value),
+          signClass(summary.twr),
+        )}
         {stat("Max drawdown", drawdown(summary.maxDrawdown))}
         {stat("Volatility (yearly)", pct(summary.volatility, { sign: false }))}
         {stat("Sharpe ratio", summary.sharpe ? num(summary.sharpe) : "—")}
@@ -98,7 +94,11 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
                 <tr key={r.key}>
                   <th scope="row">{r.label}</th>
                   <td className={`num ${signClass(r.value)}`}>
-                    {r.value === null ? <span className="muted">not enough history</span> : pct(r.value)}
+                    {r.value === null ? (
+                      <span className="muted">not enough history</span>
+                    ) : (
+                      pct(r.value)
+                    )}
                   </td>
                 </tr>
               ))}
@@ -185,12 +185,17 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
               {p.availability.openBreakers.length > 0 ? (
                 <span className="badge bad">Halted: {p.availability.openBreakers[0]!.reason}</span>
               ) : p.availability.pendingEvents > 0 ? (
-                <span className="badge warn">{p.availability.pendingEvents} trade(s) being copied</span>
+                <span className="badge warn">
+                  {p.availability.pendingEvents} trade(s) being copied
+                </span>
               ) : (
                 <span className="badge good">Up to date</span>
               )}
               {p.availability.lastReplicatedAt && (
-                <span className="muted"> · last copied {dateTime(p.availability.lastReplicatedAt)}</span>
+                <span className="muted">
+                  {" "}
+                  · last copied {dateTime(p.availability.lastReplicatedAt)}
+                </span>
               )}
             </dd>
           </dl>
@@ -201,7 +206,9 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
           </h2>
           <dl className="kv">
             <dt>Performance fee</dt>
-            <dd>{num(leader.performanceFeePct, 0)} % of new profits (above your high-water mark)</dd>
+            <dd>
+              {num(leader.performanceFeePct, 0)} % of new profits (above your high-water mark)
+            </dd>
             <dt>Minimum amount</dt>
             <dd>{money(leader.minAllocation)}</dd>
           </dl>
@@ -265,26 +272,26 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             growth is the day&apos;s closing value minus any deposit or plus any withdrawal, divided
             by the previous close, and the days are chained. Money moved in or out is therefore
             never counted as profit or loss. Values are after the leader&apos;s commissions. A
-            period (1, 3, 6 months, 1 year) runs from the last daily value on or before its start
-            to the newest one; if the history is shorter, it shows &ldquo;not enough history&rdquo;.
+            period (1, 3, 6 months, 1 year) runs from the last daily value on or before its start to
+            the newest one; if the history is shorter, it shows &ldquo;not enough history&rdquo;.
           </p>
           <h3>Max drawdown</h3>
           <p>
-            The largest fall of the chained growth from its highest point before, as a share of
-            that high. The drawdown chart shows this fall on every day.
+            The largest fall of the chained growth from its highest point before, as a share of that
+            high. The drawdown chart shows this fall on every day.
           </p>
           <h3>Volatility, Sharpe ratio and risk score</h3>
           <p>
-            Volatility is the sample standard deviation of daily returns times √252 (trading days
-            in a year). Sharpe is the average daily return divided by that deviation, times √252,
-            with a zero risk-free rate. The risk score maps the volatility to 1–10: under 2 % is 1,
-            under 5 % is 2, then 8, 12, 16, 20, 25, 30, 40 %; 40 % or more is 10.
+            Volatility is the sample standard deviation of daily returns times √252 (trading days in
+            a year). Sharpe is the average daily return divided by that deviation, times √252, with
+            a zero risk-free rate. The risk score maps the volatility to 1–10: under 2 % is 1, under
+            5 % is 2, then 8, 12, 16, 20, 25, 30, 40 %; 40 % or more is 10.
           </p>
           <h3>Win rate, frequency, holding time, instrument focus</h3>
           <p>
             A trade opens when a position leaves flat and closes when it returns to flat (or flips
-            side). Its result is realized on the average-cost method after commissions; a win is
-            a result above zero. Trades per week is closed trades over the span of the history;
+            side). Its result is realized on the average-cost method after commissions; a win is a
+            result above zero. Trades per week is closed trades over the span of the history;
             holding time is the average from open to close; instrument focus is each
             instrument&apos;s share of closed trades.
           </p>

@@ -17,13 +17,21 @@ export const accountRouter = router({
   deposit: protectedProcedure.input(amountInput).mutation(async ({ ctx, input }) => {
     const acct = await ensureAccount(ctx.db, ctx.viewer.id);
     const cash = await engineCall(() =>
-      recordFunding(engineDepsForWeb(ctx.db), { brokerAccountId: acct.id, amount: input.amount, by: `user:${ctx.viewer.id}` }),
+      recordFunding(engineDepsForWeb(ctx.db), {
+        brokerAccountId: acct.id,
+        amount: input.amount,
+        by: `user:${ctx.viewer.id}`,
+      }),
     );
     return { cash };
   }),
   withdraw: protectedProcedure.input(amountInput).mutation(async ({ ctx, input }) => {
     const acct = await primaryAccount(ctx.db, ctx.viewer.id);
-    if (!acct) throw new TRPCError({ code: "BAD_REQUEST", message: "Amount: there is nothing to withdraw yet." });
+    if (!acct)
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: "Amount: there is nothing to withdraw yet.",
+      });
     const funds = await availableToAllocate(ctx.db, acct.id);
     if (D(input.amount).gt(funds.available)) {
       throw new TRPCError({

@@ -1,6 +1,12 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { pauseCopy, resumeCopy, setAllocation, startCopy, stopCopy } from "../../engine/copy-actions";
+import {
+  pauseCopy,
+  resumeCopy,
+  setAllocation,
+  startCopy,
+  stopCopy,
+} from "../../engine/copy-actions";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { ensureAccount } from "../../queries/accounts";
 import {
@@ -38,7 +44,10 @@ const amountInput = z.object({
     .refine((v) => D(v).lte(10_000_000), "Amount: at most 10,000,000 at a time"),
 });
 
-async function owned(ctx: { db: Parameters<typeof ownsCopy>[0]; viewer: { id: string } }, id: string) {
+async function owned(
+  ctx: { db: Parameters<typeof ownsCopy>[0]; viewer: { id: string } },
+  id: string,
+) {
   if (!(await ownsCopy(ctx.db, ctx.viewer.id, id))) notFound("copy");
 }
 
@@ -52,7 +61,8 @@ export const copiesRouter = router({
     if (input.agreementVersion !== AGREEMENT_VERSION) {
       throw new TRPCError({
         code: "CONFLICT",
-        message: "The copy terms changed while you were reading them. Reload the page and review them again.",
+        message:
+          "The copy terms changed while you were reading them. Reload the page and review them again.",
       });
     }
     const account = await ensureAccount(ctx.db, ctx.viewer.id);
@@ -115,7 +125,11 @@ export const copiesRouter = router({
       const current = D(detail.allocation ?? detail.referenceCapital);
       const increase = D(input.allocation).minus(current);
       if (increase.gt(0)) {
-        const funds = await availableToAllocate(ctx.db, (await ensureAccount(ctx.db, ctx.viewer.id)).id, input.id);
+        const funds = await availableToAllocate(
+          ctx.db,
+          (await ensureAccount(ctx.db, ctx.viewer.id)).id,
+          input.id,
+        );
         if (D(input.allocation).gt(funds.available)) {
           throw new TRPCError({
             code: "BAD_REQUEST",
@@ -124,7 +138,12 @@ export const copiesRouter = router({
         }
       }
       await engineCall(() =>
-        setAllocation(engineDepsForWeb(ctx.db), input.id, input.allocation, `user:${ctx.viewer.id}`),
+        setAllocation(
+          engineDepsForWeb(ctx.db),
+          input.id,
+          input.allocation,
+          `user:${ctx.viewer.id}`,
+        ),
       );
       return { ok: true };
     }),
@@ -134,7 +153,10 @@ export const copiesRouter = router({
       const r = await updateLimits(ctx.db, ctx.viewer.id, input.id, input.limits);
       if (r === "NOT_FOUND") notFound("copy");
       if (r === "STOPPED")
-        throw new TRPCError({ code: "CONFLICT", message: "The copy is stopped; its limits no longer apply." });
+        throw new TRPCError({
+          code: "CONFLICT",
+          message: "The copy is stopped; its limits no longer apply.",
+        });
       return { ok: true };
     }),
 });

@@ -23,7 +23,11 @@ export async function engineCall<T>(fn: () => Promise<T>): Promise<T> {
       });
     }
     if (err instanceof CopyError || err instanceof DomainError) {
-      throw new TRPCError({ code: CODES[err.code] ?? "BAD_REQUEST", message: err.message, cause: err });
+      throw new TRPCError({
+        code: CODES[err.code] ?? "BAD_REQUEST",
+        message: err.message,
+        cause: err,
+      });
     }
     throw err;
   }

@@ -1,7 +1,12 @@
 import { z } from "zod";
 import { placeManualOrder, requestCancelOrder } from "../../engine/manual-orders";
 import { engineDepsForWeb } from "../../engine/web-deps";
-import { leaderConsole, leaderForUser, updateLeaderProfile, updateProfileInput } from "../../queries/leader-console";
+import {
+  leaderConsole,
+  leaderForUser,
+  updateLeaderProfile,
+  updateProfileInput,
+} from "../../queries/leader-console";
 import { roleProcedure, router } from "../trpc";
 import { engineCall, notFound } from "./errors";
 
@@ -22,13 +27,19 @@ export const placeOrderInput = z
 
 export const leaderConsoleRouter = router({
   overview: leaderProcedure.query(async ({ ctx }) => {
-    return (await leaderConsole(ctx.db, ctx.viewer.id)) ?? notFound("leader profile for this account");
+    return (
+      (await leaderConsole(ctx.db, ctx.viewer.id)) ?? notFound("leader profile for this account")
+    );
   }),
   updateProfile: leaderProcedure.input(updateProfileInput).mutation(async ({ ctx, input }) => {
-    return (await updateLeaderProfile(ctx.db, ctx.viewer.id, input)) ?? notFound("leader profile for this account");
+    return (
+      (await updateLeaderProfile(ctx.db, ctx.viewer.id, input)) ??
+      notFound("leader profile for this account")
+    );
   }),
   placeOrder: leaderProcedure.input(placeOrderInput).mutation(async ({ ctx, input }) => {
-    const leader = (await leaderForUser(ctx.db, ctx.viewer.id)) ?? notFound("leader profile for this account");
+    const leader =
+      (await leaderForUser(ctx.db, ctx.viewer.id)) ?? notFound("leader profile for this account");
     return engineCall(() =>
       placeManualOrder(engineDepsForWeb(ctx.db), {
         brokerAccountId: leader.brokerAccountId,
@@ -41,8 +52,15 @@ export const leaderConsoleRouter = router({
       }),
     );
   }),
-  cancelOrder: leaderProcedure.input(z.object({ orderId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
-    await engineCall(() => requestCancelOrder(engineDepsForWeb(ctx.db), { orderId: input.orderId, userId: ctx.viewer.id }));
-    return { ok: true };
-  }),
+  cancelOrder: leaderProcedure
+    .input(z.object({ orderId: z.string().uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      await engineCall(() =>
+        requestCancelOrder(engineDepsForWeb(ctx.db), {
+          orderId: input.orderId,
+          userId: ctx.viewer.id,
+        }),
+      );
+      return { ok: true };
+    }),
 });

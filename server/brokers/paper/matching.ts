@@ -1,8 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
-import { paperFills, paperOrders, paperPositions } from "../../../db/schema/paper-broker";
 import { D, fmt, isOnStep, quantizeTowardZero, ZERO, type Decimal } from "../../domain/money";
 import type { BrokerOrderStatus, Side } from "../types";
-import type { AccountTx } from "./account-tx";
+import type { AccountStore } from "./account-store";
 import { applyFill, signedQty } from "./positions";
 import { fillCommission, limitFillPrice, marketFillPrice, type Quote } from "./pricing";
 import { seqId, type OrderRow } from "./rows";
@@ -14,7 +12,7 @@ import type { Instrument } from "./validation";
  * Writes the fill, the order, the position, the cash and one event. Mutates `order`.
  */
 export async function matchOrder(
-  a: AccountTx,
+  a: AccountStore,
   order: OrderRow,
   ins: Instrument,
   quote: Quote,
@@ -44,11 +42,8 @@ export async function matchOrder(
   const filled = D(order.filledQty).plus(qty);
   // From the exact notional of the earlier fills (numeric sum in SQL), not a running average
   // that would carry a rounded quotient forward.
-  const [prior] = await a.tx
-    .select({ notional: sql<string | null>`sum(${paperFills.qty} * ${paperFills.price})` })
-    .from(paperFills)
-    .where(eq(paperFills.orderId, order.id));
-  const avg = D(prior?.notional ?? "0")
+  const prior = await a.priorNotional(order.id);
+  const avg = D(prior ?? "0")
     .plus(price.times(qty))
     .div(filled);
   const status: BrokerOrderStatus = filled.gte(order.qty) ? "filled" : "partially_filled";
@@ -60,17 +55,8 @@ export async function matchOrder(
   order.status = status;
   order.commission = fmt(D(order.commission).plus(commission));
   order.updatedAt = at;
-  await a.tx
-    .update(paperOrders)
-    .set({
-      filledQty: order.filledQty,
-      avgPrice: order.avgPrice,
-      status,
-      commission: order.commission,
-      updatedAt: at,
-    })
-    .where(eq(paperOrders.id, order.id));
-  await a.tx.insert(paperFills).values({
+  await a.updateOrderProgress(order);
+  await a.insertFill({
     tradeId,
     orderId: order.id,
     accountId: a.id,
@@ -118,30 +104,18 @@ function fillQty(remaining: Decimal, maxFillQty: string | null, step: string): D
 }
 
 async function updatePosition(
-  a: AccountTx,
+  a: AccountStore,
   symbol: string,
   side: Side,
   qty: Decimal,
   price: Decimal,
 ) {
-  const where = and(eq(paperPositions.accountId, a.id), eq(paperPositions.symbol, symbol));
-  const [row] = await a.tx.select().from(paperPositions).where(where);
+  const row = await a.position(symbol);
   const next = applyFill(
     row ? { qty: D(row.qty), avgCost: D(row.avgCost) } : { qty: ZERO, avgCost: ZERO },
     side,
     qty,
     price,
   );
-  if (next.qty.isZero()) {
-    if (row) await a.tx.delete(paperPositions).where(where);
-  } else if (row) {
-    await a.tx
-      .update(paperPositions)
-      .set({ qty: fmt(next.qty), avgCost: fmt(next.avgCost) })
-      .where(where);
-  } else {
-    await a.tx
-      .insert(paperPositions)
-      .values({ accountId: a.id, symbol, qty: fmt(next.qty), avgCost: fmt(next.avgCost) });
-  }
+  await a.writePosition(symbol, row, next);
 }

@@ -1,0 +1,22 @@
+import { redirect } from "next/navigation";
+import { LeaderConsole } from "@/components/leader-console";
+import { serverCaller } from "@/server/api/server-caller";
+import { getViewer } from "@/server/auth/session";
+
+export const dynamic = "force-dynamic";
+
+export default async function LeaderConsolePage() {
+  const viewer = await getViewer();
+  if (!viewer) redirect("/signin?next=/leader");
+  if (viewer.role !== "leader") {
+    return (
+      <section className="card" role="alert">
+        <h1>Leader console</h1>
+        <p>This console is for leaders. To become a leader, contact support.</p>
+      </section>
+    );
+  }
+  const api = await serverCaller();
+  const overview = await api.leaderConsole.overview();
+  return <LeaderConsole initial={overview} />;
+}
