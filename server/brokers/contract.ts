@@ -535,4 +535,285 @@ export function brokerContract(name: string, makeHarness: () => Promise<Harness>
       expect(await drainEvents(broker, acct, 1)).toEqual(all);
     });
   });
+  batchContract(name, makeHarness);
+}
+
+// ------------------------------------------------------------------ batch methods
+
+type Outcome = { ok: true; order: unknown } | { ok: false; error: unknown };
+
+/** A scenario run the same way on two fresh harnesses: once batched, once call by call. */
+type Scenario = {
+  /** Starting cash of each account (ids[i]). */
+  cash: string[];
+  faults?: Array<[account: number, kind: FaultKind, count: number]>;
+  /** Staging through the single calls (quotes, earlier orders), identical in both runs. */
+  setup?(h: Harness, ids: string[], tag: string): Promise<void>;
+  /** Consecutive batches (each one placeOrders call, or placeOrder per request). */
+  batches(h: Harness, ids: string[], tag: string): OrderRequest[][];
+  /** Runs after the batches, identical in both runs (e.g. later quotes). */
+  after?(h: Harness, ids: string[], tag: string): Promise<void>;
+};
+
+function errorShape(e: unknown): unknown {
+  if (!(e instanceof BrokerError)) return { notABrokerError: String(e) };
+  const x = e as BrokerError & { reason?: string; retryAfterMs?: number; order?: unknown };
+  return {
+    name: x.name,
+    kind: x.kind,
+    message: x.message,
+    reason: x.reason,
+    retryAfterMs: x.retryAfterMs,
+    order: x.order,
+  };
+}
+
+/**
+ * Account ids differ between two harnesses: replace them by their index. Dates are left
+ * out (a sandbox's clock is not ours); the paper broker's own tests compare them too.
+ */
+function normalize(value: unknown, ids: string[]): unknown {
+  let text = JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+    return this[key] instanceof Date ? "<date>" : v;
+  });
+  const order = ids.map((id, i) => [id, i] as const).sort((a, b) => b[0].length - a[0].length);
+  for (const [id, i] of order) text = text.split(id).join(`<acct${i}>`);
+  return JSON.parse(text) as unknown;
+}
+
+async function runScenario(
+  makeHarness: () => Promise<Harness>,
+  s: Scenario,
+  tag: string,
+  mode: "batch" | "single",
+): Promise<unknown> {
+  const h = await makeHarness();
+  try {
+    const broker = h.adapter;
+    const ids: string[] = [];
+    for (const cash of s.cash) ids.push(await h.openAccount(cash));
+    for (const [i, kind, count] of s.faults ?? []) await h.injectFault(ids[i]!, kind, count);
+    await s.setup?.(h, ids, tag);
+    const results: Outcome[][] = [];
+    for (const batch of s.batches(h, ids, tag)) {
+      if (mode === "batch") {
+        results.push(await broker.placeOrders!(batch));
+      } else {
+        const out: Outcome[] = [];
+        for (const req of batch) {
+          out.push(
+            await broker.placeOrder(req).then(
+              (order) => ({ ok: true as const, order }),
+              (error: unknown) => ({ ok: false as const, error }),
+            ),
+          );
+        }
+        results.push(out);
+      }
+    }
+    await s.after?.(h, ids, tag);
+    const clientIds = [
+      ...new Set(s.batches(h, ids, tag).flatMap((b) => b.map((r) => r.clientOrderId))),
+    ];
+    const accounts = [];
+    for (const id of ids) {
+      const orders = [];
+      for (const c of clientIds) orders.push(await broker.getOrder(id, c));
+      accounts.push({
+        events: await drainEvents(broker, id),
+        fills: await broker.listFills(id),
+        positions: await broker.getPositions(id),
+        account: await broker.getAccount(id),
+        open: await broker.listOpenOrders(id),
+        orders,
+      });
+    }
+    const shaped = results.map((b) =>
+      b.map((r) => (r.ok ? r : { ok: false, error: errorShape(r.error) })),
+    );
+    return normalize({ results: shaped, accounts }, ids);
+  } finally {
+    await h.close();
+  }
+}
+
+function batchContract(name: string, makeHarness: () => Promise<Harness>): void {
+  describe(`broker contract (batch methods): ${name}`, () => {
+    const req = (
+      accountId: string,
+      clientOrderId: string,
+      side: "buy" | "sell",
+      qty: string,
+      symbol: string,
+      limitPrice?: string,
+    ): OrderRequest =>
+      limitPrice === undefined
+        ? { accountId, clientOrderId, symbol, side, type: "market", qty }
+        : { accountId, clientOrderId, symbol, side, type: "limit", qty, limitPrice };
+
+    // 0, 1: plain; 2: small cash (rejections); 3..8: one queued fault kind each.
+    const FAULTED: FaultKind[] = [
+      "error_before_accept",
+      "timeout_after_accept",
+      "reject",
+      "rate_limited",
+      "duplicate_events",
+      "drop_events",
+    ];
+    const mixed: Scenario = {
+      cash: ["100000", "100000", "1000", ...FAULTED.map(() => "100000")],
+      faults: FAULTED.map((kind, i) => [3 + i, kind, 1] as [number, FaultKind, number]),
+      async setup(h, ids, tag) {
+        await h.setQuote(h.main.symbol, "100.00", "100.02");
+        await h.setQuote(h.future.symbol, "5000.00", "5000.25");
+        // An order that already exists before the batch, and a working limit order.
+        await h.adapter.placeOrder(req(ids[0]!, `${tag}-pre`, "buy", "10", h.main.symbol));
+        await h.adapter.placeOrder(
+          req(ids[1]!, `${tag}-rest`, "buy", "20", h.main.symbol, "90.00"),
+        );
+      },
+      batches(h, ids, tag) {
+        const m = h.main.symbol;
+        const a = ids;
+        const faultReqs = FAULTED.flatMap((_, i) => {
+          const acct = a[3 + i]!;
+          return [
+            req(acct, `${tag}-f${i}`, "buy", "10", m),
+            // The retry with the same id (the queued fault is used up).
+            req(acct, `${tag}-f${i}`, "buy", "10", m),
+            req(acct, `${tag}-g${i}`, "sell", "4", m),
+          ];
+        });
+        return [
+          [
+            req(a[0]!, `${tag}-1`, "buy", "10", m),
+            req(a[0]!, `${tag}-pre`, "sell", "99", m), // already exists: the existing order
+            req(a[0]!, `${tag}-1`, "buy", "20", m), // duplicate inside the batch
+            req(a[1]!, `${tag}-2`, "sell", "5", m), // a short
+            req(a[1]!, `${tag}-3`, "buy", "1", h.future.symbol),
+            req(a[2]!, `${tag}-4`, "buy", "1000", m), // INSUFFICIENT_BUYING_POWER
+            req(a[2]!, `${tag}-4`, "buy", "2", m), // the same rejection again
+            req(a[2]!, `${tag}-5`, "buy", fmt(D(h.main.minQty).minus(h.main.qtyStep)), m),
+            req(a[2]!, `${tag}-6`, "buy", "1", h.closedSymbol),
+            req(a[2]!, `${tag}-7`, "buy", "1", h.unquotedSymbol),
+            { ...req(a[2]!, `${tag}-8`, "buy", "1", m), qty: "1.2.3" }, // INVALID_ORDER
+            req(`${a[2]!}-no-such-account`, `${tag}-9`, "buy", "1", m), // not_found
+            ...faultReqs,
+            req(a[0]!, `${tag}-10`, "sell", "20", m), // flattens the position
+            req(a[0]!, `${tag}-11`, "buy", "5", m, "95.00"), // rests
+            req(a[2]!, `${tag}-12`, "buy", "9", m), // uses almost all of the cash
+            req(a[2]!, `${tag}-13`, "buy", "2", m), // no buying power left
+          ],
+          // A second batch sees the first one's effects.
+          [req(a[0]!, `${tag}-1`, "buy", "10", m), req(a[1]!, `${tag}-14`, "buy", "5", m)],
+        ];
+      },
+    };
+
+    const liquidity: Scenario = {
+      cash: ["100000", "100000", "100000"],
+      async setup(h, ids, tag) {
+        await h.setQuote(h.main.symbol, "100.00", "100.02");
+        await h.setLiquidity(h.main.symbol, "30");
+        await h.adapter.placeOrder(req(ids[2]!, `${tag}-pre`, "buy", "50", h.main.symbol));
+      },
+      batches(h, ids, tag) {
+        const m = h.main.symbol;
+        return [
+          [
+            req(ids[0]!, `${tag}-1`, "buy", "100", m), // partially filled, keeps working
+            req(ids[0]!, `${tag}-2`, "sell", "40", m), // reserved against the working buy
+            req(ids[1]!, `${tag}-3`, "sell", "10", m, "100.00"), // fills at once (bid = limit)
+            req(ids[1]!, `${tag}-4`, "buy", "10", m, "99.00"), // rests
+            req(ids[2]!, `${tag}-5`, "sell", "50", m), // flattens (position now 30, working 20)
+          ],
+        ];
+      },
+      async after(h) {
+        await h.setQuote(h.main.symbol, "98.90", "98.95");
+        await h.setQuote(h.main.symbol, "99.10", "99.12");
+        await h.setLiquidity(h.main.symbol, null);
+        await h.setQuote(h.main.symbol, "99.20", "99.22");
+      },
+    };
+
+    for (const [label, scenario] of [
+      ["rejections, duplicates, existing ids and every injected fault kind", mixed],
+      ["partial fills under a liquidity limit, working orders and later quotes", liquidity],
+    ] as const) {
+      it(`placeOrders gives the same results, events, fills, positions and cash as placeOrder one by one: ${label}`, async (ctx) => {
+        const probe = await makeHarness();
+        const supported = typeof probe.adapter.placeOrders === "function";
+        await probe.close();
+        if (!supported) ctx.skip();
+        const tag = newClientOrderId("batch");
+        const batched = await runScenario(makeHarness, scenario, tag, "batch");
+        const single = await runScenario(makeHarness, scenario, tag, "single");
+        expect(batched).toEqual(single);
+      });
+    }
+
+    it("placeOrders: timeout_after_accept is an unknown outcome after the order was fully processed", async (ctx) => {
+      const h = await makeHarness();
+      try {
+        if (!h.adapter.placeOrders) ctx.skip();
+        const acct = await h.openAccount("100000");
+        await h.setQuote(h.main.symbol, "100.00", "100.02");
+        await h.injectFault(acct, "timeout_after_accept", 1);
+        const r = req(acct, newClientOrderId(), "buy", "10", h.main.symbol);
+        const [first, again] = await h.adapter.placeOrders!([r, r]);
+        expect(first!.ok).toBe(false);
+        expect(!first!.ok && first!.error).toBeInstanceOf(BrokerUnknownOutcomeError);
+        expect(again).toMatchObject({ ok: true, order: { status: "filled", filledQty: "10" } });
+        expect(await h.adapter.getOrder(acct, r.clientOrderId)).toMatchObject({
+          status: "filled",
+        });
+        expect(await h.adapter.listFills(acct)).toHaveLength(1);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it("readEventsMany equals readEvents per account (any cursor and limit, faults included)", async (ctx) => {
+      const h = await makeHarness();
+      try {
+        const broker = h.adapter;
+        if (!broker.readEventsMany || !broker.placeOrders) ctx.skip();
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await h.openAccount("100000"));
+        await h.injectFault(ids[1]!, "duplicate_events", 3);
+        await h.injectFault(ids[2]!, "drop_events", 2);
+        await h.setQuote(h.main.symbol, "100.00", "100.02");
+        const reqs: OrderRequest[] = [];
+        for (let i = 0; i < 4; i++)
+          for (const id of ids.slice(0, 4))
+            reqs.push(req(id, newClientOrderId(), "buy", "2", h.main.symbol));
+        await broker.placeOrders!(reqs);
+        // ids[4] has no events at all.
+        for (const limit of [1, 3, 100]) {
+          for (const after of [0, 2, 5, 8, 100]) {
+            const cursors = ids.map((accountId, i) => ({ accountId, afterSeq: (after + i) % 9 }));
+            const many = await broker.readEventsMany!(cursors, limit);
+            expect([...many.keys()].sort()).toEqual([...ids].sort());
+            for (const c of cursors)
+              expect(many.get(c.accountId)).toEqual(
+                await broker.readEvents(c.accountId, c.afterSeq, limit),
+              );
+          }
+        }
+        expect(await broker.readEventsMany!([])).toEqual(new Map());
+        const err = await broker.readEventsMany!([
+          { accountId: ids[0]!, afterSeq: 0 },
+          { accountId: `${ids[0]!}-no-such-account`, afterSeq: 0 },
+        ]).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(BrokerError);
+        expect((err as BrokerError).kind).toBe("not_found");
+      } finally {
+        await h.close();
+      }
+    });
+  });
 }

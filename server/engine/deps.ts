@@ -23,6 +23,13 @@ export type EngineConfig = {
    * in order; 1 keeps a replay strictly sequential and so deterministic.
    */
   accountConcurrency: number;
+  /**
+   * Whether the engine opens circuit breakers by itself (fill-rate and broker-failure
+   * limits). Off in replays: a scenario describes a market, not an operator's limits.
+   */
+  autoBreakers: boolean;
+  /** Submissions per second per broker (0 = unlimited); the rest wait their turn. */
+  brokerOrdersPerSecond: number;
 };
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -32,10 +39,12 @@ export const DEFAULT_CONFIG: EngineConfig = {
   fanoutBatchSize: 2000,
   leaseTtlMs: 30_000,
   accountConcurrency: 1,
+  autoBreakers: false,
+  brokerOrdersPerSecond: 0,
 };
 
 /** The worker's settings: accounts in parallel, bounded by the connection pool. */
-export const WORKER_CONFIG: EngineConfig = { ...DEFAULT_CONFIG, accountConcurrency: 8 };
+export const WORKER_CONFIG: EngineConfig = { ...DEFAULT_CONFIG, accountConcurrency: 8, autoBreakers: true, brokerOrdersPerSecond: 20_000 };
 
 /**
  * Everything the engine touches from outside, injected: the database, the brokers by name,

@@ -9,6 +9,8 @@ import {
 } from "../brokers/types";
 import { transition, type OrderState } from "../domain/order-state";
 import { forEachLimit, groupBy } from "./concurrency";
+import { recordBrokerFailure } from "./breakers";
+import { takeSubmitBudget } from "./rate-limit";
 import type { EngineDeps } from "./deps";
 import { accountStream, appendEvents, type Executor } from "./streams";
 
@@ -47,7 +49,20 @@ export async function submitDueOrders(
   // brokers without one, take the single path.
   const single: typeof due = [];
   const batches = new Map<string, typeof due>();
-  for (const d of due) {
+  // Closing orders first: under backpressure, reducing risk must not wait behind new exposure.
+  const ordered = [...due].sort((a, b) => Number(b.order.origin === "risk") - Number(a.order.origin === "risk"));
+  const budget = new Map<string, number>();
+  let deferred = 0;
+  for (const name of new Set(ordered.map((d) => d.broker))) {
+    budget.set(name, takeSubmitBudget(deps, name, ordered.filter((d) => d.broker === name).length));
+  }
+  for (const d of ordered) {
+    const left = budget.get(d.broker) ?? 0;
+    if (left <= 0) {
+      deferred++; // over this pass's budget: stays pending for the next pass
+      continue;
+    }
+    budget.set(d.broker, left - 1);
     if (
       d.order.status === "pending_submit" &&
       typeof deps.broker(d.broker).placeOrders === "function"
@@ -65,7 +80,7 @@ export async function submitDueOrders(
       else await submitOne(deps, order, broker, externalId);
     }
   });
-  return due.length;
+  return due.length - deferred;
 }
 
 /**
@@ -176,6 +191,8 @@ async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown
     return;
   }
   if (err instanceof BrokerTransientError || err instanceof BrokerRateLimitedError) {
+    const [acct] = await deps.db.select({ broker: brokerAccounts.broker }).from(brokerAccounts).where(eq(brokerAccounts.id, order.brokerAccountId));
+    if (acct) await recordBrokerFailure(deps, acct.broker);
     if (order.attempts >= deps.config.maxSubmitAttempts) {
       await reject(
         deps,

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { instruments, leaderBooks, leaderFills, leaderPositions } from "../../db/schema";
 import { D, fmt, parseDecimal, sign } from "../domain/money";
+import { tripOnLeaderFillRate } from "./breakers";
 import type { EngineDeps } from "./deps";
 import { leaderEquity } from "./leader-book";
 import { appendEvents, leaderStream } from "./streams";
@@ -34,10 +35,13 @@ export type LeaderFillEvent = {
  * they are accepted as reported, even off the followers' quantity step. Returns the
  * event's seq, or null for a fill seen before.
  */
-export async function ingestLeaderFill(
-  deps: EngineDeps,
-  f: LeaderFillInput,
-): Promise<number | null> {
+export async function ingestLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<number | null> {
+  const seq = await appendLeaderFill(deps, f);
+  if (seq !== null) await tripOnLeaderFillRate(deps, f.leaderId);
+  return seq;
+}
+
+async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<number | null> {
   const qty = parseDecimal(f.qty, "qty");
   const price = parseDecimal(f.price, "price");
   if (qty.lte(0)) throw new Error(`leader fill ${f.fillId}: qty must be positive`);

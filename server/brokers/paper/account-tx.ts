@@ -10,13 +10,7 @@ import {
 import { D, fmt, type Decimal } from "../../domain/money";
 import { BrokerNotFoundError, type BrokerOrderEvent } from "../types";
 import type { AccountStore, NewOrderRow, PositionRow } from "./account-store";
-import {
-  loadBook,
-  selectInstrument,
-  selectLiquidity,
-  selectOrder,
-  selectQuote,
-} from "./book";
+import { loadBook, selectInstrument, selectLiquidity, selectOrder, selectQuote } from "./book";
 import { decideEventDelivery, parseFaultState, type FaultConfig, type FaultState } from "./faults";
 import type { BookSnapshot } from "./margin";
 import type { Holding } from "./positions";

@@ -91,10 +91,7 @@ export function buildBook(
   };
 }
 
-export async function selectInstrument(
-  db: Exec,
-  symbol: string,
-): Promise<Instrument | undefined> {
+export async function selectInstrument(db: Exec, symbol: string): Promise<Instrument | undefined> {
   const [row] = await db.select().from(instruments).where(eq(instruments.symbol, symbol));
   return row;
 }
@@ -117,8 +114,6 @@ export async function selectOrder(
   const [row] = await db
     .select()
     .from(paperOrders)
-    .where(
-      and(eq(paperOrders.accountId, accountId), eq(paperOrders.clientOrderId, clientOrderId)),
-    );
+    .where(and(eq(paperOrders.accountId, accountId), eq(paperOrders.clientOrderId, clientOrderId)));
   return row ?? null;
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, gte, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { instruments, quotes } from "../../../db/schema/instruments";
+import { quotes } from "../../../db/schema/instruments";
 import {
   paperAccounts,
   paperEvents,
@@ -13,10 +13,6 @@ import type { Clock } from "../../domain/clock";
 import { D, fmt, parseDecimal, ZERO } from "../../domain/money";
 import {
   BrokerNotFoundError,
-  BrokerRateLimitedError,
-  BrokerRejectedError,
-  BrokerTransientError,
-  BrokerUnknownOutcomeError,
   type BrokerAccount,
   type BrokerAdapter,
   type BrokerFill,
@@ -24,25 +20,20 @@ import {
   type BrokerOrderEvent,
   type BrokerPosition,
   type OrderRequest,
+  type PlaceOrderResult,
 } from "../types";
 import { AccountTx, type AccountConfig } from "./account-tx";
-import { loadBook } from "./book";
+import { PlacementBatch } from "./batch";
+import { loadBook, selectInstrument, selectLiquidity, selectOrder } from "./book";
 import { planDelivery, type DeliveryRow } from "./event-delivery";
-import { decideCall, queueFault, type CallDecision, type FaultKind } from "./faults";
+import { decideCall, queueFault, type FaultKind } from "./faults";
 import { accountValues } from "./margin";
 import { matchOrder } from "./matching";
+import { orderEvent, parseRequest, placementOutcome, submitOrder } from "./placement";
 import type { Quote } from "./pricing";
-import {
-  eventFromJson,
-  isOpen,
-  OPEN_STATUSES,
-  seqId,
-  toFill,
-  toOrder,
-  type OrderRow,
-} from "./rows";
+import { eventFromJson, isOpen, OPEN_STATUSES, toFill, toOrder } from "./rows";
 import { isMarketOpen } from "./trading-hours";
-import { parseOrder, validateOrder, type Instrument, type ParsedOrder } from "./validation";
+import type { ParsedOrder } from "./validation";
 
 export type PaperBrokerOptions = {
   db: Db;
@@ -85,57 +76,76 @@ export class PaperBroker implements BrokerAdapter {
   // ---------------------------------------------------------------- the seam
 
   async placeOrder(req: OrderRequest): Promise<BrokerOrder> {
-    const parsed = parseOrder(req);
-    if (!parsed || typeof req.clientOrderId !== "string" || req.clientOrderId === "") {
-      throw new BrokerRejectedError(
-        "INVALID_ORDER",
-        `malformed order request ${JSON.stringify(req)}`,
-      );
-    }
-    const { decision, order, retryAfterMs } = await AccountTx.run(
-      this.db,
-      req.accountId,
-      this.seed,
-      async (a) => {
-        const decision: CallDecision = decideCall(
-          a.faultState,
-          a.config.faults ?? {},
-          this.seed,
-          a.id,
-          true,
-        );
-        const retryAfterMs = a.config.faults?.rateLimitRetryAfterMs ?? 1000;
-        // Faults before acceptance: the request never reached the matching engine.
-        if (decision.fault && decision.fault !== "timeout_after_accept")
-          return { decision, order: null, retryAfterMs };
-        const existing = await this.findOrder(a.tx, a.id, req.clientOrderId);
-        const order = existing ?? (await this.createOrder(a, req.clientOrderId, parsed));
-        return { decision, order, retryAfterMs };
-      },
+    const request = parseRequest(req);
+    if (!request.ok) throw request.error;
+    const placement = await AccountTx.run(this.db, req.accountId, this.seed, (a) =>
+      submitOrder(a, req.clientOrderId, request.parsed, this.seed, this.clock),
     );
-    await this.sleep(decision.latencyMs);
-    switch (decision.fault) {
-      case "rate_limited":
-        throw new BrokerRateLimitedError(retryAfterMs, "injected 429: rate limited");
-      case "error_before_accept":
-        throw new BrokerTransientError("injected error before acceptance");
-      case "reject":
-        throw new BrokerRejectedError("INJECTED_REJECT", "injected rejection");
-      case "timeout_after_accept":
-        throw new BrokerUnknownOutcomeError("injected timeout after acceptance");
+    await this.sleep(placement.decision.latencyMs);
+    const outcome = placementOutcome(placement);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.order;
+  }
+
+  /**
+   * placeOrder for many requests, set-based (see batch.ts): each chunk of
+   * `PLACE_ORDERS_CHUNK` consecutive requests is one transaction that locks its accounts in
+   * id order, loads with one query per table, runs the same placement code per request in
+   * input order, and writes with one multi-row statement per table. Injected latency is
+   * spent once, the largest of the batch (the requests of a batch are concurrent).
+   */
+  async placeOrders(reqs: OrderRequest[]): Promise<PlaceOrderResult[]> {
+    const results: PlaceOrderResult[] = new Array<PlaceOrderResult>(reqs.length);
+    const todo: Array<{ i: number; req: OrderRequest; parsed: ParsedOrder }> = [];
+    reqs.forEach((req, i) => {
+      const request = parseRequest(req);
+      if (request.ok) todo.push({ i, req, parsed: request.parsed });
+      else results[i] = request;
+    });
+    let latencyMs = 0;
+    for (let start = 0; start < todo.length; start += PLACE_ORDERS_CHUNK) {
+      const chunk = todo.slice(start, start + PLACE_ORDERS_CHUNK);
+      const outcomes = await this.db.transaction(async (tx) => {
+        const batch = await PlacementBatch.load(
+          tx,
+          this.seed,
+          chunk.map(({ req, parsed }) => ({
+            accountId: req.accountId,
+            clientOrderId: req.clientOrderId,
+            symbol: parsed.symbol,
+          })),
+        );
+        const out: Array<{ i: number; result: PlaceOrderResult; latencyMs: number }> = [];
+        for (const { i, req, parsed } of chunk) {
+          const a = batch.account(req.accountId);
+          if (!a) {
+            const error = new BrokerNotFoundError(`unknown paper account ${req.accountId}`);
+            out.push({ i, result: { ok: false, error }, latencyMs: 0 });
+            continue;
+          }
+          const placement = await submitOrder(a, req.clientOrderId, parsed, this.seed, this.clock);
+          out.push({
+            i,
+            result: placementOutcome(placement),
+            latencyMs: placement.decision.latencyMs,
+          });
+        }
+        await batch.flush();
+        return out;
+      });
+      for (const o of outcomes) {
+        results[o.i] = o.result;
+        latencyMs = Math.max(latencyMs, o.latencyMs);
+      }
     }
-    const result = toOrder(order!);
-    // A rejected order surfaces as an error on every submission, the first and the repeats.
-    if (result.status === "rejected") {
-      throw new BrokerRejectedError(result.rejectReason ?? "REJECTED", undefined, result);
-    }
-    return result;
+    await this.sleep(latencyMs);
+    return results;
   }
 
   async cancelOrder(accountId: string, clientOrderId: string): Promise<BrokerOrder> {
     const { decision, order } = await AccountTx.run(this.db, accountId, this.seed, async (a) => {
       const decision = decideCall(a.faultState, a.config.faults ?? {}, this.seed, a.id, false);
-      const order = await this.findOrder(a.tx, accountId, clientOrderId);
+      const order = await a.findOrder(clientOrderId);
       if (!order) return { decision, order: null };
       // Cancelling a terminal order is a no-op that reports the truth (fills are kept).
       if (!isOpen(order.status)) return { decision, order };
@@ -146,7 +156,7 @@ export class PaperBroker implements BrokerAdapter {
         .where(eq(paperOrders.id, order.id));
       order.status = "cancelled";
       order.updatedAt = at;
-      await a.emit(this.orderEvent(a.nextSeq(), order, at));
+      await a.emit(orderEvent(a.nextSeq(), order, at));
       return { decision, order };
     });
     await this.sleep(decision.latencyMs);
@@ -155,7 +165,7 @@ export class PaperBroker implements BrokerAdapter {
   }
 
   async getOrder(accountId: string, clientOrderId: string): Promise<BrokerOrder | null> {
-    const row = await this.findOrder(this.db, accountId, clientOrderId);
+    const row = await selectOrder(this.db, accountId, clientOrderId);
     return row ? toOrder(row) : null;
   }
 
@@ -232,33 +242,82 @@ export class PaperBroker implements BrokerAdapter {
       .from(paperAccounts)
       .where(eq(paperAccounts.id, accountId));
     if (!acct) throw new BrokerNotFoundError(`unknown paper account ${accountId}`);
-    const max = Math.max(1, Math.min(Math.floor(limit), 1000));
-    const rows: DeliveryRow<Record<string, unknown>>[] = [];
-    for (;;) {
-      const from = rows.length > 0 ? rows[rows.length - 1]!.seq : afterSeq;
-      const chunk = await this.db
-        .select({
-          seq: paperEvents.seq,
-          deliverAt: paperEvents.deliverAt,
-          dropped: paperEvents.dropped,
-          copies: paperEvents.copies,
-          swapWithNext: paperEvents.swapWithNext,
-          event: paperEvents.event,
-        })
-        .from(paperEvents)
-        .where(
-          and(
-            eq(paperEvents.accountId, accountId),
-            gt(paperEvents.seq, from),
-            lte(paperEvents.seq, acct.head),
-          ),
-        )
-        .orderBy(asc(paperEvents.seq))
-        .limit(max + 64);
-      rows.push(...chunk);
-      const plan = planDelivery(rows, acct.head, max);
-      if (!plan.needMoreRows || chunk.length === 0) return plan.events.map(eventFromJson);
+    return this.deliver(accountId, afterSeq, acct.head, pageLimit(limit));
+  }
+
+  /**
+   * readEvents for many accounts: one query for the heads, one (lateral, per account
+   * limited) for the rows; each account's page is then planned exactly as readEvents does
+   * (an account whose page needs more rows than the first read continues on its own).
+   */
+  async readEventsMany(
+    cursors: Array<{ accountId: string; afterSeq: number }>,
+    limitPerAccount = 100,
+  ): Promise<Map<string, BrokerOrderEvent[]>> {
+    const out = new Map<string, BrokerOrderEvent[]>();
+    if (cursors.length === 0) return out;
+    const ids = new Set<string>();
+    for (const c of cursors) {
+      if (ids.has(c.accountId)) throw new Error(`readEventsMany: account ${c.accountId} twice`);
+      ids.add(c.accountId);
     }
+    const max = pageLimit(limitPerAccount);
+    const heads = await this.db
+      .select({ id: paperAccounts.id, head: paperAccounts.eventSeq })
+      .from(paperAccounts)
+      .where(
+        sql`${paperAccounts.id} in (select jsonb_array_elements_text(${JSON.stringify([...ids])}::jsonb))`,
+      );
+    const head = new Map(heads.map((h) => [h.id, h.head]));
+    for (const c of cursors)
+      if (!head.has(c.accountId))
+        throw new BrokerNotFoundError(`unknown paper account ${c.accountId}`);
+    const keys = cursors.map((c) => ({ a: c.accountId, s: c.afterSeq, h: head.get(c.accountId)! }));
+    const rows = await this.db.execute<{
+      accountId: string;
+      seq: string | number;
+      deliverAt: string | number;
+      dropped: boolean;
+      copies: number;
+      swapWithNext: boolean;
+      event: Record<string, unknown> | string;
+    }>(sql`
+      select k.a as "accountId", e.seq, e.deliver_at as "deliverAt", e.dropped, e.copies,
+        e.swap_with_next as "swapWithNext", e.event
+      from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(a text, s bigint, h bigint)
+      cross join lateral (
+        select seq, deliver_at, dropped, copies, swap_with_next, event from paper_events
+        where account_id = k.a and seq > k.s and seq <= k.h
+        order by seq limit ${max + 64}
+      ) e
+      order by k.a, e.seq`);
+    const byAccount = new Map<string, DeliveryRow<Record<string, unknown>>[]>();
+    for (const r of rows) {
+      let list = byAccount.get(r.accountId);
+      if (!list) byAccount.set(r.accountId, (list = []));
+      list.push({
+        seq: Number(r.seq),
+        deliverAt: Number(r.deliverAt),
+        dropped: r.dropped,
+        copies: r.copies,
+        swapWithNext: r.swapWithNext,
+        event:
+          typeof r.event === "string" ? (JSON.parse(r.event) as Record<string, unknown>) : r.event,
+      });
+    }
+    for (const c of cursors) {
+      out.set(
+        c.accountId,
+        await this.deliver(
+          c.accountId,
+          c.afterSeq,
+          head.get(c.accountId)!,
+          max,
+          byAccount.get(c.accountId) ?? [],
+        ),
+      );
+    }
+    return out;
   }
 
   // ------------------------------------------------------- admin (replay, seed, tests)
@@ -338,7 +397,7 @@ export class PaperBroker implements BrokerAdapter {
     const ask = parseDecimal(input.ask, "ask");
     if (bid.lte(0) || ask.lt(bid))
       throw new Error(`bad quote for ${input.symbol}: bid ${input.bid} ask ${input.ask}`);
-    const ins = await this.instrument(this.db, input.symbol);
+    const ins = await selectInstrument(this.db, input.symbol);
     if (!ins) throw new Error(`UNKNOWN_SYMBOL: no instrument ${input.symbol}`);
     const quote: Quote = { bid: fmt(bid), ask: fmt(ask), at: input.at };
     await this.db
@@ -352,7 +411,7 @@ export class PaperBroker implements BrokerAdapter {
       .from(paperOrders)
       .where(and(eq(paperOrders.symbol, input.symbol), inArray(paperOrders.status, OPEN_STATUSES)))
       .orderBy(asc(paperOrders.accountId));
-    const maxFill = await this.liquidity(this.db, input.symbol);
+    const maxFill = await selectLiquidity(this.db, input.symbol);
     for (const { accountId } of accounts) {
       await AccountTx.run(this.db, accountId, this.seed, async (a) => {
         const working = await a.tx
@@ -373,100 +432,53 @@ export class PaperBroker implements BrokerAdapter {
 
   // ---------------------------------------------------------------- internals
 
-  private async createOrder(
-    a: AccountTx,
-    clientOrderId: string,
-    p: ParsedOrder,
-  ): Promise<OrderRow> {
-    const now = this.clock.now();
-    const ins = await this.instrument(a.tx, p.symbol);
-    const [q] = await a.tx.select().from(quotes).where(eq(quotes.symbol, p.symbol));
-    const quote: Quote | null = q ? { bid: q.bid, ask: q.ask, at: q.at } : null;
-    const values = accountValues(await loadBook(a.tx, a.id, a.cash, a.marginEnabled, [p.symbol]));
-    const position = (
-      await a.tx
-        .select({ qty: paperPositions.qty })
-        .from(paperPositions)
-        .where(and(eq(paperPositions.accountId, a.id), eq(paperPositions.symbol, p.symbol)))
-    )[0];
-    const reason = validateOrder({
-      order: p,
-      instrument: ins,
-      quote,
-      now,
-      position: position ? D(position.qty) : ZERO,
-      projected: values.projected.get(p.symbol) ?? ZERO,
-      freeCollateral: values.freeCollateral,
-      marginEnabled: a.marginEnabled,
-      slippageBps: a.config.slippageBps ?? "0",
-      commission: a.config.commission,
-    });
-
-    const seq = a.nextSeq();
-    const [order] = await a.tx
-      .insert(paperOrders)
-      .values({
-        id: seqId("PO", a.id, seq),
-        accountId: a.id,
-        clientOrderId,
-        symbol: p.symbol,
-        side: p.side,
-        type: p.type,
-        qty: fmt(p.qty),
-        limitPrice: p.limitPrice ? fmt(p.limitPrice) : null,
-        status: reason ? "rejected" : "accepted",
-        rejectReason: reason,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await a.emit(this.orderEvent(seq, order!, now));
-    if (!reason && quote && ins) {
-      await matchOrder(a, order!, ins, quote, now, await this.liquidity(a.tx, p.symbol));
-    }
-    return order!;
-  }
-
-  private orderEvent(seq: number, o: OrderRow, at: Date): BrokerOrderEvent {
-    const e: BrokerOrderEvent = {
-      seq,
-      accountId: o.accountId,
-      type: o.status as BrokerOrderEvent["type"],
-      clientOrderId: o.clientOrderId,
-      brokerOrderId: o.id,
-      symbol: o.symbol,
-      side: o.side,
-      filledQty: o.filledQty,
-      at,
-    };
-    if (o.rejectReason) e.reason = o.rejectReason;
-    return e;
-  }
-
-  private async findOrder(
-    db: Pick<Db, "select">,
+  /**
+   * The page of events after `afterSeq` (head = the account's event seq, read before the
+   * rows). `first` is the first read of rows when the caller already has it.
+   */
+  private async deliver(
     accountId: string,
-    clientOrderId: string,
-  ): Promise<OrderRow | null> {
-    const [row] = await db
-      .select()
-      .from(paperOrders)
-      .where(
-        and(eq(paperOrders.accountId, accountId), eq(paperOrders.clientOrderId, clientOrderId)),
-      );
-    return row ?? null;
+    afterSeq: number,
+    head: number,
+    max: number,
+    first?: DeliveryRow<Record<string, unknown>>[],
+  ): Promise<BrokerOrderEvent[]> {
+    const rows: DeliveryRow<Record<string, unknown>>[] = [];
+    let prefetched = first;
+    for (;;) {
+      const from = rows.length > 0 ? rows[rows.length - 1]!.seq : afterSeq;
+      const chunk =
+        prefetched ??
+        (await this.db
+          .select({
+            seq: paperEvents.seq,
+            deliverAt: paperEvents.deliverAt,
+            dropped: paperEvents.dropped,
+            copies: paperEvents.copies,
+            swapWithNext: paperEvents.swapWithNext,
+            event: paperEvents.event,
+          })
+          .from(paperEvents)
+          .where(
+            and(
+              eq(paperEvents.accountId, accountId),
+              gt(paperEvents.seq, from),
+              lte(paperEvents.seq, head),
+            ),
+          )
+          .orderBy(asc(paperEvents.seq))
+          .limit(max + 64));
+      prefetched = undefined;
+      rows.push(...chunk);
+      const plan = planDelivery(rows, head, max);
+      if (!plan.needMoreRows || chunk.length === 0) return plan.events.map(eventFromJson);
+    }
   }
+}
 
-  private async instrument(
-    db: Pick<Db, "select">,
-    symbol: string,
-  ): Promise<Instrument | undefined> {
-    const [row] = await db.select().from(instruments).where(eq(instruments.symbol, symbol));
-    return row;
-  }
+/** Consecutive requests per placeOrders transaction. */
+const PLACE_ORDERS_CHUNK = 2000;
 
-  private async liquidity(db: Pick<Db, "select">, symbol: string): Promise<string | null> {
-    const [row] = await db.select().from(paperLiquidity).where(eq(paperLiquidity.symbol, symbol));
-    return row?.maxFillQty ?? null;
-  }
+function pageLimit(limit: number): number {
+  return Math.max(1, Math.min(Math.floor(limit), 1000));
 }

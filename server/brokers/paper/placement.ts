@@ -29,7 +29,10 @@ export function parseRequest(
   if (!parsed || typeof req.clientOrderId !== "string" || req.clientOrderId === "") {
     return {
       ok: false,
-      error: new BrokerRejectedError("INVALID_ORDER", `malformed order request ${JSON.stringify(req)}`),
+      error: new BrokerRejectedError(
+        "INVALID_ORDER",
+        `malformed order request ${JSON.stringify(req)}`,
+      ),
     };
   }
   return { ok: true, parsed };
@@ -50,13 +53,7 @@ export async function submitOrder(
   seed: number | string,
   clock: Clock,
 ): Promise<Placement> {
-  const decision: CallDecision = decideCall(
-    a.faultState,
-    a.config.faults ?? {},
-    seed,
-    a.id,
-    true,
-  );
+  const decision: CallDecision = decideCall(a.faultState, a.config.faults ?? {}, seed, a.id, true);
   const retryAfterMs = a.config.faults?.rateLimitRetryAfterMs ?? 1000;
   // Faults before acceptance: the request never reached the matching engine.
   if (decision.fault && decision.fault !== "timeout_after_accept")

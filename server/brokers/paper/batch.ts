@@ -1,0 +1,345 @@
+import { and, asc, inArray, sql, type SQL } from "drizzle-orm";
+import { instruments, quotes } from "../../../db/schema/instruments";
+import {
+  paperAccounts,
+  paperLiquidity,
+  paperOrders,
+  paperPositions,
+} from "../../../db/schema/paper-broker";
+import { D, fmt, type Decimal } from "../../domain/money";
+import type { BrokerOrderEvent } from "../types";
+import type { AccountStore, NewOrderRow, PositionRow } from "./account-store";
+import type { AccountConfig, Tx } from "./account-tx";
+import { bookSymbols, buildBook } from "./book";
+import { decideEventDelivery, parseFaultState, type FaultState } from "./faults";
+import type { BookSnapshot } from "./margin";
+import type { Holding } from "./positions";
+import type { Quote } from "./pricing";
+import { eventToJson, isOpen, OPEN_STATUSES, type FillRow, type OrderRow } from "./rows";
+import type { Instrument } from "./validation";
+
+/**
+ * The set-based side of placeOrders: one transaction holds the rows of every account of a
+ * chunk of requests (locked in id order), everything placement reads is loaded up front
+ * with one query per table, the shared order flow (placement.ts, matching.ts) runs per
+ * request on in-memory `BatchAccount`s, and `flush()` writes orders, fills, positions,
+ * events and accounts with one multi-row statement each.
+ *
+ * Multi-row data travels as ONE jsonb parameter per statement (jsonb_to_recordset), so the
+ * 65 535-parameter limit never applies whatever the batch size.
+ */
+
+type EventRow = {
+  account_id: string;
+  seq: number;
+  event: Record<string, unknown>;
+  at: string;
+  deliver_at: number;
+  dropped: boolean;
+  copies: number;
+  swap_with_next: boolean;
+};
+
+const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`;
+
+export type BatchKey = { accountId: string; clientOrderId: string; symbol: string };
+
+export class PlacementBatch {
+  readonly instruments = new Map<string, Instrument>();
+  readonly quotes = new Map<string, Quote>();
+  readonly liquidity = new Map<string, string>();
+  readonly newOrders: OrderRow[] = [];
+  readonly fills: FillRow[] = [];
+  readonly events: EventRow[] = [];
+  private readonly accounts = new Map<string, BatchAccount>();
+
+  private constructor(
+    private readonly tx: Tx,
+    readonly seed: number | string,
+  ) {}
+
+  /** Locks the accounts of `keys` (id order) and loads what their placements read. */
+  static async load(tx: Tx, seed: number | string, keys: BatchKey[]): Promise<PlacementBatch> {
+    const b = new PlacementBatch(tx, seed);
+    const ids = [...new Set(keys.map((k) => k.accountId))];
+    const idSet = sql`(select jsonb_array_elements_text(${json(ids)}))`;
+    const rows = await tx
+      .select()
+      .from(paperAccounts)
+      .where(sql`${paperAccounts.id} in ${idSet}`)
+      .orderBy(asc(paperAccounts.id))
+      .for("update");
+    for (const row of rows) b.accounts.set(row.id, new BatchAccount(b, row));
+    if (rows.length === 0) return b;
+
+    const pairs = keys
+      .filter((k) => b.accounts.has(k.accountId))
+      .map((k) => ({ a: k.accountId, c: k.clientOrderId }));
+    const existing = await tx
+      .select()
+      .from(paperOrders)
+      .where(
+        sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select k.a, k.c from jsonb_to_recordset(${json(pairs)}) as k(a text, c text))`,
+      );
+    const open = await tx
+      .select()
+      .from(paperOrders)
+      .where(
+        and(sql`${paperOrders.accountId} in ${idSet}`, inArray(paperOrders.status, OPEN_STATUSES)),
+      )
+      .orderBy(asc(paperOrders.createdAt), asc(paperOrders.id));
+    const positions = await tx
+      .select()
+      .from(paperPositions)
+      .where(sql`${paperPositions.accountId} in ${idSet}`);
+    for (const o of existing) b.accounts.get(o.accountId)!.byClientId.set(o.clientOrderId, o);
+    for (const o of open) b.accounts.get(o.accountId)!.working.push(o);
+    for (const p of positions)
+      b.accounts.get(p.accountId)!.positions.set(p.symbol, { qty: p.qty, avgCost: p.avgCost });
+
+    const symbols = [
+      ...new Set([
+        ...keys.map((k) => k.symbol),
+        ...open.map((o) => o.symbol),
+        ...positions.map((p) => p.symbol),
+      ]),
+    ];
+    for (const i of await tx.select().from(instruments).where(inArray(instruments.symbol, symbols)))
+      b.instruments.set(i.symbol, i);
+    for (const q of await tx.select().from(quotes).where(inArray(quotes.symbol, symbols)))
+      b.quotes.set(q.symbol, { bid: q.bid, ask: q.ask, at: q.at });
+    for (const l of await tx
+      .select()
+      .from(paperLiquidity)
+      .where(inArray(paperLiquidity.symbol, symbols)))
+      b.liquidity.set(l.symbol, l.maxFillQty);
+    return b;
+  }
+
+  /** The locked account, or undefined when no such account exists. */
+  account(id: string): BatchAccount | undefined {
+    return this.accounts.get(id);
+  }
+
+  /** Writes everything the placements recorded (orders before their fills). */
+  async flush(): Promise<void> {
+    const tx = this.tx;
+    if (this.newOrders.length > 0) {
+      const rows = this.newOrders.map((o) => ({
+        id: o.id,
+        account_id: o.accountId,
+        client_order_id: o.clientOrderId,
+        symbol: o.symbol,
+        side: o.side,
+        type: o.type,
+        qty: o.qty,
+        limit_price: o.limitPrice,
+        status: o.status,
+        filled_qty: o.filledQty,
+        avg_price: o.avgPrice,
+        reject_reason: o.rejectReason,
+        commission: o.commission,
+        created_at: o.createdAt.toISOString(),
+        updated_at: o.updatedAt.toISOString(),
+      }));
+      await tx.execute(sql`
+        insert into paper_orders (id, account_id, client_order_id, symbol, side, type, qty,
+          limit_price, status, filled_qty, avg_price, reject_reason, commission, created_at, updated_at)
+        select id, account_id, client_order_id, symbol, side, type, qty, limit_price, status,
+          filled_qty, avg_price, reject_reason, commission, created_at, updated_at
+        from jsonb_to_recordset(${json(rows)}) as x(id text, account_id text, client_order_id text,
+          symbol text, side text, type text, qty numeric, limit_price numeric, status text,
+          filled_qty numeric, avg_price numeric, reject_reason text, commission numeric,
+          created_at timestamptz, updated_at timestamptz)`);
+    }
+    if (this.fills.length > 0) {
+      const rows = this.fills.map((f) => ({
+        trade_id: f.tradeId,
+        order_id: f.orderId,
+        account_id: f.accountId,
+        qty: f.qty,
+        price: f.price,
+        commission: f.commission,
+        at: f.at.toISOString(),
+      }));
+      await tx.execute(sql`
+        insert into paper_fills (trade_id, order_id, account_id, qty, price, commission, at)
+        select trade_id, order_id, account_id, qty, price, commission, at
+        from jsonb_to_recordset(${json(rows)}) as x(trade_id text, order_id text,
+          account_id text, qty numeric, price numeric, commission numeric, at timestamptz)`);
+    }
+    if (this.events.length > 0) {
+      await tx.execute(sql`
+        insert into paper_events (account_id, seq, event, at, deliver_at, dropped, copies, swap_with_next)
+        select account_id, seq, event, at, deliver_at, dropped, copies, swap_with_next
+        from jsonb_to_recordset(${json(this.events)}) as x(account_id text, seq bigint,
+          event jsonb, at timestamptz, deliver_at bigint, dropped boolean, copies integer,
+          swap_with_next boolean)`);
+    }
+    const upserts: Array<{ account_id: string; symbol: string; qty: string; avg_cost: string }> =
+      [];
+    const deletes: Array<{ a: string; s: string }> = [];
+    for (const a of this.accounts.values()) {
+      for (const symbol of a.dirtySymbols) {
+        const p = a.positions.get(symbol);
+        if (p) upserts.push({ account_id: a.id, symbol, qty: p.qty, avg_cost: p.avgCost });
+        else deletes.push({ a: a.id, s: symbol }); // a no-op when it never existed
+      }
+    }
+    if (upserts.length > 0) {
+      await tx.execute(sql`
+        insert into paper_positions (account_id, symbol, qty, avg_cost)
+        select account_id, symbol, qty, avg_cost
+        from jsonb_to_recordset(${json(upserts)}) as x(account_id text, symbol text,
+          qty numeric, avg_cost numeric)
+        on conflict (account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost`);
+    }
+    if (deletes.length > 0) {
+      await tx.execute(sql`
+        delete from paper_positions p using jsonb_to_recordset(${json(deletes)}) as k(a text, s text)
+        where p.account_id = k.a and p.symbol = k.s`);
+    }
+    const accounts = [...this.accounts.values()].map((a) => ({
+      id: a.id,
+      cash: fmt(a.cash),
+      event_seq: a.eventSeq,
+      fault_state: a.faultState,
+    }));
+    if (accounts.length > 0) {
+      await tx.execute(sql`
+        update paper_accounts a set cash = x.cash, event_seq = x.event_seq, fault_state = x.fault_state
+        from jsonb_to_recordset(${json(accounts)}) as x(id text, cash numeric, event_seq bigint,
+          fault_state jsonb)
+        where a.id = x.id`);
+    }
+  }
+}
+
+/**
+ * One locked account inside a PlacementBatch: reads from the loaded sets (kept current as
+ * the batch's own placements change them), writes recorded for the batch's flush.
+ */
+export class BatchAccount implements AccountStore {
+  readonly id: string;
+  readonly marginEnabled: boolean;
+  readonly config: AccountConfig;
+  cash: Decimal;
+  eventSeq: number;
+  faultState: FaultState;
+  /** Orders by clientOrderId: the existing ones asked for, and the ones created here. */
+  readonly byClientId = new Map<string, OrderRow>();
+  /** Working orders at load, in (createdAt, id) order, then the ones created here. */
+  readonly working: OrderRow[] = [];
+  readonly positions = new Map<string, PositionRow>();
+  /** Symbols whose position this batch changed (flush writes their final state). */
+  readonly dirtySymbols = new Set<string>();
+  /** Fill notional (Σ qty × price) of the orders created in this batch. */
+  private readonly created = new Map<string, Decimal>();
+
+  constructor(
+    private readonly batch: PlacementBatch,
+    row: typeof paperAccounts.$inferSelect,
+  ) {
+    this.id = row.id;
+    this.marginEnabled = row.marginEnabled;
+    this.config = row.config as AccountConfig;
+    this.cash = D(row.cash);
+    this.eventSeq = row.eventSeq;
+    this.faultState = parseFaultState(row.faultState);
+  }
+
+  nextSeq(): number {
+    this.eventSeq += 1;
+    return this.eventSeq;
+  }
+
+  async emit(event: BrokerOrderEvent): Promise<void> {
+    const d = decideEventDelivery(
+      this.faultState,
+      this.config.faults ?? {},
+      this.batch.seed,
+      this.id,
+      event.seq,
+    );
+    this.batch.events.push({
+      account_id: this.id,
+      seq: event.seq,
+      event: eventToJson(event),
+      at: event.at.toISOString(),
+      deliver_at: d.deliverAt,
+      dropped: d.dropped,
+      copies: d.copies,
+      swap_with_next: d.swapWithNext,
+    });
+  }
+
+  async instrument(symbol: string): Promise<Instrument | undefined> {
+    return this.batch.instruments.get(symbol);
+  }
+
+  async quote(symbol: string): Promise<Quote | null> {
+    return this.batch.quotes.get(symbol) ?? null;
+  }
+
+  async liquidity(symbol: string): Promise<string | null> {
+    return this.batch.liquidity.get(symbol) ?? null;
+  }
+
+  async book(extraSymbols: string[]): Promise<BookSnapshot> {
+    // Stable: the loaded (createdAt, id) order is kept among equal times, and orders
+    // created here come after (higher seq), exactly as ORDER BY created_at, id would.
+    const open = this.working
+      .filter((o) => isOpen(o.status))
+      .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime());
+    const positions = [...this.positions].map(([symbol, p]) => ({ symbol, ...p }));
+    const symbols = bookSymbols(positions, open, extraSymbols);
+    const ins = symbols.flatMap((s) => {
+      const i = this.batch.instruments.get(s);
+      return i ? [i] : [];
+    });
+    return buildBook(this.cash, this.marginEnabled, positions, open, ins, this.batch.quotes);
+  }
+
+  async position(symbol: string): Promise<PositionRow | null> {
+    return this.positions.get(symbol) ?? null;
+  }
+
+  async findOrder(clientOrderId: string): Promise<OrderRow | null> {
+    return this.byClientId.get(clientOrderId) ?? null;
+  }
+
+  async priorNotional(orderId: string): Promise<string | null> {
+    const n = this.created.get(orderId);
+    if (n === undefined) throw new Error(`batch: order ${orderId} was not created in this batch`);
+    return n.isZero() ? null : fmt(n);
+  }
+
+  async insertOrder(row: NewOrderRow): Promise<OrderRow> {
+    const order: OrderRow = { ...row, filledQty: "0", avgPrice: null, commission: "0" };
+    this.batch.newOrders.push(order);
+    this.byClientId.set(order.clientOrderId, order);
+    this.working.push(order);
+    this.created.set(order.id, D(0));
+    return order;
+  }
+
+  async updateOrderProgress(order: OrderRow): Promise<void> {
+    // The row object itself is what flush() inserts; only orders created here can change.
+    if (!this.created.has(order.id))
+      throw new Error(`batch: order ${order.id} was not created in this batch`);
+  }
+
+  async insertFill(row: FillRow): Promise<void> {
+    this.batch.fills.push(row);
+    const n = this.created.get(row.orderId);
+    if (n === undefined)
+      throw new Error(`batch: order ${row.orderId} was not created in this batch`);
+    this.created.set(row.orderId, n.plus(D(row.qty).times(row.price)));
+  }
+
+  async writePosition(symbol: string, _prev: PositionRow | null, next: Holding): Promise<void> {
+    if (next.qty.isZero()) this.positions.delete(symbol);
+    else this.positions.set(symbol, { qty: fmt(next.qty), avgCost: fmt(next.avgCost) });
+    this.dirtySymbols.add(symbol);
+  }
+}
