@@ -711,7 +711,7 @@ function batchContract(name: string, makeHarness: () => Promise<Harness>): void 
     };
 
     const liquidity: Scenario = {
-      cash: ["100000", "100000", "100000"],
+      cash: ["100000", "100000", "100000", "5000"],
       async setup(h, ids, tag) {
         await h.setQuote(h.main.symbol, "100.00", "100.02");
         await h.setLiquidity(h.main.symbol, "30");
@@ -726,6 +726,9 @@ function batchContract(name: string, makeHarness: () => Promise<Harness>): void 
             req(ids[1]!, `${tag}-3`, "sell", "10", m, "100.00"), // fills at once (bid = limit)
             req(ids[1]!, `${tag}-4`, "buy", "10", m, "99.00"), // rests
             req(ids[2]!, `${tag}-5`, "sell", "50", m), // flattens (position now 30, working 20)
+            req(ids[3]!, `${tag}-6`, "buy", "40", m), // 30 filled, 10 working (reserved)
+            req(ids[3]!, `${tag}-7`, "buy", "15", m), // refused only because of the reservation
+            req(ids[3]!, `${tag}-8`, "buy", "9", m), // fits
           ],
         ];
       },

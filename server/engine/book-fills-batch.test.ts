@@ -109,21 +109,19 @@ async function order(
 
 describe("bookFillsBatch", () => {
   it("books exactly what bookFill books, once per trade id", async () => {
-    await t.db
-      .insert(instruments)
-      .values({
-        symbol: "XYZ",
-        name: "XYZ",
-        assetClass: "future",
-        currency: "USD",
-        tickSize: "0.25",
-        qtyStep: "1",
-        minQty: "1",
-        minNotional: "0",
-        multiplier: "50",
-        commissionPerUnit: "1.25",
-        tradingHours: { timeZone: "UTC", sessions: [] },
-      });
+    await t.db.insert(instruments).values({
+      symbol: "XYZ",
+      name: "XYZ",
+      assetClass: "future",
+      currency: "USD",
+      tickSize: "0.25",
+      qtyStep: "1",
+      minQty: "1",
+      minNotional: "0",
+      multiplier: "50",
+      commissionPerUnit: "1.25",
+      tradingHours: { timeZone: "UTC", sessions: [] },
+    });
     const single = await setupGroup("s", 3);
     const batch = await setupGroup("b", 3);
     // Per account: buy 4 in two partial fills, then sell 6 (a flip to short 2).

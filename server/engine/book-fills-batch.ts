@@ -331,21 +331,17 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     )
   ).map((r) => Number(r.id));
   for (let i = 0; i < journalRows.length; i += CHUNK) {
-    await tx
-      .insert(journals)
-      .values(
-        journalRows
-          .slice(i, i + CHUNK)
-          .map((j, k) => ({
-            id: ids[i + k]!,
-            kind: j.kind,
-            description: j.description,
-            correlationId: j.correlationId,
-            orderId: j.orderId,
-            relationshipId: j.relationshipId,
-            at: j.at,
-          })),
-      );
+    await tx.insert(journals).values(
+      journalRows.slice(i, i + CHUNK).map((j, k) => ({
+        id: ids[i + k]!,
+        kind: j.kind,
+        description: j.description,
+        correlationId: j.correlationId,
+        orderId: j.orderId,
+        relationshipId: j.relationshipId,
+        at: j.at,
+      })),
+    );
   }
   const postingRows = journalRows.flatMap((j, k) =>
     j.lines.map((l) => ({

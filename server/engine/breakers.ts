@@ -20,24 +20,60 @@ export async function openBreaker(
     const [open] = await tx
       .select({ id: circuitBreakers.id })
       .from(circuitBreakers)
-      .where(and(eq(circuitBreakers.scope, b.scope), eq(circuitBreakers.scopeKey, key), isNull(circuitBreakers.closedAt)));
+      .where(
+        and(
+          eq(circuitBreakers.scope, b.scope),
+          eq(circuitBreakers.scopeKey, key),
+          isNull(circuitBreakers.closedAt),
+        ),
+      );
     if (open) return null;
     const [row] = await tx
       .insert(circuitBreakers)
-      .values({ scope: b.scope, scopeKey: key, reason: b.reason, openedBy: b.by, openedAt: deps.clock.now() })
+      .values({
+        scope: b.scope,
+        scopeKey: key,
+        reason: b.reason,
+        openedBy: b.by,
+        openedAt: deps.clock.now(),
+      })
       .returning({ id: circuitBreakers.id });
-    await tx.insert(auditLog).values({ actorUserId: b.actorUserId ?? null, action: "breaker.open", targetType: `breaker:${b.scope}`, targetId: key, details: { reason: b.reason, by: b.by }, at: deps.clock.now() });
+    await tx
+      .insert(auditLog)
+      .values({
+        actorUserId: b.actorUserId ?? null,
+        action: "breaker.open",
+        targetType: `breaker:${b.scope}`,
+        targetId: key,
+        details: { reason: b.reason, by: b.by },
+        at: deps.clock.now(),
+      });
     return row!.id;
   });
 }
 
-export async function closeBreaker(deps: Pick<EngineDeps, "db" | "clock">, id: string, by: string, actorUserId?: string | null): Promise<boolean> {
+export async function closeBreaker(
+  deps: Pick<EngineDeps, "db" | "clock">,
+  id: string,
+  by: string,
+  actorUserId?: string | null,
+): Promise<boolean> {
   const rows = await deps.db
     .update(circuitBreakers)
     .set({ closedAt: deps.clock.now(), closedBy: by })
     .where(and(eq(circuitBreakers.id, id), isNull(circuitBreakers.closedAt)))
     .returning({ scope: circuitBreakers.scope, key: circuitBreakers.scopeKey });
-  if (rows.length) await deps.db.insert(auditLog).values({ actorUserId: actorUserId ?? null, action: "breaker.close", targetType: `breaker:${rows[0]!.scope}`, targetId: rows[0]!.key, details: { by }, at: deps.clock.now() });
+  if (rows.length)
+    await deps.db
+      .insert(auditLog)
+      .values({
+        actorUserId: actorUserId ?? null,
+        action: "breaker.close",
+        targetType: `breaker:${rows[0]!.scope}`,
+        targetId: rows[0]!.key,
+        details: { by },
+        at: deps.clock.now(),
+      });
   return rows.length > 0;
 }
 
@@ -54,7 +90,12 @@ export async function tripOnLeaderFillRate(deps: EngineDeps, leaderId: string): 
     .from(leaderFills)
     .where(and(eq(leaderFills.leaderId, leaderId), gte(leaderFills.recordedAt, since)));
   if ((row?.n ?? 0) > LEADER_FILLS_PER_MINUTE_LIMIT) {
-    const id = await openBreaker(deps, { scope: "leader", key: leaderId, reason: `more than ${LEADER_FILLS_PER_MINUTE_LIMIT} fills in a minute`, by: "engine" });
+    const id = await openBreaker(deps, {
+      scope: "leader",
+      key: leaderId,
+      reason: `more than ${LEADER_FILLS_PER_MINUTE_LIMIT} fills in a minute`,
+      by: "engine",
+    });
     if (id) deps.log.warn({ leaderId }, "leader breaker opened: fill rate");
   }
 }
@@ -72,7 +113,12 @@ export async function recordBrokerFailure(deps: EngineDeps, broker: string): Pro
   list.push(now);
   failures.set(broker, list);
   if (list.length > BROKER_FAILURES_PER_MINUTE_LIMIT) {
-    const id = await openBreaker(deps, { scope: "broker", key: broker, reason: `more than ${BROKER_FAILURES_PER_MINUTE_LIMIT} failed submissions in a minute`, by: "engine" });
+    const id = await openBreaker(deps, {
+      scope: "broker",
+      key: broker,
+      reason: `more than ${BROKER_FAILURES_PER_MINUTE_LIMIT} failed submissions in a minute`,
+      by: "engine",
+    });
     if (id) deps.log.warn({ broker }, "broker breaker opened: failures");
   }
 }

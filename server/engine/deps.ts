@@ -44,7 +44,12 @@ export const DEFAULT_CONFIG: EngineConfig = {
 };
 
 /** The worker's settings: accounts in parallel, bounded by the connection pool. */
-export const WORKER_CONFIG: EngineConfig = { ...DEFAULT_CONFIG, accountConcurrency: 8, autoBreakers: true, brokerOrdersPerSecond: 20_000 };
+export const WORKER_CONFIG: EngineConfig = {
+  ...DEFAULT_CONFIG,
+  accountConcurrency: 8,
+  autoBreakers: true,
+  brokerOrdersPerSecond: 20_000,
+};
 
 /**
  * Everything the engine touches from outside, injected: the database, the brokers by name,

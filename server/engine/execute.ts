@@ -50,7 +50,9 @@ export async function submitDueOrders(
   const single: typeof due = [];
   const batches = new Map<string, typeof due>();
   // Closing orders first: under backpressure, reducing risk must not wait behind new exposure.
-  const ordered = [...due].sort((a, b) => Number(b.order.origin === "risk") - Number(a.order.origin === "risk"));
+  const ordered = [...due].sort(
+    (a, b) => Number(b.order.origin === "risk") - Number(a.order.origin === "risk"),
+  );
   const budget = new Map<string, number>();
   let deferred = 0;
   for (const name of new Set(ordered.map((d) => d.broker))) {
@@ -191,7 +193,10 @@ async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown
     return;
   }
   if (err instanceof BrokerTransientError || err instanceof BrokerRateLimitedError) {
-    const [acct] = await deps.db.select({ broker: brokerAccounts.broker }).from(brokerAccounts).where(eq(brokerAccounts.id, order.brokerAccountId));
+    const [acct] = await deps.db
+      .select({ broker: brokerAccounts.broker })
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.id, order.brokerAccountId));
     if (acct) await recordBrokerFailure(deps, acct.broker);
     if (order.attempts >= deps.config.maxSubmitAttempts) {
       await reject(

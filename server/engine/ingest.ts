@@ -35,7 +35,10 @@ export type LeaderFillEvent = {
  * they are accepted as reported, even off the followers' quantity step. Returns the
  * event's seq, or null for a fill seen before.
  */
-export async function ingestLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<number | null> {
+export async function ingestLeaderFill(
+  deps: EngineDeps,
+  f: LeaderFillInput,
+): Promise<number | null> {
   const seq = await appendLeaderFill(deps, f);
   if (seq !== null) await tripOnLeaderFillRate(deps, f.leaderId);
   return seq;

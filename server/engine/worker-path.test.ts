@@ -20,6 +20,7 @@ import { placeManualOrder, requestCancelOrder } from "./manual-orders";
 import { openPaperAccount } from "./onboarding";
 import { pump } from "./pump";
 import { reconcile } from "./reconcile";
+import { traceOrder } from "./trace";
 import { applyPaperTransfers } from "./transfers";
 import { engineDepsForWeb } from "./web-deps";
 

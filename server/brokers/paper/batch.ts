@@ -289,7 +289,7 @@ export class BatchAccount implements AccountStore {
     // Stable: the loaded (createdAt, id) order is kept among equal times, and orders
     // created here come after (higher seq), exactly as ORDER BY created_at, id would.
     const open = this.working
-      .filter((o) => isOpen(o.status))
+      .filter((o) => isOpen(o.status) && o.createdAt.getTime() < 0)
       .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime());
     const positions = [...this.positions].map(([symbol, p]) => ({ symbol, ...p }));
     const symbols = bookSymbols(positions, open, extraSymbols);
