@@ -12,7 +12,10 @@ import { createRng } from "../server/domain/random";
 import { WORKER_CONFIG, silentLog, type EngineDeps } from "../server/engine/deps";
 import { ingestLeaderFill } from "../server/engine/ingest";
 import { ensureLeaderBook } from "../server/engine/leader-book";
-import { pump } from "../server/engine/pump";
+import { consumeBrokerEventsMany } from "../server/engine/broker-events-batch";
+import { submitDueOrders } from "../server/engine/execute";
+import { accountsToPoll, pump } from "../server/engine/pump";
+import { replicateLeader } from "../server/engine/replicate";
 import { freePort } from "../test/free-port";
 
 /**
@@ -75,8 +78,23 @@ async function runOnce(n: number) {
       price: "100",
       at: new Date(),
     });
+    const phases: Record<string, number> = {};
+    const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const s0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        phases[name] = Math.round((phases[name] ?? 0) + performance.now() - s0);
+      }
+    };
+    // The worker's loop, step by step so the time of each step can be reported.
+    await timed("replicate", () => replicateLeader(deps, leaderId));
+    await timed("submit", () => submitDueOrders(deps, { limit: 20_000 }));
+    await timed("events+booking", async () =>
+      consumeBrokerEventsMany(deps, await accountsToPoll(deps)),
+    );
     for (;;) {
-      await pump(deps);
+      await timed("rest", () => pump(deps));
       const [left] = await db.execute<{ n: string }>(
         sql`select count(*) as n from orders where status <> 'filled'`,
       );
@@ -98,6 +116,7 @@ async function runOnce(n: number) {
       wallMs: Math.round(wallMs),
       copiesPerSec: Math.round(copiesPerSec),
       lagMs: { p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)) },
+      phasesMs: phases,
       booked: {
         orders: Number(booked!.orders),
         fills: Number(booked!.fills),

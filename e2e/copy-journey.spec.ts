@@ -47,17 +47,19 @@ test("a new follower finds a leader and copies with $5,000 and a copy stop-loss"
   await page.getByRole("link", { name: "Copy Lena Kowalski" }).click();
   await expect(page.getByRole("heading", { name: "Copy Lena Kowalski" })).toBeVisible();
 
-  // A new account has no cash: a clear refusal first, then add paper money.
+  // An amount above the cash available gets a clear refusal and changes nothing.
   const form = page.getByRole("form", { name: "Copy Lena Kowalski" });
-  await form.getByLabel("Amount to copy with (USD)").fill("5000");
+  await form.getByLabel("Amount to copy with (USD)").fill("9000000");
   await form.getByLabel(/I have read the copy terms/).check();
   await form.getByRole("button", { name: "Start copying" }).click();
   await expect(form.getByRole("alert").first()).toContainText("available to allocate");
 
+  // Paper money can be added right here.
   await page.getByLabel("Add funds (USD, paper money)").fill("10000");
   await page.getByRole("button", { name: "Add funds" }).click();
-  await expect(page.getByTestId("available-cash")).toHaveText("$10,000.00");
+  await expect(page.getByRole("status").filter({ hasText: "Added." })).toBeVisible();
 
+  await form.getByLabel("Amount to copy with (USD)").fill("5000");
   // The worked example is computed from this follower's own amount.
   await expect(page.getByTestId("worked-example")).toContainText(
     /When Lena Kowalski buys .* you buy/,

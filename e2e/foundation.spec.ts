@@ -14,14 +14,14 @@ test("sign-up with a bad e-mail and a short password is refused with clear messa
   auth,
 }) => {
   await auth.signUp("Vera", "not-an-email", "short");
-  await expect(page.getByRole("alert")).toContainText("valid e-mail");
-  await expect(page.getByRole("alert")).toContainText("at least 10 characters");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("valid e-mail");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("at least 10 characters");
   await expect(page).toHaveURL(/\/signup/);
 });
 
 test("a returning user signs in; a wrong password gets a clear error", async ({ page, auth }) => {
   await auth.signIn("bob@tandem.test", "wrong-password-123");
-  await expect(page.getByRole("alert")).toHaveText("Wrong e-mail or password.");
+  await expect(page.getByRole("main").getByRole("alert")).toHaveText("Wrong e-mail or password.");
   await auth.signIn("bob@tandem.test");
   await expect(page).toHaveURL(/\/leaders/);
   await expect(page.getByTestId("viewer-email")).toHaveText("bob@tandem.test");
@@ -44,5 +44,5 @@ test("an admin gets into the console", async ({ page, auth }) => {
   await expect(page).toHaveURL(/\/leaders/);
   await page.goto("/admin");
   await expect(page.getByRole("heading", { name: "Admin console" })).toBeVisible();
-  await expect(page.getByText("Leaders", { exact: true })).toBeVisible();
+  await expect(page.getByRole("main").getByText("Leaders", { exact: true })).toBeVisible();
 });

@@ -9,7 +9,9 @@ import { checkCopyStopLoss } from "./engine/copy-actions";
 import { WORKER_CONFIG, type EngineDeps } from "./engine/deps";
 import { pump } from "./engine/pump";
 import { reconcile } from "./engine/reconcile";
+import { snapshotEquity } from "./engine/snapshots";
 import { applyPaperTransfers } from "./engine/transfers";
+import { ensureLeaderStats } from "./queries/leader-stats";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
 import { CATALOGUE, upsertCatalogue } from "./market/catalogue";
@@ -48,6 +50,7 @@ async function main() {
   await upsertCatalogue(handle.db);
   await applyPaperTransfers(deps, paper);
   const startup = await reconcile(deps, "startup");
+  await snapshotEquity(deps);
   log.info(
     { owner, embedded: Boolean(database.embedded), reconciliation: startup },
     "worker started",
@@ -93,6 +96,9 @@ async function main() {
       if (Date.now() - lastReconcile > 60_000) {
         lastReconcile = Date.now();
         await reconcile(deps, "periodic");
+        // Today's equity rows and the leader statistics built from them stay current.
+        await snapshotEquity(deps);
+        await ensureLeaderStats(handle.db);
       }
       if (demoTrading && Date.now() - lastBot > 20_000) {
         lastBot = Date.now();

@@ -38,16 +38,14 @@ export async function openBreaker(
         openedAt: deps.clock.now(),
       })
       .returning({ id: circuitBreakers.id });
-    await tx
-      .insert(auditLog)
-      .values({
-        actorUserId: b.actorUserId ?? null,
-        action: "breaker.open",
-        targetType: `breaker:${b.scope}`,
-        targetId: key,
-        details: { reason: b.reason, by: b.by },
-        at: deps.clock.now(),
-      });
+    await tx.insert(auditLog).values({
+      actorUserId: b.actorUserId ?? null,
+      action: "breaker.open",
+      targetType: `breaker:${b.scope}`,
+      targetId: key,
+      details: { reason: b.reason, by: b.by },
+      at: deps.clock.now(),
+    });
     return row!.id;
   });
 }
@@ -64,16 +62,14 @@ export async function closeBreaker(
     .where(and(eq(circuitBreakers.id, id), isNull(circuitBreakers.closedAt)))
     .returning({ scope: circuitBreakers.scope, key: circuitBreakers.scopeKey });
   if (rows.length)
-    await deps.db
-      .insert(auditLog)
-      .values({
-        actorUserId: actorUserId ?? null,
-        action: "breaker.close",
-        targetType: `breaker:${rows[0]!.scope}`,
-        targetId: rows[0]!.key,
-        details: { by },
-        at: deps.clock.now(),
-      });
+    await deps.db.insert(auditLog).values({
+      actorUserId: actorUserId ?? null,
+      action: "breaker.close",
+      targetType: `breaker:${rows[0]!.scope}`,
+      targetId: rows[0]!.key,
+      details: { by },
+      at: deps.clock.now(),
+    });
   return rows.length > 0;
 }
 

@@ -103,17 +103,31 @@ async function submitBatch(
       .update(orders)
       .set({ status: "submitted", attempts: sql`${orders.attempts} + 1` })
       .where(inArray(orders.id, ids));
-    const results = await broker.placeOrders!(
-      part.map(({ order, externalId }) => ({
-        accountId: externalId,
-        clientOrderId: order.clientOrderId,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        qty: order.qty,
-        ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
-      })),
-    );
+    let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
+    try {
+      results = await broker.placeOrders!(
+        part.map(({ order, externalId }) => ({
+          accountId: externalId,
+          clientOrderId: order.clientOrderId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          qty: order.qty,
+          ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+        })),
+      );
+    } catch (err) {
+      // The batch as a whole failed: any of them may or may not exist. Ask, never resend blind.
+      deps.log.warn(
+        { broker: brokerName, orders: part.length, err: String(err) },
+        "batch submission failed; resolving each order",
+      );
+      await deps.db
+        .update(orders)
+        .set({ status: "unknown", nextAttemptAt: null })
+        .where(inArray(orders.id, ids));
+      continue;
+    }
     const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
     for (let k = 0; k < part.length; k++) {
       const r = results[k]!;

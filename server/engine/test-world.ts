@@ -23,19 +23,17 @@ export async function makeWorld(
     config: { ...DEFAULT_CONFIG, ...opts.config },
     owner: "test",
   };
-  await db
-    .insert(instruments)
-    .values({
-      symbol: "XYZ",
-      name: "XYZ",
-      assetClass: "equity",
-      currency: "USD",
-      tickSize: "0.01",
-      qtyStep: "1",
-      minQty: "1",
-      minNotional: "1",
-      tradingHours: { timeZone: "UTC", sessions: [] },
-    });
+  await db.insert(instruments).values({
+    symbol: "XYZ",
+    name: "XYZ",
+    assetClass: "equity",
+    currency: "USD",
+    tickSize: "0.01",
+    qtyStep: "1",
+    minQty: "1",
+    minNotional: "1",
+    tradingHours: { timeZone: "UTC", sessions: [] },
+  });
   await paper.onQuote({ symbol: "XYZ", bid: "99.95", ask: "100.05", at: clock.now() });
   const [lu] = await db
     .insert(users)

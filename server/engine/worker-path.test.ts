@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { createTestDb } from "../../test/db";
+import { D } from "../domain/money";
 import {
   brokerAccounts,
   copyDecisions,
   copyPositions,
+  equitySnapshots,
   leaders,
   orders,
   reconciliationItems,
@@ -20,6 +22,7 @@ import { placeManualOrder, requestCancelOrder } from "./manual-orders";
 import { openPaperAccount } from "./onboarding";
 import { pump } from "./pump";
 import { reconcile } from "./reconcile";
+import { snapshotEquity } from "./snapshots";
 import { traceOrder } from "./trace";
 import { applyPaperTransfers } from "./transfers";
 import { engineDepsForWeb } from "./web-deps";
@@ -198,5 +201,17 @@ describe("worker path", () => {
     expect(items.filter((i) => i.action !== "none")).toEqual([]);
     const accounts = await t.db.select().from(brokerAccounts);
     expect(accounts).toHaveLength(2);
+
+    // Daily equity snapshots for the leader, the copy and both accounts.
+    expect(await snapshotEquity(deps)).toBe(4);
+    const snaps = await t.db.select().from(equitySnapshots).orderBy(equitySnapshots.ownerType);
+    expect(snaps.map((x) => x.ownerType)).toEqual(["copy", "follower", "follower", "leader"]);
+    const copySnap = snaps.find((x) => x.ownerType === "copy")!;
+    const [cp] = await t.db
+      .select()
+      .from(copyPositions)
+      .where(eq(copyPositions.relationshipId, rel));
+    // Flat copy: equity = allocation + realized P&L − fees.
+    expect(D(copySnap.equity).eq(D("10000").plus(cp!.realizedPnl).minus(cp!.fees))).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import { openPaperAccount } from "../engine/onboarding";
 import type { Db } from "../../db/client";
 import {
   accountBalances,
@@ -35,10 +36,8 @@ export async function primaryAccount(db: Db, userId: string) {
 export async function ensureAccount(db: Db, userId: string) {
   const existing = await primaryAccount(db, userId);
   if (existing) return existing;
-  await db
-    .insert(brokerAccounts)
-    .values({ userId, broker: "paper", externalId: `paper-${userId}`, label: "Paper account" })
-    .onConflictDoNothing();
+  // Same as at sign-up: a funded demo account, opened at the paper broker by the worker.
+  await openPaperAccount(db, userId);
   return (await primaryAccount(db, userId))!;
 }
 

@@ -21,6 +21,7 @@ export const accountRouter = router({
         brokerAccountId: acct.id,
         amount: input.amount,
         by: `user:${ctx.viewer.id}`,
+        transferAtBroker: true,
       }),
     );
     return { cash };
@@ -44,6 +45,7 @@ export const accountRouter = router({
         brokerAccountId: acct.id,
         amount: fmt(D(input.amount).neg()),
         by: `user:${ctx.viewer.id}`,
+        transferAtBroker: true,
       }),
     );
     return { cash };

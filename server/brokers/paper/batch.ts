@@ -25,22 +25,26 @@ import type { Instrument } from "./validation";
  * request on in-memory `BatchAccount`s, and `flush()` writes orders, fills, positions,
  * events and accounts with one multi-row statement each.
  *
- * Multi-row data travels as ONE jsonb parameter per statement (jsonb_to_recordset), so the
- * 65 535-parameter limit never applies whatever the batch size.
+ * Multi-row data travels as one text[] parameter per column (unnest), see `col`.
  */
 
 type EventRow = {
-  account_id: string;
+  accountId: string;
   seq: number;
   event: Record<string, unknown>;
-  at: string;
-  deliver_at: number;
+  at: Date;
+  deliverAt: number;
   dropped: boolean;
   copies: number;
-  swap_with_next: boolean;
+  swapWithNext: boolean;
 };
 
-const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`;
+/**
+ * One column of a multi-row statement: ONE text[] parameter (cast in SQL), so the
+ * 65 535-parameter limit never applies whatever the batch size. (numeric[] and
+ * timestamptz[] parameters are not serialized by the driver as configured by Drizzle.)
+ */
+const col = (values: Array<string | null>): SQL => sql`${sql.param(values)}::text[]`;
 
 export type BatchKey = { accountId: string; clientOrderId: string; symbol: string };
 
@@ -62,7 +66,7 @@ export class PlacementBatch {
   static async load(tx: Tx, seed: number | string, keys: BatchKey[]): Promise<PlacementBatch> {
     const b = new PlacementBatch(tx, seed);
     const ids = [...new Set(keys.map((k) => k.accountId))];
-    const idSet = sql`(select jsonb_array_elements_text(${json(ids)}))`;
+    const idSet = sql`(select unnest(${col(ids)}))`;
     const rows = await tx
       .select()
       .from(paperAccounts)
@@ -72,14 +76,12 @@ export class PlacementBatch {
     for (const row of rows) b.accounts.set(row.id, new BatchAccount(b, row));
     if (rows.length === 0) return b;
 
-    const pairs = keys
-      .filter((k) => b.accounts.has(k.accountId))
-      .map((k) => ({ a: k.accountId, c: k.clientOrderId }));
+    const pairs = keys.filter((k) => b.accounts.has(k.accountId));
     const existing = await tx
       .select()
       .from(paperOrders)
       .where(
-        sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select k.a, k.c from jsonb_to_recordset(${json(pairs)}) as k(a text, c text))`,
+        sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from unnest(${col(pairs.map((k) => k.accountId))}, ${col(pairs.map((k) => k.clientOrderId))}))`,
       );
     const open = await tx
       .select()
@@ -124,92 +126,87 @@ export class PlacementBatch {
   /** Writes everything the placements recorded (orders before their fills). */
   async flush(): Promise<void> {
     const tx = this.tx;
-    if (this.newOrders.length > 0) {
-      const rows = this.newOrders.map((o) => ({
-        id: o.id,
-        account_id: o.accountId,
-        client_order_id: o.clientOrderId,
-        symbol: o.symbol,
-        side: o.side,
-        type: o.type,
-        qty: o.qty,
-        limit_price: o.limitPrice,
-        status: o.status,
-        filled_qty: o.filledQty,
-        avg_price: o.avgPrice,
-        reject_reason: o.rejectReason,
-        commission: o.commission,
-        created_at: o.createdAt.toISOString(),
-        updated_at: o.updatedAt.toISOString(),
-      }));
+    const o = this.newOrders;
+    if (o.length > 0) {
       await tx.execute(sql`
         insert into paper_orders (id, account_id, client_order_id, symbol, side, type, qty,
-          limit_price, status, filled_qty, avg_price, reject_reason, commission, created_at, updated_at)
-        select id, account_id, client_order_id, symbol, side, type, qty, limit_price, status,
-          filled_qty, avg_price, reject_reason, commission, created_at, updated_at
-        from jsonb_to_recordset(${json(rows)}) as x(id text, account_id text, client_order_id text,
-          symbol text, side text, type text, qty numeric, limit_price numeric, status text,
-          filled_qty numeric, avg_price numeric, reject_reason text, commission numeric,
-          created_at timestamptz, updated_at timestamptz)`);
+          limit_price, status, filled_qty, avg_price, reject_reason, commission, created_at,
+          updated_at)
+        select id, account_id, client_order_id, symbol, side, type, qty::numeric,
+          limit_price::numeric, status, filled_qty::numeric, avg_price::numeric, reject_reason,
+          commission::numeric, created_at::timestamptz, updated_at::timestamptz
+        from unnest(${col(o.map((x) => x.id))}, ${col(o.map((x) => x.accountId))},
+          ${col(o.map((x) => x.clientOrderId))}, ${col(o.map((x) => x.symbol))},
+          ${col(o.map((x) => x.side))}, ${col(o.map((x) => x.type))}, ${col(o.map((x) => x.qty))},
+          ${col(o.map((x) => x.limitPrice))}, ${col(o.map((x) => x.status))},
+          ${col(o.map((x) => x.filledQty))}, ${col(o.map((x) => x.avgPrice))},
+          ${col(o.map((x) => x.rejectReason))}, ${col(o.map((x) => x.commission))},
+          ${col(o.map((x) => x.createdAt.toISOString()))},
+          ${col(o.map((x) => x.updatedAt.toISOString()))})
+          as x(id, account_id, client_order_id, symbol, side, type, qty, limit_price, status,
+            filled_qty, avg_price, reject_reason, commission, created_at, updated_at)`);
     }
-    if (this.fills.length > 0) {
-      const rows = this.fills.map((f) => ({
-        trade_id: f.tradeId,
-        order_id: f.orderId,
-        account_id: f.accountId,
-        qty: f.qty,
-        price: f.price,
-        commission: f.commission,
-        at: f.at.toISOString(),
-      }));
+    const f = this.fills;
+    if (f.length > 0) {
       await tx.execute(sql`
         insert into paper_fills (trade_id, order_id, account_id, qty, price, commission, at)
-        select trade_id, order_id, account_id, qty, price, commission, at
-        from jsonb_to_recordset(${json(rows)}) as x(trade_id text, order_id text,
-          account_id text, qty numeric, price numeric, commission numeric, at timestamptz)`);
+        select trade_id, order_id, account_id, qty::numeric, price::numeric, commission::numeric,
+          at::timestamptz
+        from unnest(${col(f.map((x) => x.tradeId))}, ${col(f.map((x) => x.orderId))},
+          ${col(f.map((x) => x.accountId))}, ${col(f.map((x) => x.qty))},
+          ${col(f.map((x) => x.price))}, ${col(f.map((x) => x.commission))},
+          ${col(f.map((x) => x.at.toISOString()))})
+          as x(trade_id, order_id, account_id, qty, price, commission, at)`);
     }
-    if (this.events.length > 0) {
+    const e = this.events;
+    if (e.length > 0) {
       await tx.execute(sql`
-        insert into paper_events (account_id, seq, event, at, deliver_at, dropped, copies, swap_with_next)
-        select account_id, seq, event, at, deliver_at, dropped, copies, swap_with_next
-        from jsonb_to_recordset(${json(this.events)}) as x(account_id text, seq bigint,
-          event jsonb, at timestamptz, deliver_at bigint, dropped boolean, copies integer,
-          swap_with_next boolean)`);
+        insert into paper_events (account_id, seq, event, at, deliver_at, dropped, copies,
+          swap_with_next)
+        select account_id, seq::bigint, event::jsonb, at::timestamptz, deliver_at::bigint,
+          dropped::boolean, copies::integer, swap_with_next::boolean
+        from unnest(${col(e.map((x) => x.accountId))}, ${col(e.map((x) => String(x.seq)))},
+          ${col(e.map((x) => JSON.stringify(x.event)))}, ${col(e.map((x) => x.at.toISOString()))},
+          ${col(e.map((x) => String(x.deliverAt)))}, ${col(e.map((x) => String(x.dropped)))},
+          ${col(e.map((x) => String(x.copies)))}, ${col(e.map((x) => String(x.swapWithNext)))})
+          as x(account_id, seq, event, at, deliver_at, dropped, copies, swap_with_next)`);
     }
-    const upserts: Array<{ account_id: string; symbol: string; qty: string; avg_cost: string }> =
-      [];
-    const deletes: Array<{ a: string; s: string }> = [];
+    const upserts: Array<{ accountId: string; symbol: string; qty: string; avgCost: string }> = [];
+    const deletes: Array<{ accountId: string; symbol: string }> = [];
     for (const a of this.accounts.values()) {
       for (const symbol of a.dirtySymbols) {
         const p = a.positions.get(symbol);
-        if (p) upserts.push({ account_id: a.id, symbol, qty: p.qty, avg_cost: p.avgCost });
-        else deletes.push({ a: a.id, s: symbol }); // a no-op when it never existed
+        if (p) upserts.push({ accountId: a.id, symbol, ...p });
+        else deletes.push({ accountId: a.id, symbol }); // a no-op when it never existed
       }
     }
     if (upserts.length > 0) {
       await tx.execute(sql`
         insert into paper_positions (account_id, symbol, qty, avg_cost)
-        select account_id, symbol, qty, avg_cost
-        from jsonb_to_recordset(${json(upserts)}) as x(account_id text, symbol text,
-          qty numeric, avg_cost numeric)
-        on conflict (account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost`);
+        select account_id, symbol, qty::numeric, avg_cost::numeric
+        from unnest(${col(upserts.map((x) => x.accountId))}, ${col(upserts.map((x) => x.symbol))},
+          ${col(upserts.map((x) => x.qty))}, ${col(upserts.map((x) => x.avgCost))})
+          as x(account_id, symbol, qty, avg_cost)
+        on conflict (account_id, symbol) do update
+          set qty = excluded.qty, avg_cost = excluded.avg_cost`);
     }
     if (deletes.length > 0) {
       await tx.execute(sql`
-        delete from paper_positions p using jsonb_to_recordset(${json(deletes)}) as k(a text, s text)
-        where p.account_id = k.a and p.symbol = k.s`);
+        delete from paper_positions p
+        using unnest(${col(deletes.map((x) => x.accountId))}, ${col(deletes.map((x) => x.symbol))})
+          as k(account_id, symbol)
+        where p.account_id = k.account_id and p.symbol = k.symbol`);
     }
-    const accounts = [...this.accounts.values()].map((a) => ({
-      id: a.id,
-      cash: fmt(a.cash),
-      event_seq: a.eventSeq,
-      fault_state: a.faultState,
-    }));
-    if (accounts.length > 0) {
+    const a = [...this.accounts.values()];
+    if (a.length > 0) {
       await tx.execute(sql`
-        update paper_accounts a set cash = x.cash, event_seq = x.event_seq, fault_state = x.fault_state
-        from jsonb_to_recordset(${json(accounts)}) as x(id text, cash numeric, event_seq bigint,
-          fault_state jsonb)
+        update paper_accounts a
+        set cash = x.cash::numeric, event_seq = x.event_seq::bigint,
+          fault_state = x.fault_state::jsonb
+        from unnest(${col(a.map((x) => x.id))}, ${col(a.map((x) => fmt(x.cash)))},
+          ${col(a.map((x) => String(x.eventSeq)))},
+          ${col(a.map((x) => JSON.stringify(x.faultState)))})
+          as x(id, cash, event_seq, fault_state)
         where a.id = x.id`);
     }
   }
@@ -262,14 +259,14 @@ export class BatchAccount implements AccountStore {
       event.seq,
     );
     this.batch.events.push({
-      account_id: this.id,
+      accountId: this.id,
       seq: event.seq,
       event: eventToJson(event),
-      at: event.at.toISOString(),
-      deliver_at: d.deliverAt,
+      at: event.at,
+      deliverAt: d.deliverAt,
       dropped: d.dropped,
       copies: d.copies,
-      swap_with_next: d.swapWithNext,
+      swapWithNext: d.swapWithNext,
     });
   }
 
@@ -289,7 +286,7 @@ export class BatchAccount implements AccountStore {
     // Stable: the loaded (createdAt, id) order is kept among equal times, and orders
     // created here come after (higher seq), exactly as ORDER BY created_at, id would.
     const open = this.working
-      .filter((o) => isOpen(o.status) && o.createdAt.getTime() < 0)
+      .filter((o) => isOpen(o.status))
       .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime());
     const positions = [...this.positions].map(([symbol, p]) => ({ symbol, ...p }));
     const symbols = bookSymbols(positions, open, extraSymbols);

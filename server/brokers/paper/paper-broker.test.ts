@@ -400,3 +400,138 @@ describe("paper broker determinism", () => {
     expect(restarted).toEqual(straight);
   });
 });
+
+/**
+ * Batch vs single calls under everything that makes placement state-dependent: probabilistic
+ * faults of every kind, latency, slippage, a commission schedule with a minimum, margin and
+ * cash accounts, shorts, flattening, liquidity, repeated ids, chunk boundaries. Same ids in
+ * both databases, so the comparison is exact (ids, dates, event shaping).
+ */
+async function batchChaosRun(mode: "batch" | "single", chunk: number) {
+  const slept: number[] = [];
+  const h = await makePaperHarness({ seed: 11 });
+  try {
+    const b = h.restart({
+      seed: 11,
+      placeOrdersChunk: chunk,
+      sleep: async (ms) => void slept.push(ms),
+    });
+    const faults: FaultConfig = {
+      errorBeforeAccept: 0.1,
+      timeoutAfterAccept: 0.15,
+      reject: 0.05,
+      rateLimit: 0.05,
+      dropEvents: 0.1,
+      duplicateEvents: 0.1,
+      delayEvents: 0.1,
+      reorderEvents: 0.1,
+      latencyMs: [0, 50],
+    };
+    const ids = ["M1", "M2", "M3", "M4", "M5"];
+    for (const [i, id] of ids.entries()) {
+      await b.openAccount({
+        accountId: id,
+        cash: i === 4 ? "3000" : "200000",
+        margin: i % 2 === 1,
+      });
+      await b.configureAccount(id, {
+        faults: i === 0 ? {} : { ...faults, seed: i },
+        slippageBps: i === 2 ? "3" : undefined,
+        commission: i === 3 ? { bps: "1", minimum: "1" } : undefined,
+      });
+    }
+    await b.injectFault("M1", "timeout_after_accept", 2);
+    await h.setQuote("TST", "100.00", "100.02");
+    await h.setQuote("FUT", "5000.00", "5000.25");
+    await h.setLiquidity("FUT", "3");
+    const batches: OrderRequest[][] = [];
+    let n = 0;
+    for (let round = 0; round < 3; round++) {
+      const batch: OrderRequest[] = [];
+      for (let i = 0; i < 25; i++) {
+        n += 1;
+        const id = ids[(i * 7 + round) % ids.length]!;
+        const symbol = i % 5 === 4 ? "FUT" : "TST";
+        const side = (i + round) % 3 === 2 ? "sell" : "buy";
+        const qty = String(1 + ((i * 3 + round) % 7));
+        const base = { accountId: id, clientOrderId: `k${n % 40}`, symbol, side, qty } as const;
+        batch.push(
+          i % 6 === 5
+            ? { ...base, type: "limit", limitPrice: side === "buy" ? "99.50" : "100.50" }
+            : { ...base, type: "market" },
+        );
+      }
+      batches.push(batch);
+    }
+    const results: unknown[] = [];
+    for (const batch of batches) {
+      const out = mode === "batch" ? await b.placeOrders(batch) : await oneByOne(b, batch);
+      results.push(
+        out.map((r) => {
+          const x = r as {
+            ok: boolean;
+            order?: unknown;
+            error?: BrokerError & { reason?: string };
+          };
+          return x.ok
+            ? x
+            : {
+                ok: false,
+                kind: x.error!.kind,
+                reason: x.error!.reason,
+                message: x.error!.message,
+              };
+        }),
+      );
+      await h.setQuote("TST", "99.40", "99.45");
+      await h.setQuote("FUT", "5001.00", "5001.25");
+    }
+    const accounts = [];
+    for (const id of ids)
+      accounts.push({
+        events: await drainEvents(b, id),
+        fills: await b.listFills(id),
+        positions: await b.getPositions(id),
+        account: await b.getAccount(id),
+        open: await b.listOpenOrders(id),
+      });
+    const faultState = await h.db
+      .sql`select id, fault_state, event_seq from paper_accounts order by id`;
+    return { results, accounts, faultState, slept };
+  } finally {
+    await h.close();
+  }
+}
+
+async function oneByOne(b: PaperBroker, batch: OrderRequest[]) {
+  const r: Array<{ ok: boolean; order?: unknown; error?: unknown }> = [];
+  for (const req of batch)
+    r.push(
+      await b.placeOrder(req).then(
+        (order) => ({ ok: true, order }),
+        (error: unknown) => ({ ok: false, error }),
+      ),
+    );
+  return r;
+}
+
+describe("paper broker placeOrders", () => {
+  it("equals placeOrder one by one exactly under probabilistic chaos, across chunk boundaries", async () => {
+    const single = await batchChaosRun("single", 2000);
+    for (const chunk of [2000, 7]) {
+      const batched = await batchChaosRun("batch", chunk);
+      expect(batched.results).toEqual(single.results);
+      expect(batched.accounts).toEqual(single.accounts);
+      expect(batched.faultState).toEqual(single.faultState);
+      // Latency: once per placeOrders call, the largest of its requests.
+      expect(batched.slept).toHaveLength(3);
+      expect(Math.max(...batched.slept)).toBe(Math.max(...single.slept));
+    }
+    // The run exercised what it claims to.
+    const flat = single.results.flat() as Array<{ ok: boolean; kind?: string; reason?: string }>;
+    for (const kind of ["transient", "unknown_outcome", "rate_limited", "rejected"])
+      expect(flat.some((r) => r.kind === kind)).toBe(true);
+    expect(flat.some((r) => r.reason === "INSUFFICIENT_BUYING_POWER")).toBe(true);
+    expect(flat.filter((r) => r.ok).length).toBeGreaterThan(20);
+  });
+});

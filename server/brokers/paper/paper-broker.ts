@@ -46,6 +46,8 @@ export type PaperBrokerOptions = {
    * moved by hand (ManualClock: replays and tests), where it is a no-op — replays never sleep.
    */
   sleep?: (ms: number) => Promise<void>;
+  /** Consecutive requests per placeOrders transaction (default 2000). */
+  placeOrdersChunk?: number;
 };
 
 export type QuoteInput = { symbol: string; bid: string; ask: string; at: Date };
@@ -63,6 +65,7 @@ export class PaperBroker implements BrokerAdapter {
   private readonly clock: Clock;
   private readonly seed: number | string;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly placeOrdersChunk: number;
 
   constructor(opts: PaperBrokerOptions) {
     this.db = opts.db;
@@ -71,6 +74,7 @@ export class PaperBroker implements BrokerAdapter {
     this.name = opts.name ?? "paper";
     const manual = typeof (opts.clock as { advance?: unknown }).advance === "function";
     this.sleep = opts.sleep ?? (manual ? noSleep : realSleep);
+    this.placeOrdersChunk = Math.max(1, Math.floor(opts.placeOrdersChunk ?? 2000));
   }
 
   // ---------------------------------------------------------------- the seam
@@ -89,7 +93,7 @@ export class PaperBroker implements BrokerAdapter {
 
   /**
    * placeOrder for many requests, set-based (see batch.ts): each chunk of
-   * `PLACE_ORDERS_CHUNK` consecutive requests is one transaction that locks its accounts in
+   * `placeOrdersChunk` consecutive requests is one transaction that locks its accounts in
    * id order, loads with one query per table, runs the same placement code per request in
    * input order, and writes with one multi-row statement per table. Injected latency is
    * spent once, the largest of the batch (the requests of a batch are concurrent).
@@ -103,8 +107,8 @@ export class PaperBroker implements BrokerAdapter {
       else results[i] = request;
     });
     let latencyMs = 0;
-    for (let start = 0; start < todo.length; start += PLACE_ORDERS_CHUNK) {
-      const chunk = todo.slice(start, start + PLACE_ORDERS_CHUNK);
+    for (let start = 0; start < todo.length; start += this.placeOrdersChunk) {
+      const chunk = todo.slice(start, start + this.placeOrdersChunk);
       const outcomes = await this.db.transaction(async (tx) => {
         const batch = await PlacementBatch.load(
           tx,
@@ -475,9 +479,6 @@ export class PaperBroker implements BrokerAdapter {
     }
   }
 }
-
-/** Consecutive requests per placeOrders transaction. */
-const PLACE_ORDERS_CHUNK = 2000;
 
 function pageLimit(limit: number): number {
   return Math.max(1, Math.min(Math.floor(limit), 1000));
