@@ -111,6 +111,15 @@ describe("worker path", () => {
       .from(copyDecisions)
       .where(eq(copyDecisions.relationshipId, rel));
     expect(d).toMatchObject({ action: "placed", reason: "OK", target: "5" });
+    // Support can trace the follower order back to the leader fill that caused it.
+    const trace = await traceOrder(t.db, d!.clientOrderId!);
+    expect(trace?.leader?.handle).toBe("lead");
+    expect(trace?.leaderFill).toMatchObject({ symbol: "AAPL", side: "buy", qty: "50" });
+    expect(trace?.decision?.checks.length).toBeGreaterThan(0);
+    expect(trace?.fills).toHaveLength(1);
+    expect(trace?.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["leader_fill", "copy_decision", "order_fill"]),
+    );
 
     // A limit order rests; the web asks for a cancel; the worker sends it.
     const { orderId } = await placeManualOrder(web, {
