@@ -169,6 +169,7 @@ describe("bookFillsBatch", () => {
         }
       }
       if (tag === "b") {
+        items.push(items[0]!); // a duplicated broker event inside the same batch
         await t.db.transaction((tx) => bookFillsBatch(tx, items, now));
         // A second delivery of the same fills changes nothing.
         expect(await t.db.transaction((tx) => bookFillsBatch(tx, items, now))).toBe(0);

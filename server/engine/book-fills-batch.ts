@@ -70,7 +70,14 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       .returning({ account: fills.brokerAccountId, tradeId: fills.brokerTradeId });
     for (const r of rows) inserted.add(`${r.account}|${r.tradeId}`);
   }
-  const fresh = known.filter((i) => inserted.has(`${i.brokerAccountId}|${i.fill.tradeId}`));
+  // A duplicated event can put one trade id in the batch twice: book it once.
+  const seen = new Set<string>();
+  const fresh = known.filter((i) => {
+    const k = `${i.brokerAccountId}|${i.fill.tradeId}`;
+    if (!inserted.has(k) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
   if (fresh.length === 0) return 0;
 
   const symbols = [

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDb } from "../../test/db";
 import { PaperBroker } from "../brokers/paper";
@@ -195,131 +195,155 @@ class Killed extends Error {}
 
 describe("a worker killed mid-fan-out", () => {
   let t: Awaited<ReturnType<typeof createTestDb>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await createTestDb();
   });
-  afterAll(() => t.drop());
+  afterEach(() => t.drop());
 
-  it("restarts without a duplicate or a missing order", async () => {
-    const clock = new ManualClock(new Date("2026-03-02T15:00:00Z"));
-    const paper = new PaperBroker({ db: t.db, clock, seed: "kill" });
-    const base = (broker: BrokerAdapter, owner: string): EngineDeps => ({
-      db: t.db,
-      broker: () => broker,
-      clock,
-      rng: createRng(owner),
-      log: silentLog,
-      config: { ...DEFAULT_CONFIG, fanoutBatchSize: 4 },
-      owner,
-    });
-    await t.db.insert(instruments).values({
-      symbol: "XYZ",
-      name: "XYZ",
-      assetClass: "equity",
-      currency: "USD",
-      tickSize: "0.01",
-      qtyStep: "1",
-      minQty: "1",
-      minNotional: "1",
-      tradingHours: { timeZone: "UTC", sessions: [] },
-    });
-    await paper.onQuote({ symbol: "XYZ", bid: "99.95", ask: "100.05", at: clock.now() });
-    const [lu] = await t.db
-      .insert(users)
-      .values({ email: "l@x.test", passwordHash: "!", displayName: "L", role: "leader" })
-      .returning();
-    const [la] = await t.db
-      .insert(brokerAccounts)
-      .values({ userId: lu!.id, broker: "replay-leader", externalId: "L" })
-      .returning();
-    const [leader] = await t.db
-      .insert(leaders)
-      .values({
-        userId: lu!.id,
-        handle: "l",
-        displayName: "L",
-        brokerAccountId: la!.id,
-        trackRecordStartedAt: clock.now(),
-      })
-      .returning();
-    await ensureLeaderBook(t.db, leader!.id, "100000", clock.now());
-    const first = base(paper, "worker-1");
-    const accounts: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const [u] = await t.db
+  it.each(["one order per call", "batch calls"] as const)(
+    "restarts without a duplicate or a missing order (%s)",
+    async (mode) => {
+      const clock = new ManualClock(new Date("2026-03-02T15:00:00Z"));
+      const paper = new PaperBroker({ db: t.db, clock, seed: "kill" });
+      const base = (broker: BrokerAdapter, owner: string): EngineDeps => ({
+        db: t.db,
+        broker: () => broker,
+        clock,
+        rng: createRng(owner),
+        log: silentLog,
+        config: { ...DEFAULT_CONFIG, fanoutBatchSize: 4 },
+        owner,
+      });
+      await t.db.insert(instruments).values({
+        symbol: "XYZ",
+        name: "XYZ",
+        assetClass: "equity",
+        currency: "USD",
+        tickSize: "0.01",
+        qtyStep: "1",
+        minQty: "1",
+        minNotional: "1",
+        tradingHours: { timeZone: "UTC", sessions: [] },
+      });
+      await paper.onQuote({ symbol: "XYZ", bid: "99.95", ask: "100.05", at: clock.now() });
+      const [lu] = await t.db
         .insert(users)
+        .values({ email: "l@x.test", passwordHash: "!", displayName: "L", role: "leader" })
+        .returning();
+      const [la] = await t.db
+        .insert(brokerAccounts)
+        .values({ userId: lu!.id, broker: "replay-leader", externalId: "L" })
+        .returning();
+      const [leader] = await t.db
+        .insert(leaders)
         .values({
-          email: `f${i}@x.test`,
-          passwordHash: "!",
-          displayName: `F${i}`,
-          role: "follower",
+          userId: lu!.id,
+          handle: "l",
+          displayName: "L",
+          brokerAccountId: la!.id,
+          trackRecordStartedAt: clock.now(),
         })
         .returning();
-      const [a] = await t.db
-        .insert(brokerAccounts)
-        .values({ userId: u!.id, broker: "paper", externalId: `F${i}` })
-        .returning();
-      await paper.openAccount({ accountId: `F${i}`, cash: "50000" });
-      await t.db
-        .insert(accountBalances)
-        .values({ brokerAccountId: a!.id, currency: "USD", cash: "50000", updatedAt: clock.now() });
-      await startCopy(first, {
-        followerId: u!.id,
+      await ensureLeaderBook(t.db, leader!.id, "100000", clock.now());
+      const first = base(paper, "worker-1");
+      const accounts: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const [u] = await t.db
+          .insert(users)
+          .values({
+            email: `f${i}@x.test`,
+            passwordHash: "!",
+            displayName: `F${i}`,
+            role: "follower",
+          })
+          .returning();
+        const [a] = await t.db
+          .insert(brokerAccounts)
+          .values({ userId: u!.id, broker: "paper", externalId: `F${i}` })
+          .returning();
+        await paper.openAccount({ accountId: `F${i}`, cash: "50000" });
+        await t.db
+          .insert(accountBalances)
+          .values({
+            brokerAccountId: a!.id,
+            currency: "USD",
+            cash: "50000",
+            updatedAt: clock.now(),
+          });
+        await startCopy(first, {
+          followerId: u!.id,
+          leaderId: leader!.id,
+          brokerAccountId: a!.id,
+          sizing: { mode: "proportional", allocation: "10000" },
+          agreementVersion: "t",
+        });
+        accounts.push(a!.id);
+      }
+      // Worker 1 dies on its 6th submission, after the broker accepted the order but before it
+      // could record the answer.
+      let submits = 0;
+      const dying: BrokerAdapter = Object.create(paper) as BrokerAdapter;
+      dying.placeOrder = async (req) => {
+        const placed = await paper.placeOrder(req);
+        if (++submits === 6) throw new Killed("killed");
+        return placed;
+      };
+      // Batch: the broker gets (and fills) the first six orders of the batch, then the
+      // process dies before it hears back about any of them.
+      dying.placeOrders =
+        mode === "batch calls"
+          ? async (reqs) => {
+              await paper.placeOrders(reqs.slice(0, 6));
+              throw new Killed("killed");
+            }
+          : undefined;
+      await ingestLeaderFill(first, {
         leaderId: leader!.id,
-        brokerAccountId: a!.id,
-        sizing: { mode: "proportional", allocation: "10000" },
-        agreementVersion: "t",
+        fillId: "f-1",
+        orderId: "o-1",
+        symbol: "XYZ",
+        side: "buy",
+        qty: "50",
+        price: "100",
+        at: clock.now(),
       });
-      accounts.push(a!.id);
-    }
-    // Worker 1 dies on its 6th submission, after the broker accepted the order but before it
-    // could record the answer.
-    let submits = 0;
-    const dying: BrokerAdapter = Object.create(paper) as BrokerAdapter;
-    dying.placeOrder = async (req) => {
-      const placed = await paper.placeOrder(req);
-      if (++submits === 6) throw new Killed("killed");
-      return placed;
-    };
-    await ingestLeaderFill(first, {
-      leaderId: leader!.id,
-      fillId: "f-1",
-      orderId: "o-1",
-      symbol: "XYZ",
-      side: "buy",
-      qty: "50",
-      price: "100",
-      at: clock.now(),
-    });
-    await expect(
-      pump(base(dying, "worker-1"), { accounts: async () => accounts }),
-    ).rejects.toBeInstanceOf(Killed);
+      // The single path dies outright. A failed batch call is treated as "outcome unknown" for
+      // all its orders, which are then resolved one by one (asked for, resent only if absent).
+      let died = false;
+      await pump(base(dying, "worker-1"), { accounts: async () => accounts }).catch(
+        (err: unknown) => {
+          if (!(err instanceof Killed)) throw err;
+          died = true;
+        },
+      );
+      if (mode === "one order per call") expect(died).toBe(true);
 
-    // Worker 2 starts after worker 1's lease has expired: startup reconciliation, then work.
-    clock.advance(DEFAULT_CONFIG.leaseTtlMs + 1);
-    const second = base(paper, "worker-2");
-    await reconcile(second, "startup");
-    await pump(second, { accounts: async () => accounts });
+      // Worker 2 starts after worker 1's lease has expired: startup reconciliation, then work.
+      clock.advance(DEFAULT_CONFIG.leaseTtlMs + 1);
+      const second = base(paper, "worker-2");
+      await reconcile(second, "startup");
+      await pump(second, { accounts: async () => accounts });
 
-    const perFollower = await t.db.execute<{ n: string }>(
-      sql`select count(*) as n from orders where origin = 'copy' group by relationship_id`,
-    );
-    expect(perFollower.map((r) => Number(r.n))).toEqual(Array(10).fill(1));
-    const brokerDupes = await t.db.execute(
-      sql`select client_order_id from paper_orders group by client_order_id having count(*) > 1`,
-    );
-    expect(brokerDupes).toHaveLength(0);
-    const brokerOrders = await t.db.execute<{ n: string }>(
-      sql`select count(*) as n from paper_orders`,
-    );
-    expect(Number(brokerOrders[0]!.n)).toBe(10);
-    const held = await t.db.execute<{ qty: string }>(
-      sql`select qty from copy_positions order by relationship_id`,
-    );
-    expect(held.map((h) => h.qty)).toEqual(Array(10).fill("5"));
-    const statuses = await t.db.execute<{ status: string }>(
-      sql`select distinct status from orders`,
-    );
-    expect(statuses.map((s) => s.status)).toEqual(["filled"]);
-  });
+      const perFollower = await t.db.execute<{ n: string }>(
+        sql`select count(*) as n from orders where origin = 'copy' group by relationship_id`,
+      );
+      expect(perFollower.map((r) => Number(r.n))).toEqual(Array(10).fill(1));
+      const brokerDupes = await t.db.execute(
+        sql`select client_order_id from paper_orders group by client_order_id having count(*) > 1`,
+      );
+      expect(brokerDupes).toHaveLength(0);
+      const brokerOrders = await t.db.execute<{ n: string }>(
+        sql`select count(*) as n from paper_orders`,
+      );
+      expect(Number(brokerOrders[0]!.n)).toBe(10);
+      const held = await t.db.execute<{ qty: string }>(
+        sql`select qty from copy_positions order by relationship_id`,
+      );
+      expect(held.map((h) => h.qty)).toEqual(Array(10).fill("5"));
+      const statuses = await t.db.execute<{ status: string }>(
+        sql`select distinct status from orders`,
+      );
+      expect(statuses.map((s) => s.status)).toEqual(["filled"]);
+    },
+  );
 });

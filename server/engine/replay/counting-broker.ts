@@ -30,5 +30,15 @@ export function countingBroker(
     getPositions: (a) => inner.getPositions(a),
     getAccount: (a) => inner.getAccount(a),
     readEvents: (a, after, limit) => inner.readEvents(a, after, limit),
+    // The batch calls count exactly like the single ones: one submit per request.
+    ...(inner.placeOrders
+      ? {
+          placeOrders: (reqs: Parameters<NonNullable<BrokerAdapter["placeOrders"]>>[0]) => {
+            for (const r of reqs) bump(r.accountId, "submit");
+            return inner.placeOrders!(reqs);
+          },
+        }
+      : {}),
+    ...(inner.readEventsMany ? { readEventsMany: inner.readEventsMany.bind(inner) } : {}),
   };
 }
