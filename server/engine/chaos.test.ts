@@ -262,14 +262,12 @@ describe("a worker killed mid-fan-out", () => {
           .values({ userId: u!.id, broker: "paper", externalId: `F${i}` })
           .returning();
         await paper.openAccount({ accountId: `F${i}`, cash: "50000" });
-        await t.db
-          .insert(accountBalances)
-          .values({
-            brokerAccountId: a!.id,
-            currency: "USD",
-            cash: "50000",
-            updatedAt: clock.now(),
-          });
+        await t.db.insert(accountBalances).values({
+          brokerAccountId: a!.id,
+          currency: "USD",
+          cash: "50000",
+          updatedAt: clock.now(),
+        });
         await startCopy(first, {
           followerId: u!.id,
           leaderId: leader!.id,
