@@ -16,6 +16,7 @@ import {
   qty,
   REASON_TEXT,
   signClass,
+  ORDER_STATUS,
 } from "./format";
 import { useTRPC } from "./trpc";
 
@@ -36,19 +37,6 @@ const ACTION_TEXT: Record<string, string> = {
   skipped: "Skipped",
   none: "Nothing to do",
 };
-const ORDER_STATUS: Record<string, string> = {
-  pending_submit: "Waiting to send",
-  submitted: "Sent",
-  accepted: "Working",
-  partially_filled: "Partly filled",
-  filled: "Filled",
-  pending_cancel: "Cancelling",
-  cancelled: "Cancelled",
-  rejected: "Rejected",
-  expired: "Expired",
-  unknown: "Checking with broker",
-};
-
 export function CopyDetail({ initial }: { initial: Detail }) {
   const trpc = useTRPC();
   const qc = useQueryClient();

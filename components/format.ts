@@ -131,3 +131,17 @@ export const STATUS_TEXT: Record<string, string> = {
   paused: "Paused",
   stopped: "Stopped",
 };
+
+/** Order states in plain words, the same on every page. */
+export const ORDER_STATUS: Record<string, string> = {
+  pending_submit: "Waiting to send",
+  submitted: "Sent",
+  accepted: "Working",
+  partially_filled: "Partly filled",
+  filled: "Filled",
+  pending_cancel: "Cancelling",
+  cancelled: "Cancelled",
+  rejected: "Rejected",
+  expired: "Expired",
+  unknown: "Checking with broker",
+};

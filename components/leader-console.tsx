@@ -4,23 +4,10 @@ import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import type { AppRouter } from "@/server/api/root";
-import { dateTime, money, qty, signClass } from "./format";
+import { dateTime, money, qty, signClass, ORDER_STATUS } from "./format";
 import { useTRPC } from "./trpc";
 
 type Overview = inferRouterOutputs<AppRouter>["leaderConsole"]["overview"];
-
-const ORDER_STATUS: Record<string, string> = {
-  pending_submit: "Waiting to send",
-  submitted: "Sent",
-  accepted: "Working",
-  partially_filled: "Partly filled",
-  filled: "Filled",
-  pending_cancel: "Cancelling",
-  cancelled: "Cancelled",
-  rejected: "Rejected",
-  expired: "Expired",
-  unknown: "Checking with broker",
-};
 
 export function LeaderConsole({ initial }: { initial: Overview }) {
   const trpc = useTRPC();
