@@ -34,6 +34,46 @@ describe("procedures check who is asking", () => {
     await expect(as(viewer("support")).admin.overview()).resolves.toMatchObject({ leaders: 0 });
   });
 
+  it("breakers: support may look, only admins open and close; trace is staff-only", async () => {
+    await expect(
+      as(viewer("support")).admin.openBreaker({ scope: "global", key: "*", reason: "test" }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(as(viewer("follower")).admin.trace({ ref: "cp-x" })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await expect(as(viewer("support")).admin.trace({ ref: "cp-missing" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(
+      as(viewer("admin")).admin.openBreaker({ scope: "instrument", key: "", reason: "halt" }),
+    ).rejects.toThrow(/key: name the leader id, symbol or broker/);
+    const opened = await as(viewer("admin")).admin.openBreaker({
+      scope: "instrument",
+      key: "AAPL",
+      reason: "exchange halt",
+    });
+    expect(opened.alreadyOpen).toBe(false);
+    expect(
+      (
+        await as(viewer("admin")).admin.openBreaker({
+          scope: "instrument",
+          key: "AAPL",
+          reason: "again",
+        })
+      ).alreadyOpen,
+    ).toBe(true);
+    const list = await as(viewer("support")).admin.breakers();
+    expect(list.map((b) => [b.scope, b.scopeKey, b.closedAt])).toEqual([
+      ["instrument", "AAPL", null],
+    ]);
+    await expect(as(viewer("admin")).admin.closeBreaker({ id: opened.id! })).resolves.toEqual({
+      closed: true,
+    });
+    await expect(as(viewer("admin")).admin.closeBreaker({ id: opened.id! })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
   it("bad input over HTTP gets a 400 whose message names each field", async () => {
     const res = await fetchRequestHandler({
       endpoint: "/api/trpc",

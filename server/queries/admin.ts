@@ -1,6 +1,13 @@
-import { count, isNull, sql } from "drizzle-orm";
+import { count, desc, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { circuitBreakers, copyRelationships, leaders, orders, users } from "../../db/schema";
+import {
+  circuitBreakers,
+  copyRelationships,
+  leaders,
+  orders,
+  reconciliationRuns,
+  users,
+} from "../../db/schema";
 
 export async function adminOverview(db: Db) {
   const [u] = await db.select({ n: count() }).from(users);
@@ -21,4 +28,17 @@ export async function adminOverview(db: Db) {
     orders: o?.n ?? 0,
     openBreakers: b?.n ?? 0,
   };
+}
+
+/** Open breakers first, then the most recently closed. */
+export async function listBreakers(db: Db) {
+  return db
+    .select()
+    .from(circuitBreakers)
+    .orderBy(sql`${circuitBreakers.closedAt} is not null`, desc(circuitBreakers.openedAt))
+    .limit(50);
+}
+
+export async function recentReconciliations(db: Db) {
+  return db.select().from(reconciliationRuns).orderBy(desc(reconciliationRuns.startedAt)).limit(10);
 }
