@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { brokerAccounts, copyDecisions, orders } from "../../db/schema";
 import {
   BrokerRateLimitedError,
@@ -15,6 +15,9 @@ import type { EngineDeps } from "./deps";
 import { accountStream, appendEvents, type Executor } from "./streams";
 
 type OrderRow = typeof orders.$inferSelect;
+
+/** How long a worker's claim on due orders lasts if it dies before finishing them. */
+const CLAIM_MS = 30_000;
 
 /**
  * Sends orders that are due to their broker. The order row, with its client order id, was
@@ -33,18 +36,32 @@ export async function submitDueOrders(
   opts: { limit?: number } = {},
 ): Promise<number> {
   const now = deps.clock.now();
+  // Claim, don't just read: SKIP LOCKED plus a short claim on next_attempt_at means two
+  // workers never send the same order at the same time; a claim whose worker died simply
+  // expires and the order is picked up again (same client order id, so still only one order).
+  const claimUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
+  const claimed = await deps.db.execute<{ id: string }>(sql`
+    with due as (
+      select id from orders
+       where status in ('pending_submit', 'unknown')
+         and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
+       order by created_at, client_order_id
+       limit ${opts.limit ?? 500}
+       for update skip locked)
+    update orders o set next_attempt_at = ${claimUntil}::timestamptz from due where o.id = due.id
+    returning o.id`);
+  if (claimed.length === 0) return 0;
   const due = await deps.db
     .select({ order: orders, broker: brokerAccounts.broker, externalId: brokerAccounts.externalId })
     .from(orders)
     .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
     .where(
-      and(
-        inArray(orders.status, ["pending_submit", "unknown"]),
-        or(isNull(orders.nextAttemptAt), lte(orders.nextAttemptAt, now)),
+      inArray(
+        orders.id,
+        claimed.map((c) => c.id),
       ),
     )
-    .orderBy(asc(orders.createdAt), asc(orders.clientOrderId))
-    .limit(opts.limit ?? 500);
+    .orderBy(asc(orders.createdAt), asc(orders.clientOrderId));
   // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
   // brokers without one, take the single path.
   const single: typeof due = [];
@@ -55,13 +72,15 @@ export async function submitDueOrders(
   );
   const budget = new Map<string, number>();
   let deferred = 0;
+  const release: string[] = [];
   for (const name of new Set(ordered.map((d) => d.broker))) {
     budget.set(name, takeSubmitBudget(deps, name, ordered.filter((d) => d.broker === name).length));
   }
   for (const d of ordered) {
     const left = budget.get(d.broker) ?? 0;
     if (left <= 0) {
-      deferred++; // over this pass's budget: stays pending for the next pass
+      deferred++; // over this pass's budget: released below, stays pending for the next pass
+      release.push(d.order.id);
       continue;
     }
     budget.set(d.broker, left - 1);
@@ -73,6 +92,9 @@ export async function submitDueOrders(
       list.push(d);
       batches.set(d.broker, list);
     } else single.push(d);
+  }
+  if (release.length) {
+    await deps.db.update(orders).set({ nextAttemptAt: null }).where(inArray(orders.id, release));
   }
   for (const [brokerName, list] of batches) await submitBatch(deps, brokerName, list);
   const byAccount = [...groupBy(single, (d) => d.order.brokerAccountId).values()];
