@@ -3,17 +3,15 @@ import {
   accountBalances,
   brokerAccounts,
   copyPositions,
-  fills,
   instruments,
-  journals,
   ledgerAccounts,
   orders,
   positions,
-  postings,
 } from "../../db/schema";
 import { D, fmt } from "../domain/money";
 import { applyFill, applyFillToPosition, transition, type OrderState } from "../domain/order-state";
 import type { IncomingFill } from "./book-fill";
+import { bulkInsert } from "./bulk";
 import { brokerCommissions, brokerSettlement, cashAccount } from "./ledger";
 import { accountStream, appendEvents, type Tx } from "./streams";
 
@@ -49,27 +47,33 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   if (known.length === 0) return 0;
 
   const inserted = new Set<string>();
-  for (let i = 0; i < known.length; i += CHUNK) {
-    const rows = await tx
-      .insert(fills)
-      .values(
-        known.slice(i, i + CHUNK).map((it) => {
-          const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
-          return {
-            orderId: o.id,
-            brokerAccountId: it.brokerAccountId,
-            brokerTradeId: it.fill.tradeId,
-            qty: it.fill.qty,
-            price: it.fill.price,
-            fee: it.fill.commission,
-            filledAt: it.fill.at,
-          };
-        }),
-      )
-      .onConflictDoNothing()
-      .returning({ account: fills.brokerAccountId, tradeId: fills.brokerTradeId });
-    for (const r of rows) inserted.add(`${r.account}|${r.tradeId}`);
-  }
+  const rows = await bulkInsert(
+    tx,
+    "fills",
+    {
+      order_id: "uuid",
+      broker_account_id: "uuid",
+      broker_trade_id: "text",
+      qty: "numeric",
+      price: "numeric",
+      fee: "numeric",
+      filled_at: "timestamptz",
+    },
+    known.map((it) => {
+      const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
+      return {
+        order_id: o.id,
+        broker_account_id: it.brokerAccountId,
+        broker_trade_id: it.fill.tradeId,
+        qty: it.fill.qty,
+        price: it.fill.price,
+        fee: it.fill.commission,
+        filled_at: it.fill.at,
+      };
+    }),
+    { onConflict: "on conflict do nothing", returning: "broker_account_id, broker_trade_id" },
+  );
+  for (const r of rows) inserted.add(`${String(r.broker_account_id)}|${String(r.broker_trade_id)}`);
   // A duplicated event can put one trade id in the batch twice: book it once.
   const seen = new Set<string>();
   const fresh = known.filter((i) => {
@@ -249,54 +253,81 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     const [brokerAccountId, symbol] = k.split("|") as [string, string];
     return { brokerAccountId, symbol, ...v, updatedAt: now };
   });
-  for (let i = 0; i < posValues.length; i += CHUNK) {
-    await tx
-      .insert(positions)
-      .values(posValues.slice(i, i + CHUNK))
-      .onConflictDoUpdate({
-        target: [positions.brokerAccountId, positions.symbol],
-        set: {
-          qty: sql`excluded.qty`,
-          avgCost: sql`excluded.avg_cost`,
-          realizedPnl: sql`excluded.realized_pnl`,
-          updatedAt: sql`excluded.updated_at`,
-        },
-      });
-  }
+  await bulkInsert(
+    tx,
+    "positions",
+    {
+      broker_account_id: "uuid",
+      symbol: "text",
+      qty: "numeric",
+      avg_cost: "numeric",
+      realized_pnl: "numeric",
+      updated_at: "timestamptz",
+    },
+    posValues.map((p) => ({
+      broker_account_id: p.brokerAccountId,
+      symbol: p.symbol,
+      qty: p.qty,
+      avg_cost: p.avgCost,
+      realized_pnl: p.realizedPnl,
+      updated_at: p.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (broker_account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at",
+    },
+  );
   const cpValues = [...cpos.entries()].map(([k, v]) => {
     const [relationshipId, symbol] = k.split("|") as [string, string];
     return { relationshipId, symbol, ...v, updatedAt: now };
   });
-  for (let i = 0; i < cpValues.length; i += CHUNK) {
-    await tx
-      .insert(copyPositions)
-      .values(cpValues.slice(i, i + CHUNK))
-      .onConflictDoUpdate({
-        target: [copyPositions.relationshipId, copyPositions.symbol],
-        set: {
-          qty: sql`excluded.qty`,
-          avgCost: sql`excluded.avg_cost`,
-          realizedPnl: sql`excluded.realized_pnl`,
-          fees: sql`excluded.fees`,
-          updatedAt: sql`excluded.updated_at`,
-        },
-      });
-  }
+  await bulkInsert(
+    tx,
+    "copy_positions",
+    {
+      relationship_id: "uuid",
+      symbol: "text",
+      qty: "numeric",
+      avg_cost: "numeric",
+      realized_pnl: "numeric",
+      fees: "numeric",
+      updated_at: "timestamptz",
+    },
+    cpValues.map((p) => ({
+      relationship_id: p.relationshipId,
+      symbol: p.symbol,
+      qty: p.qty,
+      avg_cost: p.avgCost,
+      realized_pnl: p.realizedPnl,
+      fees: p.fees,
+      updated_at: p.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (relationship_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_at = excluded.updated_at",
+    },
+  );
   const balValues = [...bal.entries()].map(([brokerAccountId, b]) => ({
     brokerAccountId,
     currency: b.currency,
     cash: fmt(b.cash),
     updatedAt: now,
   }));
-  for (let i = 0; i < balValues.length; i += CHUNK) {
-    await tx
-      .insert(accountBalances)
-      .values(balValues.slice(i, i + CHUNK))
-      .onConflictDoUpdate({
-        target: accountBalances.brokerAccountId,
-        set: { cash: sql`excluded.cash`, updatedAt: sql`excluded.updated_at` },
-      });
-  }
+  await bulkInsert(
+    tx,
+    "account_balances",
+    { broker_account_id: "uuid", currency: "text", cash: "numeric", updated_at: "timestamptz" },
+    balValues.map((v) => ({
+      broker_account_id: v.brokerAccountId,
+      currency: v.currency,
+      cash: v.cash,
+      updated_at: v.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (broker_account_id) do update set cash = excluded.cash, updated_at = excluded.updated_at",
+    },
+  );
 
   // Ledger: accounts by (code, currency), journals with ids drawn up front so postings can
   // reference them without relying on RETURNING order.
@@ -337,29 +368,41 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       sql`select nextval(pg_get_serial_sequence('journals', 'id')) as id from generate_series(1, ${journalRows.length})`,
     )
   ).map((r) => Number(r.id));
-  for (let i = 0; i < journalRows.length; i += CHUNK) {
-    await tx.insert(journals).values(
-      journalRows.slice(i, i + CHUNK).map((j, k) => ({
-        id: ids[i + k]!,
-        kind: j.kind,
-        description: j.description,
-        correlationId: j.correlationId,
-        orderId: j.orderId,
-        relationshipId: j.relationshipId,
-        at: j.at,
-      })),
-    );
-  }
-  const postingRows = journalRows.flatMap((j, k) =>
-    j.lines.map((l) => ({
-      journalId: ids[k]!,
-      ledgerAccountId: ledgerIds.get(`${l.code}|${j.currency}`)!,
-      amount: l.amount,
-      currency: j.currency,
+  await bulkInsert(
+    tx,
+    "journals",
+    {
+      id: "bigint",
+      kind: "text",
+      description: "text",
+      correlation_id: "text",
+      order_id: "uuid",
+      relationship_id: "uuid",
+      at: "timestamptz",
+    },
+    journalRows.map((j, k) => ({
+      id: ids[k]!,
+      kind: j.kind,
+      description: j.description,
+      correlation_id: j.correlationId,
+      order_id: j.orderId,
+      relationship_id: j.relationshipId,
+      at: j.at,
     })),
   );
-  for (let i = 0; i < postingRows.length; i += CHUNK)
-    await tx.insert(postings).values(postingRows.slice(i, i + CHUNK));
+  await bulkInsert(
+    tx,
+    "postings",
+    { journal_id: "bigint", ledger_account_id: "uuid", amount: "numeric", currency: "text" },
+    journalRows.flatMap((j, k) =>
+      j.lines.map((l) => ({
+        journal_id: ids[k]!,
+        ledger_account_id: ledgerIds.get(`${l.code}|${j.currency}`)!,
+        amount: l.amount,
+        currency: j.currency,
+      })),
+    ),
+  );
   for (let i = 0; i < eventRows.length; i += CHUNK)
     await appendEvents(tx, eventRows.slice(i, i + CHUNK));
   return fresh.length;

@@ -16,6 +16,7 @@ import {
 import { D, fmt, ZERO, type Decimal } from "../domain/money";
 import { decide, type Decision } from "../domain/risk";
 import { fixedNotionalRatio, orderDelta, splitFlip, targetPosition } from "../domain/sizing";
+import { bulkInsert } from "./bulk";
 import { groupBy } from "./concurrency";
 import type { EngineDeps } from "./deps";
 import { copyOrderId } from "./ids";
@@ -277,8 +278,74 @@ export async function fanOutBatch(
     }
   }
 
-  await tx.insert(copyDecisions).values(decisionRows).onConflictDoNothing();
-  if (orderRows.length) await tx.insert(orders).values(orderRows).onConflictDoNothing();
+  await bulkInsert(
+    tx,
+    "copy_decisions",
+    {
+      relationship_id: "uuid",
+      leader_fill_id: "text",
+      leader_event_seq: "bigint",
+      symbol: "text",
+      target: "numeric",
+      order_qty: "numeric",
+      action: "decision_action",
+      reason: "text",
+      checks: "jsonb",
+      client_order_id: "text",
+      at: "timestamptz",
+    },
+    decisionRows.map((d) => ({
+      relationship_id: d.relationshipId,
+      leader_fill_id: d.leaderFillId,
+      leader_event_seq: d.leaderEventSeq,
+      symbol: d.symbol,
+      target: d.target,
+      order_qty: d.orderQty,
+      action: d.action,
+      reason: d.reason,
+      checks: d.checks,
+      client_order_id: d.clientOrderId ?? null,
+      at: d.at,
+    })),
+    { onConflict: "on conflict do nothing" },
+  );
+  await bulkInsert(
+    tx,
+    "orders",
+    {
+      client_order_id: "text",
+      broker_account_id: "uuid",
+      relationship_id: "uuid",
+      symbol: "text",
+      side: "order_side",
+      type: "order_type",
+      qty: "numeric",
+      status: "order_status",
+      origin: "order_origin",
+      leader_fill_id: "text",
+      leader_event_seq: "bigint",
+      correlation_id: "text",
+      created_at: "timestamptz",
+      updated_at: "timestamptz",
+    },
+    orderRows.map((o) => ({
+      client_order_id: o.clientOrderId,
+      broker_account_id: o.brokerAccountId,
+      relationship_id: o.relationshipId ?? null,
+      symbol: o.symbol,
+      side: o.side,
+      type: o.type ?? "market",
+      qty: o.qty,
+      status: o.status ?? "pending_submit",
+      origin: o.origin,
+      leader_fill_id: o.leaderFillId ?? null,
+      leader_event_seq: o.leaderEventSeq ?? null,
+      correlation_id: o.correlationId ?? null,
+      created_at: o.createdAt,
+      updated_at: o.updatedAt,
+    })),
+    { onConflict: "on conflict do nothing" },
+  );
   if (ratioUpserts.length) {
     await tx
       .insert(copySymbolRatios)

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { events } from "../../db/schema";
+import { bulkInsert } from "./bulk";
 
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Executor = Db | Tx;
@@ -37,14 +37,24 @@ export async function appendEvents(tx: Executor, items: NewEvent[]): Promise<num
     next.set(e.stream, s + 1);
     return s;
   });
-  await tx.insert(events).values(
+  await bulkInsert(
+    tx,
+    "events",
+    {
+      stream: "text",
+      seq: "bigint",
+      type: "text",
+      payload: "jsonb",
+      correlation_id: "text",
+      at: "timestamptz",
+    },
     items.map((e, i) => ({
       stream: e.stream,
       seq: seqs[i]!,
       type: e.type,
       payload: e.payload,
+      correlation_id: e.correlationId ?? null,
       at: e.at,
-      correlationId: e.correlationId ?? null,
     })),
   );
   return seqs;

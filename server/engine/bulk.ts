@@ -1,0 +1,33 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "./streams";
+
+/**
+ * Multi-row INSERT for thousands of rows, as ONE JSON parameter expanded by PostgreSQL
+ * (`jsonb_to_recordset`). Building the same statement with the query builder costs
+ * milliseconds of JavaScript per thousand values; here Node only runs JSON.stringify.
+ * `columns` maps each column to its SQL type; the table, columns and conflict clause are
+ * constants of the caller, never user input.
+ */
+export async function bulkInsert<R extends Record<string, unknown>>(
+  db: Executor,
+  table: string,
+  columns: Record<keyof R & string, string>,
+  rows: readonly R[],
+  opts: { onConflict?: string; returning?: string } = {},
+): Promise<Array<Record<string, unknown>>> {
+  if (rows.length === 0) return [];
+  const names = Object.keys(columns);
+  const defs = names.map((c) => `"${c}" ${columns[c as keyof R & string]}`).join(", ");
+  const list = names.map((c) => `"${c}"`).join(", ");
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < rows.length; i += 5000) {
+    const json = JSON.stringify(rows.slice(i, i + 5000), (_k, v: unknown) =>
+      v instanceof Date ? v.toISOString() : v,
+    );
+    const res = await db.execute<Record<string, unknown>>(
+      sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_to_recordset(${json}::jsonb) as x(${sql.raw(defs)}) ${sql.raw(opts.onConflict ?? "")} ${sql.raw(opts.returning ? `returning ${opts.returning}` : "")}`,
+    );
+    out.push(...res);
+  }
+  return out;
+}
