@@ -414,7 +414,7 @@ export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promi
     select distinct c.id from copy_relationships c
       join copy_positions p on p.relationship_id = c.id
      where c.status in ('active','paused') and c.copy_stop_loss_pct is not null
-       and p.symbol = ${symbol} and p.qty <> 0
+       and p.symbol = ${symbol} and (p.qty <> 0 or p.realized_pnl <> 0) -- a realized loss counts too
      order by c.id`);
   const stopped: string[] = [];
   for (const { id } of rows) {

@@ -316,6 +316,31 @@ describe("replay scenarios", () => {
     expect(f.decisions.map((d) => d.leaderFillId)).toEqual(["f-1"]);
   });
 
+  it("copy stop-loss also counts realized losses: a flat copy that lost enough is stopped at the next quote", async () => {
+    const { report } = await replay({
+      name: "stop-loss on realized",
+      instruments: [{ ...AAPL, commissionPerUnit: "0" }],
+      leader: { id: "L", cash: "100000" },
+      followers: [
+        follower("F1", "20000", {
+          sizing: { mode: "proportional", allocation: "10000" },
+          risk: { copyStopLossPct: "0.01" },
+        }),
+      ],
+      events: [
+        quote(0, "99.90", "100.10"),
+        fill(1, "f-1", "buy", "100", "100.00"), // buys 10 at 100.10
+        fill(2, "f-2", "sell", "100", "100.00"), // sells 10 at 99.90: realized −2 ≤ −1
+        quote(3, "99.90", "100.10"),
+        fill(4, "f-3", "buy", "100", "100.00"),
+      ],
+    });
+    const f = report.followers.F1!;
+    expect(f.status).toBe("stopped");
+    expect(f.decisions.map((d) => d.leaderFillId)).toEqual(["f-1", "f-2"]);
+    expect(f.cash).toBe("19998");
+  });
+
   it("dropped order events are repaired by reconciliation; duplicated ones are booked once", async () => {
     const copy = { sizing: { mode: "proportional", allocation: "10000" } };
     const { report } = await replay({
