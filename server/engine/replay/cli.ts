@@ -49,7 +49,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const handle = connect(db.url, { max: 4 });
     try {
-      const report = await runReplay(handle.db, scenario);
+      let report;
+      try {
+        report = await runReplay(handle.db, scenario);
+      } catch (err) {
+        if (!(err instanceof ScenarioError)) throw err;
+        console.error(`Bad scenario ${file}:\n${err.message}`);
+        return 2;
+      }
       const json = JSON.stringify(report, null, 2) + "\n";
       if (out) writeFileSync(out, json);
       else process.stdout.write(json);

@@ -5,6 +5,7 @@ import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
 import { createRng } from "../../domain/random";
 import {
+  CopyError,
   checkCopyStopLoss,
   pauseCopy,
   resumeCopy,
@@ -20,7 +21,7 @@ import { drain, pump } from "../pump";
 import { reconcile } from "../reconcile";
 import { countingBroker, type CallCounts } from "./counting-broker";
 import { buildReport, type Report } from "./report";
-import type { Scenario, ScenarioEvent } from "./scenario";
+import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";
 
 /**
  * Feeds a scenario through the real engine — the same ingestion, replication, risk,
@@ -161,10 +162,20 @@ export async function runReplay(
   const followerAccounts = async () => [...followers.values()].map((f) => f.accountId).sort();
   const run = () => pump(deps, { accounts: followerAccounts });
 
-  for (const ev of scenario.events) {
+  for (const [i, ev] of scenario.events.entries()) {
     advanceTo(new Date(ev.at));
     await run(); // retries that came due by now go first
-    await apply(ev);
+    try {
+      await apply(ev);
+    } catch (err) {
+      // An event the accounts cannot honour is a scenario error: name it, like a schema error.
+      if (err instanceof CopyError && err.code === "INSUFFICIENT_FUNDS") {
+        throw new ScenarioError(
+          `events[${i}].amount: ${ev.type === "cash" ? ev.account : ""} cannot withdraw ${ev.type === "cash" ? ev.amount.replace("-", "") : ""}: ${err.message}`,
+        );
+      }
+      throw err;
+    }
     await run();
   }
   await drain(deps, { advanceTo, accounts: followerAccounts });
