@@ -10,12 +10,12 @@ import { PaperBroker } from "../server/brokers/paper";
 import { systemClock } from "../server/domain/clock";
 import { createRng } from "../server/domain/random";
 import { WORKER_CONFIG, silentLog, type EngineDeps } from "../server/engine/deps";
-import { ingestLeaderFill } from "../server/engine/ingest";
-import { ensureLeaderBook } from "../server/engine/leader-book";
-import { consumeBrokerEventsMany } from "../server/engine/broker-events-batch";
-import { submitDueOrders } from "../server/engine/execute";
+import { ingestLeaderFill } from "../server/engine/ingest/leader-events";
+import { ensureLeaderBook } from "../server/engine/ingest/leader-book";
+import { consumeBrokerEventsMany } from "../server/engine/book/broker-events-batch";
+import { submitDueOrders } from "../server/engine/execute/submit";
 import { accountsToPoll, pump } from "../server/engine/pump";
-import { replicateLeader } from "../server/engine/replicate";
+import { replicateLeader } from "../server/engine/replicate/replicate";
 import { freePort } from "../test/free-port";
 
 /**

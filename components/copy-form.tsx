@@ -2,7 +2,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { defaultLimits } from "@/server/queries/copy-defaults";
+import { defaultLimits } from "@/server/domain/copy-defaults";
 import { CopyTerms } from "./copy-terms";
 import { money, qty } from "./format";
 import { useTRPC } from "./trpc";

@@ -5,7 +5,7 @@ import { count } from "drizzle-orm";
 import { connect, resolveDatabase } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { users } from "../db/schema";
-import { DEMO_CREDENTIALS, seedDemoWorld } from "../db/seed";
+import { DEMO_CREDENTIALS, seedDemoWorld } from "../server/demo/seed";
 import { loadEnv } from "../server/env";
 
 /**

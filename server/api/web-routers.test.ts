@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
-import { seedDemoWorld } from "../../db/seed";
+import { seedDemoWorld } from "../demo/seed";
 import * as s from "../../db/schema";
 import { createCaller } from "./root";
 import type { Viewer } from "../auth/session";

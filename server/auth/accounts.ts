@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../db/client";
 import { auditLog, users, type UserRole } from "../../db/schema";
-import { openPaperAccount } from "../engine/onboarding";
+import { openPaperAccount } from "../engine/copies/onboarding";
 import { hashPassword, verifyPassword } from "./password";
 import { clearFailures, lockedUntil, recordFailure } from "./throttle";
 

@@ -1,10 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import { instruments, leaderPositions, leaders, quotes } from "../../db/schema";
-import { DEMO_LEADERS } from "../../db/seed";
+import { DEMO_LEADERS } from "./seed";
 import { D, fmt, quantizeTowardZero } from "../domain/money";
 import type { Rng } from "../domain/random";
 import type { EngineDeps } from "../engine/deps";
-import { placeManualOrder } from "../engine/manual-orders";
+import { placeManualOrder } from "../engine/execute/manual-orders";
 import { isMarketOpen } from "../market/hours";
 
 /**

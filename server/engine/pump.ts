@@ -1,12 +1,12 @@
 import { sql } from "drizzle-orm";
-import { consumeBrokerEvents } from "./broker-events";
-import { consumeBrokerEventsMany } from "./broker-events-batch";
-import { sendRequestedCancels, settleStoppedCopies } from "./copy-actions";
-import { forEachLimit } from "./concurrency";
+import { consumeBrokerEvents } from "./book/broker-events";
+import { consumeBrokerEventsMany } from "./book/broker-events-batch";
+import { sendRequestedCancels, settleStoppedCopies } from "./copies/stops";
+import { forEachLimit } from "./core/concurrency";
 import type { EngineDeps } from "./deps";
-import { nextRetryAt, submitDueOrders } from "./execute";
-import { reconcile } from "./reconcile";
-import { leadersWithPendingEvents, replicateLeader } from "./replicate";
+import { nextRetryAt, submitDueOrders } from "./execute/submit";
+import { reconcile } from "./reconcile/reconcile";
+import { leadersWithPendingEvents, replicateLeader } from "./replicate/replicate";
 
 /**
  * One pass of the engine's work loop, repeated until nothing moves: replicate leader

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { openPaperAccount } from "../engine/onboarding";
+import { openPaperAccount } from "../engine/copies/onboarding";
 import type { Db } from "../../db/client";
 import {
   accountBalances,

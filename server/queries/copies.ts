@@ -16,8 +16,8 @@ import {
   orders,
   quotes,
 } from "../../db/schema";
-import { copyPnl } from "../engine/valuation";
-import { leaderEquity } from "../engine/leader-book";
+import { copyPnl } from "../domain/valuation";
+import { leaderEquity } from "../engine/ingest/leader-book";
 import { performanceSummary } from "../domain/metrics";
 import { D, fmt, parseDecimal, ZERO } from "../domain/money";
 import { targetPosition } from "../domain/sizing";
@@ -49,8 +49,8 @@ export const riskLimitsInput = z.object({
 });
 export type RiskLimits = z.infer<typeof riskLimitsInput>;
 
-export { defaultLimits } from "./copy-defaults";
-import { defaultLimits } from "./copy-defaults";
+export { defaultLimits } from "../domain/copy-defaults";
+import { defaultLimits } from "../domain/copy-defaults";
 
 export const sizingInput = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("proportional"), amount: decimalText("Amount") }),

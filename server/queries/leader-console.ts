@@ -15,7 +15,7 @@ import {
   users,
 } from "../../db/schema";
 import { D, fmt, ZERO } from "../domain/money";
-import { copyPnl } from "../engine/valuation";
+import { copyPnl } from "../domain/valuation";
 
 export const OPEN_ORDER_STATUSES = [
   "pending_submit",

@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { recordFunding } from "../../engine/funding";
+import { recordFunding } from "../../engine/book/funding";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { D, fmt } from "../../domain/money";
 import { availableToAllocate, ensureAccount, primaryAccount } from "../../queries/accounts";

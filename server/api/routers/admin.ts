@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { closeBreaker, openBreaker } from "../../engine/breakers";
-import { traceOrder } from "../../engine/trace";
+import { closeBreaker, openBreaker } from "../../engine/risk/breakers";
+import { traceOrder } from "../../engine/ops/trace";
 import { systemClock } from "../../domain/clock";
 import { adminOverview, listBreakers, recentReconciliations } from "../../queries/admin";
 import { roleProcedure, router } from "../trpc";

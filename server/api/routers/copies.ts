@@ -6,7 +6,7 @@ import {
   setAllocation,
   startCopy,
   stopCopy,
-} from "../../engine/copy-actions";
+} from "../../engine/copies/intents";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { ensureAccount } from "../../queries/accounts";
 import {

@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { CopyError } from "../../engine/copy-actions";
+import { CopyError } from "../../engine/copies/intents";
 import { DomainError } from "../../domain/money";
 
 const CODES: Record<string, TRPCError["code"]> = {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { placeManualOrder, requestCancelOrder } from "../../engine/manual-orders";
+import { placeManualOrder, requestCancelOrder } from "../../engine/execute/manual-orders";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import {
   leaderConsole,

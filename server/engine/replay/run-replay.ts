@@ -6,19 +6,19 @@ import { ManualClock } from "../../domain/clock";
 import { createRng } from "../../domain/random";
 import {
   CopyError,
-  checkCopyStopLoss,
   pauseCopy,
   resumeCopy,
   setAllocation,
   startCopy,
   stopCopy,
-} from "../copy-actions";
+} from "../copies/intents";
+import { checkCopyStopLoss } from "../copies/stops";
 import { DEFAULT_CONFIG, silentLog, type EngineDeps, type EngineLog } from "../deps";
-import { recordFunding } from "../funding";
-import { ingestLeaderCash, ingestLeaderFill } from "../ingest";
-import { ensureLeaderBook } from "../leader-book";
+import { recordFunding } from "../book/funding";
+import { ingestLeaderCash, ingestLeaderFill } from "../ingest/leader-events";
+import { ensureLeaderBook } from "../ingest/leader-book";
 import { drain, pump } from "../pump";
-import { reconcile } from "../reconcile";
+import { reconcile } from "../reconcile/reconcile";
 import { countingBroker, type CallCounts } from "./counting-broker";
 import { buildReport, type Report } from "./report";
 import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";

@@ -1,0 +1,427 @@
+import { and, inArray, sql } from "drizzle-orm";
+import {
+  accountBalances,
+  brokerAccounts,
+  copyPositions,
+  instruments,
+  ledgerAccounts,
+  orders,
+  positions,
+} from "../../../db/schema";
+import { D, fmt } from "../../domain/money";
+import {
+  applyFill,
+  applyFillToPosition,
+  transition,
+  type OrderState,
+} from "../../domain/order-state";
+import type { IncomingFill } from "./book-fill";
+import { bulkInsert } from "../core/bulk";
+import { brokerCommissions, brokerSettlement, cashAccount } from "./ledger";
+import { accountStream, appendEvents, type Tx } from "../core/streams";
+
+export type FillItem = { brokerAccountId: string; clientOrderId: string; fill: IncomingFill };
+
+const CHUNK = 1000;
+
+/**
+ * The set-based twin of `bookFill` for a fan-out: the same bookkeeping (fill row once per
+ * trade id, order state and average price, account and copy positions, cash, a balanced
+ * journal, an event) for many fills with one statement per table instead of one round trip
+ * per fill. Rows are locked in a stable order, then everything is computed in memory in the
+ * order the fills were given, with the same domain functions as the single path.
+ * Returns how many fills were new.
+ */
+export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Promise<number> {
+  if (items.length === 0) return 0;
+  // Orders first (locked), so fills can name them.
+  const accountIds = [...new Set(items.map((i) => i.brokerAccountId))];
+  const clientIds = [...new Set(items.map((i) => i.clientOrderId))];
+  const orderRows = await tx
+    .select()
+    .from(orders)
+    .where(
+      and(inArray(orders.brokerAccountId, accountIds), inArray(orders.clientOrderId, clientIds)),
+    )
+    .orderBy(orders.id)
+    .for("update");
+  const orderByKey = new Map(
+    orderRows.map((o) => [`${o.brokerAccountId}|${o.clientOrderId}`, { ...o }]),
+  );
+  const known = items.filter((i) => orderByKey.has(`${i.brokerAccountId}|${i.clientOrderId}`));
+  if (known.length === 0) return 0;
+
+  const inserted = new Set<string>();
+  const rows = await bulkInsert(
+    tx,
+    "fills",
+    {
+      order_id: "uuid",
+      broker_account_id: "uuid",
+      broker_trade_id: "text",
+      qty: "numeric",
+      price: "numeric",
+      fee: "numeric",
+      filled_at: "timestamptz",
+    },
+    known.map((it) => {
+      const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
+      return {
+        order_id: o.id,
+        broker_account_id: it.brokerAccountId,
+        broker_trade_id: it.fill.tradeId,
+        qty: it.fill.qty,
+        price: it.fill.price,
+        fee: it.fill.commission,
+        filled_at: it.fill.at,
+      };
+    }),
+    { onConflict: "on conflict do nothing", returning: "broker_account_id, broker_trade_id" },
+  );
+  for (const r of rows) inserted.add(`${String(r.broker_account_id)}|${String(r.broker_trade_id)}`);
+  // A duplicated event can put one trade id in the batch twice: book it once.
+  const seen = new Set<string>();
+  const fresh = known.filter((i) => {
+    const k = `${i.brokerAccountId}|${i.fill.tradeId}`;
+    if (!inserted.has(k) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (fresh.length === 0) return 0;
+
+  const symbols = [
+    ...new Set(fresh.map((i) => orderByKey.get(`${i.brokerAccountId}|${i.clientOrderId}`)!.symbol)),
+  ];
+  const inst = new Map(
+    (await tx.select().from(instruments).where(inArray(instruments.symbol, symbols))).map((x) => [
+      x.symbol,
+      x,
+    ]),
+  );
+  const freshAccounts = [...new Set(fresh.map((i) => i.brokerAccountId))].sort();
+  const posRows = await tx
+    .select()
+    .from(positions)
+    .where(
+      and(inArray(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)),
+    )
+    .orderBy(positions.brokerAccountId, positions.symbol)
+    .for("update");
+  const pos = new Map(
+    posRows.map((p) => [
+      `${p.brokerAccountId}|${p.symbol}`,
+      { qty: p.qty, avgCost: p.avgCost, realizedPnl: p.realizedPnl },
+    ]),
+  );
+  const relIds = [
+    ...new Set(orderRows.map((o) => o.relationshipId).filter((x): x is string => x !== null)),
+  ].sort();
+  const cpRows = relIds.length
+    ? await tx
+        .select()
+        .from(copyPositions)
+        .where(
+          and(
+            inArray(copyPositions.relationshipId, relIds),
+            inArray(copyPositions.symbol, symbols),
+          ),
+        )
+        .orderBy(copyPositions.relationshipId, copyPositions.symbol)
+        .for("update")
+    : [];
+  const cpos = new Map(
+    cpRows.map((p) => [
+      `${p.relationshipId}|${p.symbol}`,
+      { qty: p.qty, avgCost: p.avgCost, realizedPnl: p.realizedPnl, fees: p.fees },
+    ]),
+  );
+  const balRows = await tx
+    .select()
+    .from(accountBalances)
+    .where(inArray(accountBalances.brokerAccountId, freshAccounts))
+    .orderBy(accountBalances.brokerAccountId)
+    .for("update");
+  const bal = new Map(
+    balRows.map((b) => [b.brokerAccountId, { cash: D(b.cash), currency: b.currency }]),
+  );
+  const acctRows = await tx
+    .select({ id: brokerAccounts.id, broker: brokerAccounts.broker, userId: brokerAccounts.userId })
+    .from(brokerAccounts)
+    .where(inArray(brokerAccounts.id, freshAccounts));
+  const acctInfo = new Map(acctRows.map((a) => [a.id, a]));
+
+  const touchedOrders = new Set<string>();
+  const journalRows: Array<{
+    kind: string;
+    description: string;
+    correlationId: string | null;
+    orderId: string;
+    relationshipId: string | null;
+    at: Date;
+    currency: string;
+    lines: Array<{ code: string; amount: string; owner: string | null }>;
+  }> = [];
+  const eventRows: Parameters<typeof appendEvents>[1] = [];
+
+  for (const it of fresh) {
+    const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
+    const f = it.fill;
+    const acc = applyFill(
+      { qty: o.qty, filledQty: o.filledQty, avgPrice: o.avgPrice },
+      { qty: f.qty, price: f.price },
+    );
+    o.status = nextState(o.status as OrderState, acc.complete ? "fill" : "fill_partial");
+    o.filledQty = fmt(acc.filledQty);
+    o.avgPrice = fmt(acc.avgPrice);
+    touchedOrders.add(o.id);
+    const i = inst.get(o.symbol);
+    const mult = i?.multiplier ?? "1";
+    const currency = i?.currency ?? "USD";
+    const signed = o.side === "buy" ? D(f.qty) : D(f.qty).neg();
+    const pk = `${o.brokerAccountId}|${o.symbol}`;
+    const p = applyFillToPosition(pos.get(pk) ?? { qty: "0", avgCost: "0", realizedPnl: "0" }, {
+      signedQty: signed,
+      price: f.price,
+      multiplier: mult,
+    });
+    pos.set(pk, { qty: fmt(p.qty), avgCost: fmt(p.avgCost), realizedPnl: fmt(p.realizedPnl) });
+    if (o.relationshipId) {
+      const ck = `${o.relationshipId}|${o.symbol}`;
+      const prev = cpos.get(ck) ?? { qty: "0", avgCost: "0", realizedPnl: "0", fees: "0" };
+      const c = applyFillToPosition(prev, { signedQty: signed, price: f.price, multiplier: mult });
+      cpos.set(ck, {
+        qty: fmt(c.qty),
+        avgCost: fmt(c.avgCost),
+        realizedPnl: fmt(c.realizedPnl),
+        fees: fmt(D(prev.fees).plus(f.commission)),
+      });
+    }
+    const notional = signed.times(f.price).times(mult);
+    const b = bal.get(o.brokerAccountId) ?? { cash: D(0), currency };
+    b.cash = b.cash.minus(notional).minus(f.commission);
+    bal.set(o.brokerAccountId, b);
+    const info = acctInfo.get(o.brokerAccountId);
+    const broker = info?.broker ?? "paper";
+    journalRows.push({
+      kind: "trade",
+      description: `${o.side} ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
+      correlationId: o.correlationId,
+      orderId: o.id,
+      relationshipId: o.relationshipId,
+      at: f.at,
+      currency,
+      lines: [
+        {
+          code: cashAccount(o.brokerAccountId),
+          amount: fmt(notional.neg()),
+          owner: info?.userId ?? null,
+        },
+        { code: brokerSettlement(broker), amount: fmt(notional), owner: null },
+        {
+          code: cashAccount(o.brokerAccountId),
+          amount: fmt(D(f.commission).neg()),
+          owner: info?.userId ?? null,
+        },
+        { code: brokerCommissions(broker), amount: fmt(f.commission), owner: null },
+      ].filter((l) => !D(l.amount).isZero()),
+    });
+    eventRows.push({
+      stream: accountStream(o.brokerAccountId),
+      type: "order_fill",
+      payload: {
+        clientOrderId: o.clientOrderId,
+        tradeId: f.tradeId,
+        qty: f.qty,
+        price: f.price,
+        fee: f.commission,
+        status: o.status,
+      },
+      at: f.at,
+      correlationId: o.correlationId,
+    });
+  }
+
+  const changed = orderRows
+    .filter((o) => touchedOrders.has(o.id))
+    .map((o) => orderByKey.get(`${o.brokerAccountId}|${o.clientOrderId}`)!);
+  for (let i = 0; i < changed.length; i += CHUNK) {
+    const part = changed.slice(i, i + CHUNK);
+    await tx.execute(sql`
+      update orders o set filled_qty = v.filled_qty, avg_price = v.avg_price, status = v.status::order_status, updated_at = ${now.toISOString()}::timestamptz
+        from (select unnest(${textArray(part.map((x) => x.id))}::uuid[]) as id,
+                     unnest(${textArray(part.map((x) => x.filledQty))}::numeric[]) as filled_qty,
+                     unnest(${textArray(part.map((x) => x.avgPrice ?? "0"))}::numeric[]) as avg_price,
+                     unnest(${textArray(part.map((x) => x.status))}::text[]) as status) v
+       where o.id = v.id`);
+  }
+  const posValues = [...pos.entries()].map(([k, v]) => {
+    const [brokerAccountId, symbol] = k.split("|") as [string, string];
+    return { brokerAccountId, symbol, ...v, updatedAt: now };
+  });
+  await bulkInsert(
+    tx,
+    "positions",
+    {
+      broker_account_id: "uuid",
+      symbol: "text",
+      qty: "numeric",
+      avg_cost: "numeric",
+      realized_pnl: "numeric",
+      updated_at: "timestamptz",
+    },
+    posValues.map((p) => ({
+      broker_account_id: p.brokerAccountId,
+      symbol: p.symbol,
+      qty: p.qty,
+      avg_cost: p.avgCost,
+      realized_pnl: p.realizedPnl,
+      updated_at: p.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (broker_account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at",
+    },
+  );
+  const cpValues = [...cpos.entries()].map(([k, v]) => {
+    const [relationshipId, symbol] = k.split("|") as [string, string];
+    return { relationshipId, symbol, ...v, updatedAt: now };
+  });
+  await bulkInsert(
+    tx,
+    "copy_positions",
+    {
+      relationship_id: "uuid",
+      symbol: "text",
+      qty: "numeric",
+      avg_cost: "numeric",
+      realized_pnl: "numeric",
+      fees: "numeric",
+      updated_at: "timestamptz",
+    },
+    cpValues.map((p) => ({
+      relationship_id: p.relationshipId,
+      symbol: p.symbol,
+      qty: p.qty,
+      avg_cost: p.avgCost,
+      realized_pnl: p.realizedPnl,
+      fees: p.fees,
+      updated_at: p.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (relationship_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_at = excluded.updated_at",
+    },
+  );
+  const balValues = [...bal.entries()].map(([brokerAccountId, b]) => ({
+    brokerAccountId,
+    currency: b.currency,
+    cash: fmt(b.cash),
+    updatedAt: now,
+  }));
+  await bulkInsert(
+    tx,
+    "account_balances",
+    { broker_account_id: "uuid", currency: "text", cash: "numeric", updated_at: "timestamptz" },
+    balValues.map((v) => ({
+      broker_account_id: v.brokerAccountId,
+      currency: v.currency,
+      cash: v.cash,
+      updated_at: v.updatedAt,
+    })),
+    {
+      onConflict:
+        "on conflict (broker_account_id) do update set cash = excluded.cash, updated_at = excluded.updated_at",
+    },
+  );
+
+  // Ledger: accounts by (code, currency), journals with ids drawn up front so postings can
+  // reference them without relying on RETURNING order.
+  const codes = new Map<string, { code: string; currency: string; ownerUserId: string | null }>();
+  for (const j of journalRows)
+    for (const l of j.lines)
+      codes.set(`${l.code}|${j.currency}`, {
+        code: l.code,
+        currency: j.currency,
+        ownerUserId: l.owner,
+      });
+  const codeList = [...codes.values()];
+  for (let i = 0; i < codeList.length; i += CHUNK)
+    await tx
+      .insert(ledgerAccounts)
+      .values(codeList.slice(i, i + CHUNK))
+      .onConflictDoNothing();
+  const ledgerIds = new Map<string, string>();
+  for (let i = 0; i < codeList.length; i += CHUNK) {
+    const part = codeList.slice(i, i + CHUNK);
+    const rows = await tx
+      .select({
+        id: ledgerAccounts.id,
+        code: ledgerAccounts.code,
+        currency: ledgerAccounts.currency,
+      })
+      .from(ledgerAccounts)
+      .where(
+        inArray(
+          ledgerAccounts.code,
+          part.map((c) => c.code),
+        ),
+      );
+    for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
+  }
+  const ids = (
+    await tx.execute<{ id: string }>(
+      sql`select nextval(pg_get_serial_sequence('journals', 'id')) as id from generate_series(1, ${journalRows.length})`,
+    )
+  ).map((r) => Number(r.id));
+  await bulkInsert(
+    tx,
+    "journals",
+    {
+      id: "bigint",
+      kind: "text",
+      description: "text",
+      correlation_id: "text",
+      order_id: "uuid",
+      relationship_id: "uuid",
+      at: "timestamptz",
+    },
+    journalRows.map((j, k) => ({
+      id: ids[k]!,
+      kind: j.kind,
+      description: j.description,
+      correlation_id: j.correlationId,
+      order_id: j.orderId,
+      relationship_id: j.relationshipId,
+      at: j.at,
+    })),
+  );
+  await bulkInsert(
+    tx,
+    "postings",
+    { journal_id: "bigint", ledger_account_id: "uuid", amount: "numeric", currency: "text" },
+    journalRows.flatMap((j, k) =>
+      j.lines.map((l) => ({
+        journal_id: ids[k]!,
+        ledger_account_id: ledgerIds.get(`${l.code}|${j.currency}`)!,
+        amount: l.amount,
+        currency: j.currency,
+      })),
+    ),
+  );
+  for (let i = 0; i < eventRows.length; i += CHUNK)
+    await appendEvents(tx, eventRows.slice(i, i + CHUNK));
+  return fresh.length;
+}
+
+function nextState(state: OrderState, event: "fill" | "fill_partial"): OrderState {
+  try {
+    return transition(state, event);
+  } catch {
+    return event === "fill" ? "filled" : state;
+  }
+}
+
+/** A literal array for unnest(); values are quoted and escaped. */
+function textArray(values: readonly string[]) {
+  return sql.raw(`ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+}

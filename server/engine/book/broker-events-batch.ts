@@ -1,0 +1,167 @@
+import { and, inArray, sql } from "drizzle-orm";
+import { brokerAccounts, brokerEventCursors, leaders, orders } from "../../../db/schema";
+import type { BrokerOrderEvent } from "../../brokers/types";
+import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
+import { bookFillsBatch, type FillItem } from "./book-fills-batch";
+import { fillOf } from "./broker-events";
+import { groupBy } from "../core/concurrency";
+import type { EngineDeps } from "../deps";
+
+const PAGE = 200;
+
+/**
+ * Reads and applies the order events of many accounts at once, for brokers that offer
+ * `readEventsMany`: one read, one transaction, status reports applied through the state
+ * machine in stream order, fills booked with `bookFillsBatch`. Leader accounts are left to
+ * the per-account path (their fills also feed the leader's stream). Returns events read.
+ */
+export async function consumeBrokerEventsMany(
+  deps: EngineDeps,
+  accountIds: string[],
+): Promise<{ read: number; rest: string[] }> {
+  if (accountIds.length === 0) return { read: 0, rest: [] };
+  const accts = await deps.db
+    .select({
+      id: brokerAccounts.id,
+      broker: brokerAccounts.broker,
+      externalId: brokerAccounts.externalId,
+      leaderId: leaders.id,
+    })
+    .from(brokerAccounts)
+    .leftJoin(leaders, sql`${leaders.brokerAccountId} = ${brokerAccounts.id}`)
+    .where(inArray(brokerAccounts.id, accountIds));
+  const rest: string[] = [];
+  const batchable = accts.filter((a) => {
+    const ok = !a.leaderId && typeof deps.broker(a.broker).readEventsMany === "function";
+    if (!ok) rest.push(a.id);
+    return ok;
+  });
+  let read = 0;
+  for (const [brokerName, list] of groupBy(batchable, (a) => a.broker)) {
+    const broker = deps.broker(brokerName);
+    const cursorRows = await deps.db
+      .select()
+      .from(brokerEventCursors)
+      .where(
+        inArray(
+          brokerEventCursors.brokerAccountId,
+          list.map((a) => a.id),
+        ),
+      );
+    const cursor = new Map(cursorRows.map((c) => [c.brokerAccountId, c.lastSeq]));
+    let pending = list;
+    while (pending.length) {
+      const got = await broker.readEventsMany!(
+        pending.map((a) => ({ accountId: a.externalId, afterSeq: cursor.get(a.id) ?? 0 })),
+        PAGE,
+      );
+      const byExternal = new Map(pending.map((a) => [a.externalId, a.id]));
+      const perAccount: Array<{ id: string; events: BrokerOrderEvent[] }> = [];
+      for (const [external, evs] of got)
+        if (evs.length) perAccount.push({ id: byExternal.get(external)!, events: evs });
+      if (perAccount.length === 0) break;
+      read += perAccount.reduce((n, a) => n + a.events.length, 0);
+      await deps.db.transaction(async (tx) => {
+        await applyStatusEvents(deps, tx, perAccount);
+        const items: FillItem[] = perAccount.flatMap((a) =>
+          a.events
+            .filter((e) => e.fill)
+            .map((e) => ({
+              brokerAccountId: a.id,
+              clientOrderId: e.clientOrderId,
+              fill: fillOf(e.fill!),
+            })),
+        );
+        await bookFillsBatch(tx, items, deps.clock.now());
+        const advanced = perAccount.map((a) => ({
+          brokerAccountId: a.id,
+          lastSeq: Math.max(cursor.get(a.id) ?? 0, ...a.events.map((e) => e.seq)),
+        }));
+        for (const a of advanced) cursor.set(a.brokerAccountId, a.lastSeq);
+        await tx
+          .insert(brokerEventCursors)
+          .values(advanced)
+          .onConflictDoUpdate({
+            target: brokerEventCursors.brokerAccountId,
+            set: { lastSeq: sql`excluded.last_seq` },
+          });
+      });
+      // Only accounts that filled a page can have more.
+      const full = new Set(perAccount.filter((a) => a.events.length >= PAGE).map((a) => a.id));
+      pending = pending.filter((a) => full.has(a.id));
+    }
+  }
+  return { read, rest };
+}
+
+type Tx = Parameters<Parameters<EngineDeps["db"]["transaction"]>[0]>[0];
+
+async function applyStatusEvents(
+  deps: EngineDeps,
+  tx: Tx,
+  perAccount: Array<{ id: string; events: BrokerOrderEvent[] }>,
+) {
+  const status = perAccount.flatMap((a) =>
+    a.events.filter((e) => !e.fill).map((e) => ({ account: a.id, e })),
+  );
+  if (status.length === 0) return;
+  const rows = await tx
+    .select({
+      id: orders.id,
+      account: orders.brokerAccountId,
+      clientOrderId: orders.clientOrderId,
+      status: orders.status,
+      brokerOrderId: orders.brokerOrderId,
+      rejectReason: orders.rejectReason,
+    })
+    .from(orders)
+    .where(
+      and(
+        inArray(orders.brokerAccountId, [...new Set(status.map((s) => s.account))]),
+        inArray(orders.clientOrderId, [...new Set(status.map((s) => s.e.clientOrderId))]),
+      ),
+    )
+    .orderBy(orders.id)
+    .for("update");
+  const byKey = new Map(
+    rows.map((r) => [`${r.account}|${r.clientOrderId}`, { ...r, changed: false }]),
+  );
+  for (const { account, e } of status.sort((a, b) => a.e.seq - b.e.seq)) {
+    const o = byKey.get(`${account}|${e.clientOrderId}`);
+    if (!o) continue;
+    const ev: OrderEvent | null =
+      e.type === "accepted"
+        ? "accept"
+        : e.type === "cancelled"
+          ? "cancel"
+          : e.type === "expired"
+            ? "expire"
+            : e.type === "rejected"
+              ? "reject"
+              : null;
+    if (!ev) continue;
+    try {
+      const next = transition(o.status as OrderState, ev);
+      if (next !== o.status || (!o.brokerOrderId && e.brokerOrderId)) {
+        o.status = next;
+        o.brokerOrderId = o.brokerOrderId ?? e.brokerOrderId;
+        o.rejectReason = e.reason ?? o.rejectReason;
+        o.changed = true;
+      }
+    } catch {
+      deps.log.warn(
+        { clientOrderId: o.clientOrderId, state: o.status, event: ev },
+        "ignored broker report that contradicts the order's state",
+      );
+    }
+  }
+  const changed = [...byKey.values()].filter((o) => o.changed);
+  if (changed.length === 0) return;
+  const arr = (xs: string[]) =>
+    sql.raw(`ARRAY[${xs.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+  await tx.execute(sql`
+    update orders o set status = v.status::order_status, broker_order_id = nullif(v.broker_order_id, ''), reject_reason = nullif(v.reject_reason, ''), updated_at = ${deps.clock.now().toISOString()}::timestamptz
+      from (select unnest(${arr(changed.map((c) => c.id))}::uuid[]) as id, unnest(${arr(changed.map((c) => c.status))}::text[]) as status,
+                   unnest(${arr(changed.map((c) => c.brokerOrderId ?? ""))}::text[]) as broker_order_id, unnest(${arr(changed.map((c) => c.rejectReason ?? ""))}::text[]) as reject_reason) v
+     where o.id = v.id`);
+}

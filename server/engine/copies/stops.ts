@@ -1,0 +1,205 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import {
+  brokerAccounts,
+  copyPositions,
+  copyRelationships,
+  instruments,
+  orders,
+  quotes,
+} from "../../../db/schema";
+import { D, fmt } from "../../domain/money";
+import { copyStopLossHit } from "../../domain/risk";
+import { copyPnl } from "../../domain/valuation";
+import type { EngineDeps } from "../deps";
+import { riskOrderId } from "../core/ids";
+import type { Tx } from "../core/streams";
+import { stopCopy } from "./intents";
+
+/*
+ * The worker's side of copies: carrying out stops (cancel what is working, then close what
+ * is held), sending cancels the web asked for, and the copy stop-loss on every quote. The
+ * web's side (start, pause, resume, allocation, stop request) is in ./intents.ts.
+ */
+
+/**
+ * The worker's half of a stop: cancel what is still working at the broker for stopped
+ * copies, then, once nothing is working, close what they hold. Idempotent.
+ */
+export async function settleStoppedCopies(deps: EngineDeps): Promise<number> {
+  const rels = await deps.db.execute<{
+    id: string;
+    broker_account_id: string;
+    close_on_stop: boolean;
+    reason: string | null;
+  }>(sql`
+    select c.id, c.broker_account_id, c.close_on_stop, c.stop_reason as reason from copy_relationships c
+     where c.status = 'stopped'
+       and (exists (select 1 from orders o where o.relationship_id = c.id and o.origin <> 'risk' and o.status in ('submitted','accepted','partially_filled','unknown') and o.cancel_requested_at is null)
+         or (c.close_on_stop and exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0)
+             and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))))
+     order by c.id`);
+  let work = 0;
+  for (const r of rels) {
+    const working = await deps.db
+      .update(orders)
+      .set({ cancelRequestedAt: deps.clock.now() })
+      .where(
+        and(
+          eq(orders.relationshipId, r.id),
+          sql`${orders.origin} <> 'risk'`,
+          inArray(orders.status, ["submitted", "accepted", "partially_filled", "unknown"]),
+          sql`${orders.cancelRequestedAt} is null`,
+        ),
+      )
+      .returning({ id: orders.id });
+    work += working.length;
+    if (working.length === 0 && r.close_on_stop) {
+      work += await deps.db.transaction((tx) =>
+        closePositions(deps, tx, r.id, r.broker_account_id, r.reason ?? "STOPPED"),
+      );
+    }
+  }
+  return work;
+}
+
+/** Sends the cancels the web app (or a stop) asked for. */
+export async function sendRequestedCancels(deps: EngineDeps): Promise<number> {
+  const due = await deps.db
+    .select({ order: orders, broker: brokerAccounts.broker, externalId: brokerAccounts.externalId })
+    .from(orders)
+    .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
+    .where(
+      and(
+        sql`${orders.cancelRequestedAt} is not null`,
+        inArray(orders.status, [
+          "submitted",
+          "accepted",
+          "partially_filled",
+          "unknown",
+          "pending_submit",
+        ]),
+      ),
+    )
+    .orderBy(orders.createdAt, orders.clientOrderId);
+  let n = 0;
+  for (const { order, broker, externalId } of due) {
+    if (order.status === "pending_submit") {
+      await deps.db
+        .update(orders)
+        .set({ status: "cancelled", updatedAt: deps.clock.now() })
+        .where(eq(orders.id, order.id));
+      n++;
+      continue;
+    }
+    try {
+      const b = await deps.broker(broker).cancelOrder(externalId, order.clientOrderId);
+      const next =
+        b.status === "cancelled" || b.status === "expired" || b.status === "rejected"
+          ? b.status
+          : b.status === "filled"
+            ? null
+            : "pending_cancel";
+      // A filled answer means the cancel lost the race: fills arrive as events.
+      await deps.db
+        .update(orders)
+        .set({
+          ...(next ? { status: next } : {}),
+          cancelRequestedAt: null,
+          updatedAt: deps.clock.now(),
+        })
+        .where(eq(orders.id, order.id));
+      n++;
+    } catch (err) {
+      deps.log.warn(
+        { clientOrderId: order.clientOrderId, err: String(err) },
+        "cancel failed; will retry",
+      );
+    }
+  }
+  return n;
+}
+
+/** Orders that flatten every position the copy holds (always sent: they leave it flat). */
+export async function closePositions(
+  deps: EngineDeps,
+  tx: Tx,
+  relationshipId: string,
+  brokerAccountId: string,
+  reason: string,
+): Promise<number> {
+  const held = await tx
+    .select()
+    .from(copyPositions)
+    .where(and(eq(copyPositions.relationshipId, relationshipId), sql`${copyPositions.qty} <> 0`));
+  const now = deps.clock.now();
+  const rows: (typeof orders.$inferInsert)[] = [];
+  for (const p of held) {
+    const [{ n }] = (await tx.execute<{ n: string }>(
+      sql`select count(*) as n from orders where relationship_id = ${relationshipId} and symbol = ${p.symbol} and origin = 'risk'`,
+    )) as unknown as [{ n: string }];
+    const qty = D(p.qty);
+    rows.push({
+      clientOrderId: riskOrderId(relationshipId, reason, p.symbol, Number(n) + 1),
+      brokerAccountId,
+      relationshipId,
+      symbol: p.symbol,
+      side: qty.isPos() ? "sell" : "buy",
+      type: "market",
+      qty: fmt(qty.abs()),
+      status: "pending_submit",
+      origin: "risk",
+      correlationId: `rk:${relationshipId}:${reason}`,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  if (rows.length) await tx.insert(orders).values(rows).onConflictDoNothing();
+  return rows.length;
+}
+
+/**
+ * Copy stop-loss, checked whenever a quote moves: when the copy's P&L (realized plus
+ * unrealized minus fees) falls to −pct % of its reference capital, close all and stop.
+ */
+export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promise<string[]> {
+  const rows = await deps.db.execute<{ id: string }>(sql`
+    select distinct c.id from copy_relationships c
+      join copy_positions p on p.relationship_id = c.id
+     where c.status in ('active','paused') and c.copy_stop_loss_pct is not null
+       and p.symbol = ${symbol} and (p.qty <> 0 or p.realized_pnl <> 0) -- a realized loss counts too
+     order by c.id`);
+  const stopped: string[] = [];
+  for (const { id } of rows) {
+    const held = await deps.db
+      .select()
+      .from(copyPositions)
+      .where(eq(copyPositions.relationshipId, id));
+    const symbols = held.map((h) => h.symbol);
+    const qs = await deps.db.select().from(quotes).where(inArray(quotes.symbol, symbols));
+    const ms = await deps.db
+      .select({ s: instruments.symbol, m: instruments.multiplier })
+      .from(instruments)
+      .where(inArray(instruments.symbol, symbols));
+    const pnl = copyPnl(
+      held,
+      new Map(qs.map((q) => [q.symbol, q])),
+      new Map(ms.map((m) => [m.s, m.m])),
+    );
+    const [rel] = await deps.db
+      .select()
+      .from(copyRelationships)
+      .where(eq(copyRelationships.id, id));
+    if (
+      rel &&
+      copyStopLossHit({ pnl, referenceCapital: rel.referenceCapital, pct: rel.copyStopLossPct! })
+    ) {
+      deps.log.warn(
+        { relationshipId: id, pnl: fmt(pnl) },
+        "copy stop-loss hit: closing and stopping",
+      );
+      await stopCopy(deps, id, { reason: "COPY_STOP_LOSS", by: "engine" });
+      stopped.push(id);
+    }
+  }
+  return stopped;
+}

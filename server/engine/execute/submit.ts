@@ -1,0 +1,398 @@
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import { brokerAccounts, copyDecisions, orders } from "../../../db/schema";
+import {
+  BrokerRateLimitedError,
+  BrokerRejectedError,
+  BrokerTransientError,
+  BrokerUnknownOutcomeError,
+  type BrokerOrder,
+} from "../../brokers/types";
+import { transition, type OrderState } from "../../domain/order-state";
+import { forEachLimit, groupBy } from "../core/concurrency";
+import { recordBrokerFailure } from "../risk/breakers";
+import { takeSubmitBudget } from "./submit-budget";
+import type { EngineDeps } from "../deps";
+import { accountStream, appendEvents, type Executor } from "../core/streams";
+
+type OrderRow = typeof orders.$inferSelect;
+
+/** How long a worker's claim on due orders lasts if it dies before finishing them. */
+const CLAIM_MS = 30_000;
+
+/**
+ * Sends orders that are due to their broker. The order row, with its client order id, was
+ * written before this runs (TigerBeetle's rule: persist the id, then submit, and retry with
+ * the same id). Outcomes:
+ * - accepted: state `accepted`; fills arrive on the broker's event stream;
+ * - definitive rejection: `rejected`, and the copy decision is rewritten to say so;
+ * - transient failure or rate limit: back to `pending_submit` with exponential backoff and
+ *   jitter, until `maxSubmitAttempts`;
+ * - unknown outcome (timeout): `unknown`, resolved at once by asking the broker for the id;
+ *   resubmitted (same id) only if the broker has no such order.
+ * Returns how many submissions were attempted.
+ */
+export async function submitDueOrders(
+  deps: EngineDeps,
+  opts: { limit?: number } = {},
+): Promise<number> {
+  const now = deps.clock.now();
+  // Claim, don't just read: SKIP LOCKED plus a short claim on next_attempt_at means two
+  // workers never send the same order at the same time; a claim whose worker died simply
+  // expires and the order is picked up again (same client order id, so still only one order).
+  const claimUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
+  const claimed = await deps.db.execute<{ id: string }>(sql`
+    with due as (
+      select id from orders
+       where status in ('pending_submit', 'unknown')
+         and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
+       order by created_at, client_order_id
+       limit ${opts.limit ?? 500}
+       for update skip locked)
+    update orders o set next_attempt_at = ${claimUntil}::timestamptz from due where o.id = due.id
+    returning o.id`);
+  if (claimed.length === 0) return 0;
+  const due = await deps.db
+    .select({ order: orders, broker: brokerAccounts.broker, externalId: brokerAccounts.externalId })
+    .from(orders)
+    .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
+    .where(
+      inArray(
+        orders.id,
+        claimed.map((c) => c.id),
+      ),
+    )
+    .orderBy(asc(orders.createdAt), asc(orders.clientOrderId));
+  // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
+  // brokers without one, take the single path.
+  const single: typeof due = [];
+  const batches = new Map<string, typeof due>();
+  // Closing orders first: under backpressure, reducing risk must not wait behind new exposure.
+  const ordered = [...due].sort(
+    (a, b) => Number(b.order.origin === "risk") - Number(a.order.origin === "risk"),
+  );
+  const budget = new Map<string, number>();
+  let deferred = 0;
+  const release: string[] = [];
+  for (const name of new Set(ordered.map((d) => d.broker))) {
+    budget.set(name, takeSubmitBudget(deps, name, ordered.filter((d) => d.broker === name).length));
+  }
+  for (const d of ordered) {
+    const left = budget.get(d.broker) ?? 0;
+    if (left <= 0) {
+      deferred++; // over this pass's budget: released below, stays pending for the next pass
+      release.push(d.order.id);
+      continue;
+    }
+    budget.set(d.broker, left - 1);
+    if (
+      d.order.status === "pending_submit" &&
+      typeof deps.broker(d.broker).placeOrders === "function"
+    ) {
+      const list = batches.get(d.broker) ?? [];
+      list.push(d);
+      batches.set(d.broker, list);
+    } else single.push(d);
+  }
+  if (release.length) {
+    await deps.db.update(orders).set({ nextAttemptAt: null }).where(inArray(orders.id, release));
+  }
+  for (const [brokerName, list] of batches) await submitBatch(deps, brokerName, list);
+  const byAccount = [...groupBy(single, (d) => d.order.brokerAccountId).values()];
+  await forEachLimit(byAccount, deps.config.accountConcurrency, async (list) => {
+    for (const { order, broker, externalId } of list) {
+      if (order.status === "unknown") await resolveUnknown(deps, order, broker, externalId);
+      else await submitOne(deps, order, broker, externalId);
+    }
+  });
+  return due.length - deferred;
+}
+
+/**
+ * Many submissions in one broker call: the orders are marked submitted in one statement,
+ * accepted ones adopted in one statement; each failure takes the same path as a single
+ * submission's.
+ */
+async function submitBatch(
+  deps: EngineDeps,
+  brokerName: string,
+  list: Array<{ order: OrderRow; externalId: string }>,
+): Promise<void> {
+  const broker = deps.broker(brokerName);
+  for (let i = 0; i < list.length; i += 2000) {
+    const part = list.slice(i, i + 2000);
+    const ids = part.map((p) => p.order.id);
+    await deps.db
+      .update(orders)
+      .set({ status: "submitted", attempts: sql`${orders.attempts} + 1` })
+      .where(inArray(orders.id, ids));
+    let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
+    try {
+      results = await broker.placeOrders!(
+        part.map(({ order, externalId }) => ({
+          accountId: externalId,
+          clientOrderId: order.clientOrderId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          qty: order.qty,
+          ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+        })),
+      );
+    } catch (err) {
+      // The batch as a whole failed: any of them may or may not exist. Ask, never resend blind.
+      deps.log.warn(
+        { broker: brokerName, orders: part.length, err: String(err) },
+        "batch submission failed; resolving each order",
+      );
+      await deps.db
+        .update(orders)
+        .set({ status: "unknown", nextAttemptAt: null })
+        .where(inArray(orders.id, ids));
+      continue;
+    }
+    const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
+    for (let k = 0; k < part.length; k++) {
+      const r = results[k]!;
+      const order = {
+        ...part[k]!.order,
+        attempts: part[k]!.order.attempts + 1,
+        status: "submitted" as const,
+      };
+      if (r.ok && r.order.status !== "rejected") accepted.push({ order, b: r.order });
+      else if (r.ok) await reject(deps, order, r.order.rejectReason ?? "REJECTED");
+      else await handleSubmitError(deps, order, r.error);
+    }
+    if (accepted.length === 0) continue;
+    await deps.db.transaction(async (tx) => {
+      const arr = (xs: string[]) =>
+        sql.raw(`ARRAY[${xs.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+      await tx.execute(sql`
+        update orders o set status = case when o.status in ('submitted','unknown','pending_submit') then 'accepted'::order_status else o.status end,
+                            broker_order_id = v.broker_order_id, next_attempt_at = null, updated_at = ${deps.clock.now().toISOString()}::timestamptz
+          from (select unnest(${arr(accepted.map((a) => a.order.id))}::uuid[]) as id, unnest(${arr(accepted.map((a) => a.b.brokerOrderId))}::text[]) as broker_order_id) v
+         where o.id = v.id`);
+      await appendEvents(
+        tx,
+        accepted.map(({ order, b }) => ({
+          stream: accountStream(order.brokerAccountId),
+          type: "order_accepted",
+          payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
+          at: deps.clock.now(),
+          correlationId: order.correlationId,
+        })),
+      );
+    });
+  }
+}
+
+async function submitOne(
+  deps: EngineDeps,
+  order: OrderRow,
+  brokerName: string,
+  externalId: string,
+): Promise<void> {
+  const attempts = order.attempts + 1;
+  await setState(deps.db, order, "submitted", { attempts });
+  try {
+    const placed = await deps.broker(brokerName).placeOrder({
+      accountId: externalId,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      qty: order.qty,
+      ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+    });
+    await adoptBrokerOrder(deps, order, placed);
+  } catch (err) {
+    await handleSubmitError(deps, { ...order, attempts }, err);
+  }
+}
+
+async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown): Promise<void> {
+  const now = deps.clock.now();
+  if (err instanceof BrokerRejectedError) {
+    await reject(deps, order, err.reason);
+    return;
+  }
+  if (err instanceof BrokerUnknownOutcomeError) {
+    await setState(deps.db, order, "unknown", { nextAttemptAt: null });
+    deps.log.warn(
+      { correlationId: order.correlationId, clientOrderId: order.clientOrderId },
+      "submission outcome unknown; asking the broker",
+    );
+    const [acct] = await deps.db
+      .select()
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.id, order.brokerAccountId));
+    await resolveUnknown(deps, { ...order, status: "unknown" }, acct!.broker, acct!.externalId);
+    return;
+  }
+  if (err instanceof BrokerTransientError || err instanceof BrokerRateLimitedError) {
+    const [acct] = await deps.db
+      .select({ broker: brokerAccounts.broker })
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.id, order.brokerAccountId));
+    if (acct) await recordBrokerFailure(deps, acct.broker);
+    if (order.attempts >= deps.config.maxSubmitAttempts) {
+      await reject(
+        deps,
+        order,
+        err instanceof BrokerRateLimitedError ? "RATE_LIMITED" : "BROKER_UNAVAILABLE",
+      );
+      return;
+    }
+    const backoff = Math.min(
+      deps.config.backoffMaxMs,
+      deps.config.backoffBaseMs * 2 ** (order.attempts - 1),
+    );
+    const jitter = Math.floor(deps.rng.next() * backoff * 0.5);
+    const wait = Math.max(
+      err instanceof BrokerRateLimitedError ? err.retryAfterMs : 0,
+      backoff + jitter,
+    );
+    await setState(deps.db, order, "pending_submit", {
+      nextAttemptAt: new Date(now.getTime() + wait),
+    });
+    deps.log.warn(
+      {
+        correlationId: order.correlationId,
+        clientOrderId: order.clientOrderId,
+        attempt: order.attempts,
+        retryInMs: wait,
+      },
+      "transient broker error; will retry",
+    );
+    return;
+  }
+  throw err;
+}
+
+/** Asks the broker for the client order id; resubmits with the same id only if it has none. */
+async function resolveUnknown(
+  deps: EngineDeps,
+  order: OrderRow,
+  brokerName: string,
+  externalId: string,
+): Promise<void> {
+  let found: BrokerOrder | null;
+  try {
+    found = await deps.broker(brokerName).getOrder(externalId, order.clientOrderId);
+  } catch (err) {
+    // Could not even ask: try again later, never resubmit blind.
+    await setState(deps.db, order, "unknown", {
+      nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.backoffBaseMs),
+    });
+    deps.log.warn(
+      { clientOrderId: order.clientOrderId, err: String(err) },
+      "could not resolve unknown order yet",
+    );
+    return;
+  }
+  if (found) {
+    await adoptBrokerOrder(deps, order, found);
+    return;
+  }
+  await setState(deps.db, order, transition("unknown", "resolve_not_found"), {
+    nextAttemptAt: null,
+  });
+  const [fresh] = await deps.db.select().from(orders).where(eq(orders.id, order.id));
+  await submitOne(deps, fresh!, brokerName, externalId);
+}
+
+/** The broker has the order: record its id and acceptance; fills come from its events. */
+async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrder): Promise<void> {
+  if (b.status === "rejected") {
+    await reject(deps, order, b.rejectReason ?? "REJECTED");
+    return;
+  }
+  await deps.db.transaction(async (tx) => {
+    const [cur] = await tx.select().from(orders).where(eq(orders.id, order.id)).for("update");
+    const state = cur!.status as OrderState;
+    // Fill events may already have been booked (they can arrive before this answer).
+    const next =
+      state === "submitted" || state === "unknown" || state === "pending_submit"
+        ? "accepted"
+        : state;
+    await tx
+      .update(orders)
+      .set({
+        status: next,
+        brokerOrderId: b.brokerOrderId,
+        nextAttemptAt: null,
+        updatedAt: deps.clock.now(),
+      })
+      .where(eq(orders.id, order.id));
+    await appendEvents(tx, [
+      {
+        stream: accountStream(order.brokerAccountId),
+        type: "order_accepted",
+        payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
+        at: deps.clock.now(),
+        correlationId: order.correlationId,
+      },
+    ]);
+  });
+}
+
+async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(orders)
+      .set({
+        status: "rejected",
+        rejectReason: reason,
+        nextAttemptAt: null,
+        updatedAt: deps.clock.now(),
+      })
+      .where(eq(orders.id, order.id));
+    // The decision said "placed"; the follower must see that it did not happen, and why.
+    await tx
+      .update(copyDecisions)
+      .set({
+        action: "skipped",
+        reason: reason === "RATE_LIMITED" ? "RATE_LIMITED" : "BROKER_REJECTED",
+        orderQty: "0",
+        checks: sql`${copyDecisions.checks} || ${JSON.stringify([{ check: "broker", passed: false, detail: `broker refused the order: ${reason}` }])}::jsonb`,
+      })
+      .where(eq(copyDecisions.clientOrderId, order.clientOrderId));
+    await appendEvents(tx, [
+      {
+        stream: accountStream(order.brokerAccountId),
+        type: "order_rejected",
+        payload: { clientOrderId: order.clientOrderId, reason },
+        at: deps.clock.now(),
+        correlationId: order.correlationId,
+      },
+    ]);
+  });
+  deps.log.warn(
+    { correlationId: order.correlationId, clientOrderId: order.clientOrderId, reason },
+    "order rejected",
+  );
+}
+
+async function setState(
+  db: Executor,
+  order: OrderRow,
+  status: OrderState,
+  extra: { attempts?: number; nextAttemptAt?: Date | null },
+): Promise<void> {
+  await db
+    .update(orders)
+    .set({
+      status,
+      ...(extra.attempts !== undefined ? { attempts: extra.attempts } : {}),
+      ...("nextAttemptAt" in extra ? { nextAttemptAt: extra.nextAttemptAt } : {}),
+    })
+    .where(eq(orders.id, order.id));
+}
+
+/** Earliest time a waiting retry becomes due (replays advance their clock to it). */
+export async function nextRetryAt(db: Executor): Promise<Date | null> {
+  const rows = await db.execute<{ at: Date | string | null }>(
+    sql`select min(next_attempt_at) as at from orders where status in ('pending_submit','unknown') and next_attempt_at is not null`,
+  );
+  const at = rows[0]?.at;
+  return at ? new Date(at) : null;
+}

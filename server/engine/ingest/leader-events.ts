@@ -1,0 +1,166 @@
+import { and, eq, sql } from "drizzle-orm";
+import { instruments, leaderBooks, leaderFills, leaderPositions } from "../../../db/schema";
+import { D, fmt, parseDecimal, sign } from "../../domain/money";
+import { tripOnLeaderFillRate } from "../risk/breakers";
+import type { EngineDeps } from "../deps";
+import { leaderEquity } from "./leader-book";
+import { appendEvents, leaderStream } from "../core/streams";
+
+export type LeaderFillInput = {
+  leaderId: string;
+  /** The leader broker's trade id: the dedupe key. */
+  fillId: string;
+  orderId: string;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: string;
+  price: string;
+  at: Date;
+};
+
+export type LeaderFillEvent = {
+  fillId: string;
+  orderId: string;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: string;
+  price: string;
+  positionBefore: string;
+  positionAfter: string;
+};
+
+/**
+ * Appends a leader fill to the leader's stream exactly once per broker trade id, and
+ * updates the leader's position and cash in the same transaction. Leader fills are facts:
+ * they are accepted as reported, even off the followers' quantity step. Returns the
+ * event's seq, or null for a fill seen before.
+ */
+export async function ingestLeaderFill(
+  deps: EngineDeps,
+  f: LeaderFillInput,
+): Promise<number | null> {
+  const seq = await appendLeaderFill(deps, f);
+  if (seq !== null) await tripOnLeaderFillRate(deps, f.leaderId);
+  return seq;
+}
+
+async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<number | null> {
+  const qty = parseDecimal(f.qty, "qty");
+  const price = parseDecimal(f.price, "price");
+  if (qty.lte(0)) throw new Error(`leader fill ${f.fillId}: qty must be positive`);
+  if (price.lte(0)) throw new Error(`leader fill ${f.fillId}: price must be positive`);
+  const signed = f.side === "buy" ? qty : qty.neg();
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    // The book row lock serializes ingestion per leader, so positions chain correctly.
+    await tx
+      .insert(leaderBooks)
+      .values({ leaderId: f.leaderId, cash: "0", updatedAt: now })
+      .onConflictDoNothing();
+    await tx.execute(sql`select 1 from leader_books where leader_id = ${f.leaderId} for update`);
+    const seen = await tx
+      .select({ id: leaderFills.id })
+      .from(leaderFills)
+      .where(and(eq(leaderFills.leaderId, f.leaderId), eq(leaderFills.brokerTradeId, f.fillId)));
+    if (seen.length > 0) return null;
+    const [inst] = await tx.select().from(instruments).where(eq(instruments.symbol, f.symbol));
+    if (!inst) throw new Error(`leader fill ${f.fillId}: unknown instrument ${f.symbol}`);
+
+    const [pos] = await tx
+      .select()
+      .from(leaderPositions)
+      .where(and(eq(leaderPositions.leaderId, f.leaderId), eq(leaderPositions.symbol, f.symbol)));
+    const before = D(pos?.qty ?? 0);
+    const after = before.plus(signed);
+    const payload: LeaderFillEvent = {
+      fillId: f.fillId,
+      orderId: f.orderId,
+      symbol: f.symbol,
+      side: f.side,
+      qty: fmt(qty),
+      price: fmt(price),
+      positionBefore: fmt(before),
+      positionAfter: fmt(after),
+    };
+    const [seq] = await appendEvents(tx, [
+      {
+        stream: leaderStream(f.leaderId),
+        type: "leader_fill",
+        payload,
+        at: f.at,
+        correlationId: `lf:${f.fillId}`,
+      },
+    ]);
+    const opensEpisode = before.isZero() || (sign(before) !== sign(after) && !after.isZero());
+    await tx
+      .insert(leaderPositions)
+      .values({ leaderId: f.leaderId, symbol: f.symbol, qty: fmt(after), openedAtSeq: seq! })
+      .onConflictDoUpdate({
+        target: [leaderPositions.leaderId, leaderPositions.symbol],
+        set: { qty: fmt(after), ...(opensEpisode ? { openedAtSeq: seq! } : {}) },
+      });
+    const cashDelta = signed.times(price).times(inst.multiplier).neg();
+    await tx
+      .update(leaderBooks)
+      .set({ cash: sql`${leaderBooks.cash} + ${fmt(cashDelta)}::numeric`, updatedAt: now })
+      .where(eq(leaderBooks.leaderId, f.leaderId));
+    await tx.insert(leaderFills).values({
+      leaderId: f.leaderId,
+      brokerTradeId: f.fillId,
+      brokerOrderId: f.orderId,
+      symbol: f.symbol,
+      side: f.side,
+      qty: fmt(qty),
+      price: fmt(price),
+      positionAfter: fmt(after),
+      eventSeq: seq!,
+      filledAt: f.at,
+      recordedAt: now,
+    });
+    deps.log.info(
+      {
+        correlationId: `lf:${f.fillId}`,
+        leaderId: f.leaderId,
+        seq,
+        symbol: f.symbol,
+        positionAfter: fmt(after),
+      },
+      "leader fill ingested",
+    );
+    return seq!;
+  });
+}
+
+/**
+ * A leader deposit (positive) or withdrawal. Proportional ratios are re-fixed from the
+ * equity after it, in stream order, so the event carries that equity.
+ */
+export async function ingestLeaderCash(
+  deps: EngineDeps,
+  leaderId: string,
+  amount: string,
+  at: Date,
+): Promise<number> {
+  const delta = parseDecimal(amount, "amount");
+  return deps.db.transaction(async (tx) => {
+    await tx
+      .insert(leaderBooks)
+      .values({ leaderId, cash: "0", updatedAt: at })
+      .onConflictDoNothing();
+    await tx.execute(sql`select 1 from leader_books where leader_id = ${leaderId} for update`);
+    await tx
+      .update(leaderBooks)
+      .set({ cash: sql`${leaderBooks.cash} + ${fmt(delta)}::numeric`, updatedAt: deps.clock.now() })
+      .where(eq(leaderBooks.leaderId, leaderId));
+    const equityAfter = await leaderEquity(tx, leaderId);
+    const [seq] = await appendEvents(tx, [
+      {
+        stream: leaderStream(leaderId),
+        type: "leader_cash",
+        payload: { amount: fmt(delta), equityAfter: fmt(equityAfter) },
+        at,
+      },
+    ]);
+    return seq!;
+  });
+}

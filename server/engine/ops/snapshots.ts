@@ -1,0 +1,113 @@
+import { sql } from "drizzle-orm";
+import {
+  copyPositions,
+  copyRelationships,
+  equitySnapshots,
+  instruments,
+  leaders,
+  quotes,
+} from "../../../db/schema";
+import { D, fmt, ZERO } from "../../domain/money";
+import type { EngineDeps } from "../deps";
+import { leaderEquity } from "../ingest/leader-book";
+import { copyPnl } from "../../domain/valuation";
+
+/**
+ * Today's equity snapshot (UTC day) for every leader, every copy and every follower account,
+ * rewritten during the day and final at its end, so pages read history instead of
+ * recomputing it. `netFlow` is the day's deposits minus withdrawals, which the time-weighted
+ * return splits sub-periods at. A copy's equity is its allocation (reference capital) plus
+ * its P&L after fees.
+ */
+export async function snapshotEquity(deps: EngineDeps): Promise<number> {
+  const now = deps.clock.now();
+  const day = now.toISOString().slice(0, 10);
+  const dayStart = `${day}T00:00:00Z`;
+  const rows: (typeof equitySnapshots.$inferInsert)[] = [];
+
+  const leaderRows = await deps.db.select({ id: leaders.id }).from(leaders);
+  for (const l of leaderRows) {
+    const flows = await deps.db.execute<{ total: string | null }>(sql`
+      select sum((payload->>'amount')::numeric)::text as total from events
+       where stream = ${`leader:${l.id}`} and type = 'leader_cash' and at >= ${dayStart}::timestamptz`);
+    rows.push({
+      ownerType: "leader",
+      ownerId: l.id,
+      day,
+      equity: fmt(await leaderEquity(deps.db, l.id)),
+      netFlow: fmt(flows[0]?.total ?? 0),
+    });
+  }
+
+  const q = new Map((await deps.db.select().from(quotes)).map((x) => [x.symbol, x]));
+  const mult = new Map(
+    (
+      await deps.db.select({ s: instruments.symbol, m: instruments.multiplier }).from(instruments)
+    ).map((i) => [i.s, i.m]),
+  );
+  const rels = await deps.db
+    .select({
+      id: copyRelationships.id,
+      ref: copyRelationships.referenceCapital,
+      status: copyRelationships.status,
+      stoppedAt: copyRelationships.stoppedAt,
+    })
+    .from(copyRelationships);
+  const held = await deps.db.select().from(copyPositions);
+  const byRel = new Map<string, typeof held>();
+  for (const h of held) byRel.set(h.relationshipId, [...(byRel.get(h.relationshipId) ?? []), h]);
+  for (const r of rels) {
+    if (r.status === "stopped" && r.stoppedAt && r.stoppedAt.toISOString().slice(0, 10) < day)
+      continue; // history ends at the stop
+    rows.push({
+      ownerType: "copy",
+      ownerId: r.id,
+      day,
+      equity: fmt(D(r.ref).plus(copyPnl(byRel.get(r.id) ?? [], q, mult))),
+      netFlow: "0",
+    });
+  }
+
+  const accounts = await deps.db.execute<{ id: string; cash: string }>(
+    sql`select broker_account_id as id, cash from account_balances`,
+  );
+  const positions = await deps.db.execute<{ account: string; symbol: string; qty: string }>(
+    sql`select broker_account_id as account, symbol, qty from positions where qty <> 0`,
+  );
+  const flows = await deps.db.execute<{ account: string; total: string }>(sql`
+    select substring(a.code from 'account:(.*):cash') as account, sum(p.amount)::text as total
+      from journals j join postings p on p.journal_id = j.id join ledger_accounts a on a.id = p.ledger_account_id
+     where j.kind in ('deposit', 'withdrawal') and j.at >= ${dayStart}::timestamptz and a.code like 'account:%:cash'
+     group by 1`);
+  const flowOf = new Map(flows.map((f) => [f.account, f.total]));
+  for (const a of accounts) {
+    let equity = D(a.cash);
+    for (const p of positions.filter((x) => x.account === a.id)) {
+      const quote = q.get(p.symbol);
+      if (!quote) continue;
+      equity = equity.plus(
+        D(p.qty)
+          .times(D(quote.bid).plus(quote.ask).div(2))
+          .times(mult.get(p.symbol) ?? "1"),
+      );
+    }
+    rows.push({
+      ownerType: "follower",
+      ownerId: a.id,
+      day,
+      equity: fmt(equity),
+      netFlow: fmt(flowOf.get(a.id) ?? ZERO),
+    });
+  }
+
+  for (let i = 0; i < rows.length; i += 1000) {
+    await deps.db
+      .insert(equitySnapshots)
+      .values(rows.slice(i, i + 1000))
+      .onConflictDoUpdate({
+        target: [equitySnapshots.ownerType, equitySnapshots.ownerId, equitySnapshots.day],
+        set: { equity: sql`excluded.equity`, netFlow: sql`excluded.net_flow` },
+      });
+  }
+  return rows.length;
+}

@@ -1,0 +1,150 @@
+import { and, asc, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
+import { copyRelationships, events, replicationCursors } from "../../../db/schema";
+import { D, fmt } from "../../domain/money";
+import { proportionalRatio } from "../../domain/sizing";
+import type { EngineDeps } from "../deps";
+import { fanOutBatch } from "./fanout";
+import type { LeaderFillEvent } from "../ingest/leader-events";
+import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
+import { leaderStream, pgTextArray, type Tx } from "../core/streams";
+
+/**
+ * Brings every follower of one leader up to the end of the leader's stream, strictly in
+ * stream order, under a lease so that only one worker does it at a time. Returns the
+ * number of leader events completed.
+ */
+export async function replicateLeader(deps: EngineDeps, leaderId: string): Promise<number> {
+  const lease = await claimLease(
+    deps.db,
+    `leader:${leaderId}`,
+    deps.owner,
+    deps.clock.now(),
+    deps.config.leaseTtlMs,
+  );
+  if (!lease) return 0;
+  let done = 0;
+  try {
+    for (;;) {
+      const [cursor] = await deps.db
+        .select()
+        .from(replicationCursors)
+        .where(eq(replicationCursors.leaderId, leaderId));
+      const pending = await deps.db
+        .select()
+        .from(events)
+        .where(and(eq(events.stream, leaderStream(leaderId)), gt(events.seq, cursor?.lastSeq ?? 0)))
+        .orderBy(asc(events.seq))
+        .limit(100);
+      if (pending.length === 0) break;
+      for (const ev of pending) {
+        await processEvent(deps, lease, leaderId, ev);
+        done++;
+      }
+    }
+  } finally {
+    await releaseLease(deps.db, lease, deps.owner);
+  }
+  return done;
+}
+
+async function processEvent(
+  deps: EngineDeps,
+  lease: Lease,
+  leaderId: string,
+  ev: typeof events.$inferSelect,
+): Promise<void> {
+  // Fan-out in batches, each its own transaction; the cursor moves only when none is left.
+  for (;;) {
+    const covered = await deps.db.transaction(async (tx) => {
+      await assertLease(tx, lease);
+      if (ev.type === "leader_fill") {
+        return fanOutBatch(
+          deps,
+          tx,
+          leaderId,
+          ev.seq,
+          ev.payload as unknown as LeaderFillEvent,
+          ev.at,
+        );
+      }
+      if (ev.type === "leader_cash") {
+        return refixProportionalRatios(deps, tx, leaderId, ev.seq, String(ev.payload.equityAfter));
+      }
+      return 0;
+    });
+    if (covered === 0) break;
+  }
+  await deps.db.transaction(async (tx) => {
+    await assertLease(tx, lease);
+    await tx
+      .insert(replicationCursors)
+      .values({ leaderId, lastSeq: ev.seq, updatedAt: deps.clock.now() })
+      .onConflictDoUpdate({
+        target: replicationCursors.leaderId,
+        set: { lastSeq: ev.seq, updatedAt: deps.clock.now() },
+      });
+  });
+}
+
+/**
+ * A leader deposit or withdrawal changes leader equity, so r = allocation / equity is
+ * fixed again from the equity right after it (DESIGN.md: never re-fixed by P&L alone).
+ */
+async function refixProportionalRatios(
+  deps: EngineDeps,
+  tx: Tx,
+  leaderId: string,
+  seq: number,
+  equityAfter: string,
+): Promise<number> {
+  const rels = await tx
+    .select({ id: copyRelationships.id, allocation: copyRelationships.allocation })
+    .from(copyRelationships)
+    .where(
+      and(
+        eq(copyRelationships.leaderId, leaderId),
+        inArray(copyRelationships.status, ["active", "paused"]),
+        eq(copyRelationships.sizingMode, "proportional"),
+        isNotNull(copyRelationships.allocation),
+        sql`${copyRelationships.lastLeaderSeq} < ${seq}`,
+      ),
+    )
+    .limit(deps.config.fanoutBatchSize);
+  if (rels.length === 0) {
+    // Non-proportional copies only need their cursor moved past the event.
+    const moved = await tx
+      .update(copyRelationships)
+      .set({ lastLeaderSeq: seq })
+      .where(
+        and(
+          eq(copyRelationships.leaderId, leaderId),
+          sql`${copyRelationships.lastLeaderSeq} < ${seq}`,
+        ),
+      )
+      .returning({ id: copyRelationships.id });
+    return moved.length;
+  }
+  const equity = D(equityAfter);
+  const ids = rels.map((r) => r.id);
+  const ratios = rels.map((r) =>
+    equity.gt(0) ? fmt(proportionalRatio(r.allocation!, equity)) : "0",
+  );
+  await tx.execute(sql`
+    update copy_relationships c
+       set ratio = v.ratio, ratio_fixed_at = ${deps.clock.now().toISOString()}::timestamptz, last_leader_seq = ${seq}
+      from (select unnest(${sql.raw(pgTextArray(ids))}::uuid[]) as id, unnest(${sql.raw(pgTextArray(ratios))}::numeric[]) as ratio) v
+     where c.id = v.id`);
+  return rels.length;
+}
+
+/** Leaders whose stream has events not yet replicated: the worker's to-do list. */
+export async function leadersWithPendingEvents(deps: EngineDeps): Promise<string[]> {
+  const rows = await deps.db.execute<{ leader_id: string }>(sql`
+    select l.id as leader_id
+      from leaders l
+      join event_streams s on s.stream = 'leader:' || l.id::text
+      left join replication_cursors c on c.leader_id = l.id
+     where s.last_seq > coalesce(c.last_seq, 0)
+     order by l.id`);
+  return rows.map((r) => r.leader_id);
+}

@@ -1,0 +1,87 @@
+import type { Db } from "../../../db/client";
+import { accountBalances, brokerAccounts, instruments, leaders, users } from "../../../db/schema";
+import { PaperBroker } from "../../brokers/paper";
+import { ManualClock } from "../../domain/clock";
+import { createRng } from "../../domain/random";
+import { startCopy } from "../copies/intents";
+import { DEFAULT_CONFIG, silentLog, type EngineConfig, type EngineDeps } from "../deps";
+import { ensureLeaderBook } from "../ingest/leader-book";
+
+/** A small engine world for tests: one instrument, one leader, n funded followers copying. */
+export async function makeWorld(
+  db: Db,
+  opts: { followers: number; config?: Partial<EngineConfig>; allocation?: string },
+) {
+  const clock = new ManualClock(new Date("2026-03-02T15:00:00Z"));
+  const paper = new PaperBroker({ db, clock, seed: "world" });
+  const deps: EngineDeps = {
+    db,
+    broker: () => paper,
+    clock,
+    rng: createRng("world"),
+    log: silentLog,
+    config: { ...DEFAULT_CONFIG, ...opts.config },
+    owner: "test",
+  };
+  await db.insert(instruments).values({
+    symbol: "XYZ",
+    name: "XYZ",
+    assetClass: "equity",
+    currency: "USD",
+    tickSize: "0.01",
+    qtyStep: "1",
+    minQty: "1",
+    minNotional: "1",
+    tradingHours: { timeZone: "UTC", sessions: [] },
+  });
+  await paper.onQuote({ symbol: "XYZ", bid: "99.95", ask: "100.05", at: clock.now() });
+  const [lu] = await db
+    .insert(users)
+    .values({ email: "leader@world.test", passwordHash: "!", displayName: "L", role: "leader" })
+    .returning();
+  const [la] = await db
+    .insert(brokerAccounts)
+    .values({ userId: lu!.id, broker: "paper", externalId: "L" })
+    .returning();
+  await paper.openAccount({ accountId: "L", cash: "100000" });
+  const [leader] = await db
+    .insert(leaders)
+    .values({
+      userId: lu!.id,
+      handle: "world",
+      displayName: "L",
+      brokerAccountId: la!.id,
+      trackRecordStartedAt: clock.now(),
+    })
+    .returning();
+  await ensureLeaderBook(db, leader!.id, "100000", clock.now());
+  const followers: Array<{ accountId: string; relationshipId: string }> = [];
+  for (let i = 0; i < opts.followers; i++) {
+    const [u] = await db
+      .insert(users)
+      .values({
+        email: `f${i}@world.test`,
+        passwordHash: "!",
+        displayName: `F${i}`,
+        role: "follower",
+      })
+      .returning();
+    const [a] = await db
+      .insert(brokerAccounts)
+      .values({ userId: u!.id, broker: "paper", externalId: `F${i}` })
+      .returning();
+    await paper.openAccount({ accountId: `F${i}`, cash: "50000" });
+    await db
+      .insert(accountBalances)
+      .values({ brokerAccountId: a!.id, currency: "USD", cash: "50000", updatedAt: clock.now() });
+    const relationshipId = await startCopy(deps, {
+      followerId: u!.id,
+      leaderId: leader!.id,
+      brokerAccountId: a!.id,
+      sizing: { mode: "proportional", allocation: opts.allocation ?? "10000" },
+      agreementVersion: "t",
+    });
+    followers.push({ accountId: a!.id, relationshipId });
+  }
+  return { deps, paper, clock, leaderId: leader!.id, followers };
+}
