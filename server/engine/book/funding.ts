@@ -1,8 +1,9 @@
 import { eq, sql } from "drizzle-orm";
-import { accountBalances, brokerAccounts, brokerTransfers } from "../../../db/schema";
+import { accountBalances, brokerAccounts, brokerTransfers, leaders } from "../../../db/schema";
 import { D, fmt, parseDecimal } from "../../domain/money";
 import { CopyError } from "../copies/intents";
 import type { EngineDeps } from "../deps";
+import { appendLeaderCash } from "../ingest/leader-events";
 import { cashAccount, externalFunding, postJournal } from "./ledger";
 import { accountStream, appendEvents } from "../core/streams";
 
@@ -57,6 +58,13 @@ export async function recordFunding(
         { code: externalFunding(acct.broker), amount: fmt(amount.neg()) },
       ],
     );
+    // A leader's own money changes leader equity: proportional followers are re-sized from
+    // it in the leader's stream, in the same transaction as the funding itself.
+    const [leader] = await tx
+      .select({ id: leaders.id })
+      .from(leaders)
+      .where(eq(leaders.brokerAccountId, acct.id));
+    if (leader) await appendLeaderCash(deps, tx, leader.id, fmt(amount), now);
     if (input.transferAtBroker) {
       // The worker moves the money at the broker (the web never calls one).
       await tx

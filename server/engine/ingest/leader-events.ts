@@ -4,7 +4,7 @@ import { D, fmt, parseDecimal, sign } from "../../domain/money";
 import { tripOnLeaderFillRate } from "../risk/breakers";
 import type { EngineDeps } from "../deps";
 import { leaderEquity } from "./leader-book";
-import { appendEvents, leaderStream } from "../core/streams";
+import { appendEvents, leaderStream, type Tx } from "../core/streams";
 
 export type LeaderFillInput = {
   leaderId: string;
@@ -133,7 +133,9 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
 
 /**
  * A leader deposit (positive) or withdrawal. Proportional ratios are re-fixed from the
- * equity after it, in stream order, so the event carries that equity.
+ * equity after it, in stream order, so the event carries that equity. Every path that moves
+ * a leader's money (the dashboard's funding, a replay's `cash`, a broker transfer) comes
+ * here: a ratio not re-fixed sizes followers by the old equity.
  */
 export async function ingestLeaderCash(
   deps: EngineDeps,
@@ -141,26 +143,32 @@ export async function ingestLeaderCash(
   amount: string,
   at: Date,
 ): Promise<number> {
+  return deps.db.transaction((tx) => appendLeaderCash(deps, tx, leaderId, amount, at));
+}
+
+/** ingestLeaderCash inside the caller's transaction (funding writes both in one). */
+export async function appendLeaderCash(
+  deps: EngineDeps,
+  tx: Tx,
+  leaderId: string,
+  amount: string,
+  at: Date,
+): Promise<number> {
   const delta = parseDecimal(amount, "amount");
-  return deps.db.transaction(async (tx) => {
-    await tx
-      .insert(leaderBooks)
-      .values({ leaderId, cash: "0", updatedAt: at })
-      .onConflictDoNothing();
-    await tx.execute(sql`select 1 from leader_books where leader_id = ${leaderId} for update`);
-    await tx
-      .update(leaderBooks)
-      .set({ cash: sql`${leaderBooks.cash} + ${fmt(delta)}::numeric`, updatedAt: deps.clock.now() })
-      .where(eq(leaderBooks.leaderId, leaderId));
-    const equityAfter = await leaderEquity(tx, leaderId);
-    const [seq] = await appendEvents(tx, [
-      {
-        stream: leaderStream(leaderId),
-        type: "leader_cash",
-        payload: { amount: fmt(delta), equityAfter: fmt(equityAfter) },
-        at,
-      },
-    ]);
-    return seq!;
-  });
+  await tx.insert(leaderBooks).values({ leaderId, cash: "0", updatedAt: at }).onConflictDoNothing();
+  await tx.execute(sql`select 1 from leader_books where leader_id = ${leaderId} for update`);
+  await tx
+    .update(leaderBooks)
+    .set({ cash: sql`${leaderBooks.cash} + ${fmt(delta)}::numeric`, updatedAt: deps.clock.now() })
+    .where(eq(leaderBooks.leaderId, leaderId));
+  const equityAfter = await leaderEquity(tx, leaderId);
+  const [seq] = await appendEvents(tx, [
+    {
+      stream: leaderStream(leaderId),
+      type: "leader_cash",
+      payload: { amount: fmt(delta), equityAfter: fmt(equityAfter) },
+      at,
+    },
+  ]);
+  return seq!;
 }
