@@ -1,4 +1,5 @@
 export * from "./users";
+export * from "./sessions";
 export * from "./accounts";
 export * from "./instruments";
 export * from "./leaders";
