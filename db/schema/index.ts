@@ -13,3 +13,4 @@ export * from "./metrics";
 export * from "./paper-broker";
 export * from "./engine";
 export * from "./stats";
+export * from "./alpaca";
