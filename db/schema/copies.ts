@@ -8,7 +8,9 @@ import {
   text,
   uuid,
   index,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { createdAt, dec, ts } from "./columns";
 import { users } from "./users";
 import { leaders } from "./leaders";
@@ -66,6 +68,10 @@ export const copyRelationships = pgTable(
   (t) => [
     index("copy_rel_leader_idx").on(t.leaderId, t.status),
     index("copy_rel_follower_idx").on(t.followerId),
+    // One live copy per follower and leader, whatever the races between requests.
+    uniqueIndex("copy_rel_one_live_idx")
+      .on(t.followerId, t.leaderId)
+      .where(sql`${t.status} <> 'stopped'`),
   ],
 );
 
