@@ -1,5 +1,5 @@
-import { integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { createdAt, ts } from "./columns";
+import { pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { createdAt } from "./columns";
 
 export const userRole = pgEnum("user_role", ["follower", "leader", "admin", "support"]);
 export type UserRole = (typeof userRole.enumValues)[number];
@@ -12,12 +12,4 @@ export const users = pgTable("users", {
   displayName: text("display_name").notNull(),
   role: userRole("role").notNull().default("follower"),
   createdAt: createdAt(),
-});
-
-/** Failed sign-ins per key (e-mail or client address), for throttling guessing. */
-export const authThrottle = pgTable("auth_throttle", {
-  key: text("key").primaryKey(),
-  failures: integer("failures").notNull().default(0),
-  windowStartedAt: ts("window_started_at").notNull(),
-  lockedUntil: ts("locked_until"),
 });
