@@ -14,3 +14,5 @@ export * from "./paper-broker";
 export * from "./engine";
 export * from "./stats";
 export * from "./alpaca";
+export * from "./ops";
+export * from "./notifications";
