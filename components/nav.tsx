@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { Viewer } from "@/server/auth/session";
-import { SignOutButton } from "./sign-out-button";
+import { SignOutButton, SignOutEverywhereButton } from "./sign-out-button";
 
 export function Nav({ viewer }: { viewer: Viewer | null }) {
   return (
@@ -21,6 +21,7 @@ export function Nav({ viewer }: { viewer: Viewer | null }) {
               {viewer.email}
             </span>
             <SignOutButton />
+            <SignOutEverywhereButton />
           </>
         ) : (
           <>

@@ -1,18 +1,19 @@
 import type { DefaultSession } from "next-auth";
-import type { UserRole } from "../db/schema";
 
+// The cookie carries ids only; role and the session's liveness come from the database on
+// every request (docs/adr/0010).
 declare module "next-auth" {
   interface Session {
-    user: DefaultSession["user"] & { id: string; role: UserRole };
+    user: DefaultSession["user"] & { id: string };
   }
   interface User {
-    role?: UserRole;
+    sid?: string;
   }
 }
 
 declare module "next-auth/jwt" {
   interface JWT {
     uid?: string;
-    role?: UserRole;
+    sid?: string;
   }
 }

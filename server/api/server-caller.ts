@@ -1,9 +1,13 @@
 import "server-only";
-import { getViewer } from "../auth/session";
+import { getClientInfo, getViewer } from "../auth/session";
 import { getDb } from "../db";
 import { createCaller } from "./root";
 
 /** tRPC caller for server components: same procedures, same authorization, no HTTP hop. */
 export async function serverCaller() {
-  return createCaller({ db: await getDb(), viewer: await getViewer() });
+  return createCaller({
+    db: await getDb(),
+    viewer: await getViewer(),
+    client: await getClientInfo(),
+  });
 }

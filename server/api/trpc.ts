@@ -1,32 +1,47 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { ZodError } from "zod";
 import type { Db } from "../../db/client";
 import type { UserRole } from "../../db/schema";
+import type { ClientInfo } from "../auth/client-info";
+import { mutationLimitsFor, RateLimited, type MutationLimits } from "../auth/rate-limits";
 import type { Viewer } from "../auth/session";
+import { publicError } from "./routers/errors";
 
-export type Context = { db: Db; viewer: Viewer | null };
+export type Context = {
+  db: Db;
+  viewer: Viewer | null;
+  /** The caller's address and user agent (HTTP requests); absent for in-process callers. */
+  client?: ClientInfo;
+  /** Abuse limits on mutations; defaults to the shared PostgreSQL-backed ones. */
+  rateLimits?: MutationLimits;
+};
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
-    // Name each invalid field in plain words so forms can show it next to the input.
-    const zod = error.cause instanceof ZodError ? error.cause : null;
-    return {
-      ...shape,
-      message: zod
-        ? zod.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ")
-        : shape.message,
-      data: { ...shape.data, fieldErrors: zod ? zod.flatten().fieldErrors : null },
-    };
-  },
+  // Nothing internal (SQL, stacks, library names) leaves the server: see publicError.
+  errorFormatter: ({ shape, error }) => publicError(shape, error),
 });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/** Every mutation counts against per-user and per-address limits (server/auth/rate-limits.ts). */
+const abuseLimits = t.middleware(async ({ ctx, type, path, next }) => {
+  if (type === "mutation") {
+    const limits = ctx.rateLimits ?? mutationLimitsFor(ctx.db);
+    try {
+      await limits.check({ path, userId: ctx.viewer?.id ?? null, ip: ctx.client?.ip ?? null });
+    } catch (err) {
+      if (err instanceof RateLimited)
+        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: err.message, cause: err });
+      throw err;
+    }
+  }
+  return next();
+});
 
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const publicProcedure = t.procedure.use(abuseLimits);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });

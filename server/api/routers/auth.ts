@@ -1,17 +1,41 @@
 import { TRPCError } from "@trpc/server";
-import { AuthError, signUp, signUpInput } from "../../auth/accounts";
+import {
+  AuthError,
+  changePassword,
+  changePasswordInput,
+  publicSignUp,
+  signUpInput,
+} from "../../auth/accounts";
+import { signOutEverywhere } from "../../auth/sessions";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 
+const NO_CLIENT = { ip: "unknown", userAgent: "" };
+
 export const authRouter = router({
-  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
+  // The same answer for a new and an existing e-mail (docs/adr/0012).
+  signUp: publicProcedure
+    .input(signUpInput)
+    .mutation(({ ctx, input }) => publicSignUp(ctx.db, input, ctx.client ?? NO_CLIENT)),
+  me: protectedProcedure.query(({ ctx }) => {
+    const { sessionId: _sid, ...viewer } = ctx.viewer;
+    return viewer;
+  }),
+  signOutEverywhere: protectedProcedure.mutation(async ({ ctx }) => ({
+    sessionsEnded: await signOutEverywhere(ctx.db, ctx.viewer.id, ctx.client ?? NO_CLIENT),
+  })),
+  changePassword: protectedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
     try {
-      const user = await signUp(ctx.db, input);
-      return { id: user.id, email: user.email };
+      return await changePassword(
+        ctx.db,
+        ctx.viewer.id,
+        input,
+        ctx.client ?? NO_CLIENT,
+        ctx.viewer.sessionId,
+      );
     } catch (err) {
-      if (err instanceof AuthError && err.code === "EMAIL_TAKEN")
-        throw new TRPCError({ code: "CONFLICT", message: err.message });
+      if (err instanceof AuthError && err.code === "INVALID_CREDENTIALS")
+        throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
       throw err;
     }
   }),
-  me: protectedProcedure.query(({ ctx }) => ctx.viewer),
 });
