@@ -1,0 +1,289 @@
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import {
+  accountBalances,
+  circuitBreakers,
+  copyDayMarks,
+  copyPositions,
+  copyRelationships,
+  copySymbolRatios,
+  instruments,
+  orders,
+  positions,
+  quotes,
+} from "../../../db/schema";
+import { D, fmt, ZERO, type Decimal } from "../../domain/money";
+import { availableFunds, planCopyOrder, type Plan, type WorkingOrder } from "../../domain/planner";
+import { copyPnl, type HeldPosition } from "../../domain/valuation";
+import { groupBy } from "../core/concurrency";
+import type { Tx } from "../core/streams";
+
+export type Rel = typeof copyRelationships.$inferSelect & { broker: string };
+type InstrumentRow = typeof instruments.$inferSelect;
+
+export const LIVE_ORDER = sql`${orders.status} not in ('filled','cancelled','rejected','expired')`;
+
+/**
+ * Everything the planner needs for a set of copies, loaded with one query per kind: the
+ * fan-out (one symbol, a batch of one leader's followers) and reconciliation (every symbol
+ * of every copy) both plan through `planFor`, so they see the same state the same way.
+ */
+export type PlanContext = {
+  instruments: Map<string, InstrumentRow>;
+  quotes: Map<string, { bid: string; ask: string }>;
+  copyPositions: Map<string, (typeof copyPositions.$inferSelect)[]>;
+  /** Signed quantity on its way, by `relationshipId|symbol`. */
+  openQty: Map<string, Decimal>;
+  /** Funds each account may still spend on increases; planning deducts from it. */
+  funds: Map<string, Decimal>;
+  fixedRatios: Map<string, Decimal>;
+  /** Today's loss so far (positive = loss) of each copy with a daily loss limit. */
+  dailyLoss: Map<string, Decimal>;
+  breakers: (typeof circuitBreakers.$inferSelect)[];
+};
+
+const key = (a: string, b: string) => `${a}|${b}`;
+
+export async function loadPlanContext(
+  tx: Tx,
+  rels: readonly Rel[],
+  symbols: readonly string[],
+  now: Date,
+): Promise<PlanContext> {
+  const relIds = rels.map((r) => r.id);
+  const accountIds = [...new Set(rels.map((r) => r.brokerAccountId))];
+  const cps = relIds.length
+    ? await tx.select().from(copyPositions).where(inArray(copyPositions.relationshipId, relIds))
+    : [];
+  const working = accountIds.length
+    ? await tx
+        .select({
+          account: orders.brokerAccountId,
+          rel: orders.relationshipId,
+          symbol: orders.symbol,
+          side: orders.side,
+          qty: orders.qty,
+          filled: orders.filledQty,
+          limitPrice: orders.limitPrice,
+        })
+        .from(orders)
+        .where(and(inArray(orders.brokerAccountId, accountIds), LIVE_ORDER))
+        .orderBy(orders.createdAt, orders.clientOrderId)
+    : [];
+  const acctPositions = accountIds.length
+    ? await tx.select().from(positions).where(inArray(positions.brokerAccountId, accountIds))
+    : [];
+  const allSymbols = [
+    ...new Set([
+      ...symbols,
+      ...cps.map((p) => p.symbol),
+      ...working.map((o) => o.symbol),
+      ...acctPositions.map((p) => p.symbol),
+    ]),
+  ];
+  const inst = new Map(
+    (allSymbols.length
+      ? await tx.select().from(instruments).where(inArray(instruments.symbol, allSymbols))
+      : []
+    ).map((i) => [i.symbol, i]),
+  );
+  const qs = new Map(
+    (allSymbols.length
+      ? await tx.select().from(quotes).where(inArray(quotes.symbol, allSymbols))
+      : []
+    ).map((q) => [q.symbol, { bid: q.bid, ask: q.ask }]),
+  );
+
+  const openQty = new Map<string, Decimal>();
+  for (const o of working) {
+    if (!o.rel) continue;
+    const remaining = D(o.qty).minus(o.filled);
+    const k = key(o.rel, o.symbol);
+    openQty.set(k, (openQty.get(k) ?? ZERO).plus(o.side === "buy" ? remaining : remaining.neg()));
+  }
+  const balances = new Map(
+    (accountIds.length
+      ? await tx
+          .select()
+          .from(accountBalances)
+          .where(inArray(accountBalances.brokerAccountId, accountIds))
+      : []
+    ).map((b) => [b.brokerAccountId, b.cash]),
+  );
+  const posByAccount = groupBy(acctPositions, (p) => p.brokerAccountId);
+  const ordersByAccount = groupBy(working, (o) => o.account);
+  const funds = new Map<string, Decimal>();
+  for (const a of accountIds) {
+    funds.set(
+      a,
+      availableFunds({
+        cash: balances.get(a) ?? "0",
+        positions: new Map((posByAccount.get(a) ?? []).map((p) => [p.symbol, p.qty])),
+        workingOrders: (ordersByAccount.get(a) ?? []).map((o): WorkingOrder => ({
+          symbol: o.symbol,
+          side: o.side,
+          remaining: D(o.qty).minus(o.filled),
+          limitPrice: o.limitPrice,
+        })),
+        quotes: qs,
+        instruments: inst,
+      }),
+    );
+  }
+
+  const fixedRatios = new Map(
+    (relIds.length
+      ? await tx
+          .select()
+          .from(copySymbolRatios)
+          .where(inArray(copySymbolRatios.relationshipId, relIds))
+      : []
+    ).map((r) => [key(r.relationshipId, r.symbol), D(r.ratio)]),
+  );
+  const posByRel = groupBy(cps, (p) => p.relationshipId);
+  const dailyLoss = await loadDailyLoss(tx, rels, posByRel, qs, inst, now);
+  const breakers = await tx.select().from(circuitBreakers).where(isNull(circuitBreakers.closedAt));
+  return {
+    instruments: inst,
+    quotes: qs,
+    copyPositions: posByRel,
+    openQty,
+    funds,
+    fixedRatios,
+    dailyLoss,
+    breakers,
+  };
+}
+
+/**
+ * The copy's loss today: its P&L at the end of the previous UTC day (its mark for today,
+ * written at the day's turn by `markDayStart`) minus its P&L now. A copy started today
+ * starts from its P&L at the start, zero. A mark missed (no worker at midnight) is taken
+ * now, the best still possible.
+ */
+async function loadDailyLoss(
+  tx: Tx,
+  rels: readonly Rel[],
+  posByRel: Map<string, (typeof copyPositions.$inferSelect)[]>,
+  qs: Map<string, { bid: string; ask: string }>,
+  inst: Map<string, InstrumentRow>,
+  now: Date,
+): Promise<Map<string, Decimal>> {
+  const limited = rels.filter((r) => r.dailyLossLimit !== null);
+  const out = new Map<string, Decimal>();
+  if (limited.length === 0) return out;
+  const day = utcDay(now);
+  const mult = new Map([...inst.values()].map((i) => [i.symbol, i.multiplier]));
+  const pnlNow = new Map(
+    limited.map((r) => [r.id, copyPnl((posByRel.get(r.id) ?? []) as HeldPosition[], qs, mult)]),
+  );
+  const marks = new Map(
+    (
+      await tx
+        .select()
+        .from(copyDayMarks)
+        .where(
+          and(
+            inArray(
+              copyDayMarks.relationshipId,
+              limited.map((r) => r.id),
+            ),
+            eq(copyDayMarks.day, day),
+          ),
+        )
+    ).map((m) => [m.relationshipId, D(m.pnlAtStart)]),
+  );
+  const missing = limited.filter((r) => !marks.has(r.id));
+  if (missing.length) {
+    const rows = missing.map((r) => {
+      const startedToday = r.startedAt !== null && utcDay(r.startedAt) === day;
+      return {
+        relationshipId: r.id,
+        day,
+        pnlAtStart: fmt(startedToday ? ZERO : pnlNow.get(r.id)!),
+      };
+    });
+    await tx.insert(copyDayMarks).values(rows).onConflictDoNothing();
+    for (const r of rows) marks.set(r.relationshipId, D(r.pnlAtStart));
+  }
+  for (const r of limited) out.set(r.id, marks.get(r.id)!.minus(pnlNow.get(r.id)!));
+  return out;
+}
+
+export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/** The open breaker that stops increases for this copy and symbol, described, or null. */
+export function breakerFor(
+  ctx: PlanContext,
+  leaderId: string,
+  broker: string,
+  symbol: string,
+): string | null {
+  const b = ctx.breakers.find(
+    (x) =>
+      x.scope === "global" ||
+      (x.scope === "leader" && x.scopeKey === leaderId) ||
+      (x.scope === "instrument" && x.scopeKey === symbol) ||
+      (x.scope === "broker" && x.scopeKey === broker),
+  );
+  return b ? `${b.scope}:${b.scopeKey} (${b.reason})` : null;
+}
+
+/**
+ * Plans one copy and symbol from the context, and takes the funds the order will use from
+ * the account's pool, so the next copy on the same account sees what is left.
+ */
+export function planFor(
+  ctx: PlanContext,
+  rel: Rel,
+  symbol: string,
+  leader: { positionBefore: Decimal.Value; positionAfter: Decimal.Value },
+  leaderPrice: Decimal.Value,
+  leaderCopyable: boolean,
+): Plan {
+  const inst = ctx.instruments.get(symbol);
+  if (!inst) throw new Error(`unknown instrument ${symbol}`);
+  const held = ctx.copyPositions.get(rel.id) ?? [];
+  const quote = ctx.quotes.get(symbol) ?? { bid: fmt(leaderPrice), ask: fmt(leaderPrice) };
+  const plan = planCopyOrder({
+    sizing: {
+      mode: rel.sizingMode,
+      ratio: rel.ratio,
+      notional: rel.notional,
+      symbolRatio: ctx.fixedRatios.get(key(rel.id, symbol)) ?? null,
+    },
+    leader,
+    leaderPrice,
+    copy: {
+      status: rel.status,
+      position: held.find((p) => p.symbol === symbol)?.qty ?? "0",
+      openQty: ctx.openQty.get(key(rel.id, symbol)) ?? ZERO,
+      openPositions: held.filter((p) => !D(p.qty).isZero()).length,
+    },
+    instrument: inst,
+    quote,
+    funds: ctx.funds.get(rel.brokerAccountId) ?? ZERO,
+    limits: {
+      maxSymbolExposure: rel.maxSymbolExposure,
+      maxOpenPositions: rel.maxOpenPositions,
+      maxSlippageBps: rel.maxSlippageBps,
+      dailyLossLimit: rel.dailyLossLimit,
+    },
+    leaderCopyable,
+    breakerOpen: breakerFor(ctx, rel.leaderId, rel.broker, symbol),
+    dailyLoss: rel.dailyLossLimit !== null ? (ctx.dailyLoss.get(rel.id) ?? ZERO) : null,
+    onInsufficientFunds: rel.onInsufficientFunds,
+  });
+  if (!plan.fundsUsed.isZero())
+    ctx.funds.set(
+      rel.brokerAccountId,
+      (ctx.funds.get(rel.brokerAccountId) ?? ZERO).minus(plan.fundsUsed),
+    );
+  if (!plan.orderQty.isZero()) {
+    const k = key(rel.id, symbol);
+    ctx.openQty.set(k, (ctx.openQty.get(k) ?? ZERO).plus(plan.orderQty));
+  }
+  if (plan.ratioChange.kind === "set")
+    ctx.fixedRatios.set(key(rel.id, symbol), plan.ratioChange.ratio);
+  if (plan.ratioChange.kind === "clear") ctx.fixedRatios.delete(key(rel.id, symbol));
+  return plan;
+}
