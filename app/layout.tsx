@@ -6,7 +6,7 @@ import { getViewer } from "@/server/auth/session";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: "Tandem — copy trading with honest numbers",
+  title: { default: "Tandem — copy trading with honest numbers", template: "%s · Tandem" },
   description: "Follow experienced traders with your own risk limits.",
 };
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };

@@ -3,8 +3,10 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
-import { ago, money, signClass, STATUS_TEXT } from "./format";
+import { money, signClass, STATUS_TEXT } from "./format";
 import { FundsPanel } from "./funds-panel";
+import { AccountSummary, type Portfolio } from "./portfolio";
+import { Ago } from "./time";
 import { useTRPC } from "./trpc";
 
 type Copies = inferRouterOutputs<AppRouter>["copies"]["mine"];
@@ -19,8 +21,19 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /** The follower's copies, refreshed every few seconds while the page is open. */
-export function Dashboard({ initial }: { initial: Copies }) {
+export function Dashboard({
+  initial,
+  portfolio,
+}: {
+  initial: Copies;
+  portfolio: Portfolio | null;
+}) {
   const trpc = useTRPC();
+  const account = useQuery({
+    ...trpc.portfolio.summary.queryOptions(),
+    initialData: portfolio,
+    refetchInterval: 3_000,
+  });
   const copies = useQuery({
     ...trpc.copies.mine.queryOptions(),
     initialData: initial,
@@ -29,9 +42,20 @@ export function Dashboard({ initial }: { initial: Copies }) {
   const list = copies.data;
   return (
     <div className="stack">
+      {account.data && (
+        <>
+          <AccountSummary p={account.data} />
+          <p style={{ margin: 0 }}>
+            <Link href="/portfolio">
+              All {account.data.positions.length} position
+              {account.data.positions.length === 1 ? "" : "s"} in your account
+            </Link>
+          </p>
+        </>
+      )}
       {copies.isError && (
         <p role="alert" className="error">
-          Live updates failed ({copies.error.message}); showing the last known numbers.
+          Live updates failed; showing the last known numbers. Retrying…
         </p>
       )}
       {list.length === 0 ? (
@@ -82,7 +106,7 @@ export function Dashboard({ initial }: { initial: Copies }) {
                     {money(c.pnl.total, "USD", { sign: true })}
                   </td>
                   <td className="hide-sm">
-                    {c.lastReplicatedAt ? ago(c.lastReplicatedAt) : "no trades yet"}
+                    <Ago at={c.lastReplicatedAt} asOf={c.asOf} never="no trades yet" />
                   </td>
                   <td className="num hide-sm">
                     {c.skipped} / {c.reduced}
