@@ -4,6 +4,7 @@ import { authRouter } from "./routers/auth";
 import { copiesRouter } from "./routers/copies";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
+import { portfolioRouter } from "./routers/portfolio";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -13,6 +14,7 @@ export const appRouter = router({
   account: accountRouter,
   leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
+  portfolio: portfolioRouter,
 });
 
 export type AppRouter = typeof appRouter;
