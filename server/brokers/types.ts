@@ -131,6 +131,11 @@ export const REJECT_REASONS = [
   "INJECTED_REJECT",
   /** Malformed request (qty not a positive decimal, limit without price, …). */
   "INVALID_ORDER",
+  /**
+   * A real broker refused with a message that maps to none of the codes above (e.g. Alpaca's
+   * 403 "trading is blocked", a PDT refusal); the broker's own message is kept in the error.
+   */
+  "BROKER_REFUSED",
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

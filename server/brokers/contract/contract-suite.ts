@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { D, fmt, roundToTick } from "../domain/money";
+import { D, fmt, roundToTick } from "../../domain/money";
 import {
   BrokerError,
   BrokerRateLimitedError,
@@ -10,7 +10,7 @@ import {
   type BrokerFill,
   type BrokerOrderEvent,
   type OrderRequest,
-} from "./types";
+} from "../types";
 
 /**
  * The behaviour every BrokerAdapter must have, as a vitest suite. Run it against the paper

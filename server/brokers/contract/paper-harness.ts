@@ -1,8 +1,8 @@
 import { createTestDb } from "../../../test/db";
 import { instruments } from "../../../db/schema/instruments";
 import { ManualClock } from "../../domain/clock";
-import type { Harness, InstrumentSpec } from "../contract";
-import { PaperBroker, type PaperBrokerOptions } from "./paper-broker";
+import type { Harness, InstrumentSpec } from "./contract-suite";
+import { PaperBroker, type PaperBrokerOptions } from "../paper/paper-broker";
 
 /** Test-only fixtures: a fresh database with a few instruments, and a paper broker on it. */
 

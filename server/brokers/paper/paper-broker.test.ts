@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { brokerContract, drainEvents, newClientOrderId } from "../contract";
+import { brokerContract, drainEvents, newClientOrderId } from "../contract/contract-suite";
 import {
   BrokerError,
   BrokerRejectedError,
@@ -8,7 +8,7 @@ import {
 } from "../types";
 import type { FaultConfig } from "./faults";
 import { PaperBroker } from "./paper-broker";
-import { makePaperHarness, type PaperHarness } from "./test-harness";
+import { makePaperHarness, type PaperHarness } from "../contract/paper-harness";
 
 brokerContract("paper", () => makePaperHarness());
 
