@@ -1,12 +1,27 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { EmbeddedStartError } from "../db/embedded";
 import { prepare, printWelcome } from "./prepare";
+import { Supervisor } from "./supervise";
 
 /**
  * Runs the web app (next dev or next start) and the worker side by side against one
- * database. This process owns the embedded server (when used) and stops it last.
+ * database, each supervised on its own: a crashed worker is restarted with backoff while the
+ * web keeps serving, and the other way round (ADR 0015). This process owns the embedded
+ * server (when used) and stops it last. Ctrl-C / SIGTERM stops everything, and never hangs:
+ * services get a grace period, then are killed; a second Ctrl-C kills at once.
  */
 export async function launch(mode: "dev" | "start") {
-  const { env, db, secret } = await prepare();
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare();
+  } catch (err) {
+    // One line that says what to do, not a stack (e.g. the embedded server cannot start).
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(
+      err instanceof EmbeddedStartError ? message : `Tandem could not start: ${message}`,
+    );
+    process.exit(1);
+  }
+  const { env, db, secret } = prepared;
   const childEnv = {
     ...process.env,
     DATABASE_URL: db.url,
@@ -14,30 +29,56 @@ export async function launch(mode: "dev" | "start") {
     NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  const children: ChildProcess[] = [
-    spawn(process.execPath, ["node_modules/next/dist/bin/next", mode, "-p", String(env.PORT)], {
-      stdio: "inherit",
-      env: { ...childEnv, TANDEM_SERVICE: "web" },
-    }),
-    spawn(process.execPath, ["--import", "tsx", "server/worker.ts"], {
-      stdio: "inherit",
+  let stopping = false;
+  const services = [
+    new Supervisor(
+      {
+        name: "web",
+        command: process.execPath,
+        args: ["node_modules/next/dist/bin/next", mode, "-p", String(env.PORT)],
+        env: { ...childEnv, TANDEM_SERVICE: "web" },
+        // A web that cannot start (port taken) would otherwise crash-loop forever.
+        maxConsecutiveCrashes: 5,
+      },
+      { onGiveUp: () => void stop(1) },
+    ),
+    new Supervisor({
+      name: "worker",
+      command: process.execPath,
+      args: ["--import", "tsx", "server/worker.ts"],
       env: { ...childEnv, TANDEM_SERVICE: "worker" },
     }),
   ];
+  for (const s of services) s.start();
   printWelcome(env.PORT);
 
-  let stopping = false;
-  const stop = async (code: number) => {
+  let forced = false;
+  let stopAt = 0;
+  async function stop(code: number) {
     if (stopping) return;
     stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-    await Promise.all(
-      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
-    );
-    await db.embedded?.stop();
+    stopAt = Date.now();
+    console.error("[launcher] stopping web and worker…");
+    await Promise.all(services.map((s) => s.stop(forced)));
+    if (db.embedded) {
+      console.error("[launcher] stopping the embedded PostgreSQL…");
+      await db.embedded.stop();
+    }
+    console.error("[launcher] stopped");
     process.exit(code);
+  }
+  const onSignal = () => {
+    // The same Ctrl-C also arrives relayed by npm and tsx: only a later one means "now".
+    if (stopping && Date.now() - stopAt < 1000) return;
+    if (stopping) {
+      // Second Ctrl-C: whoever is still running gets SIGKILL now.
+      forced = true;
+      for (const s of services) void s.stop(true);
+      return;
+    }
+    void stop(0);
   };
-  for (const c of children) c.once("exit", (code) => void stop(code ?? 1));
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
 }

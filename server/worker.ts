@@ -14,6 +14,7 @@ import { applyPaperTransfers } from "./engine/execute/transfers";
 import { ensureLeaderStats } from "./queries/leader-stats";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
+import { createHeartbeat } from "./ops/heartbeat";
 import { CATALOGUE, upsertCatalogue } from "./market/catalogue";
 import { createCandleRecorder } from "./market/candles";
 import { latestPrices } from "./market/prices";
@@ -33,6 +34,9 @@ async function main() {
   await applyMigrations(database.url);
   const handle = connect(database.url, { max: 8 });
   const owner = `${hostname()}:${process.pid}`;
+  // Beats from the start: a worker busy reconciling at start is alive, not down.
+  const heartbeat = createHeartbeat(handle.db, owner, process.env.npm_package_version ?? "dev");
+  await heartbeat.beat();
   const paper = new PaperBroker({ db: handle.db, clock: systemClock, seed: `paper:${owner}` });
   const deps: EngineDeps = {
     db: handle.db,
@@ -91,6 +95,7 @@ async function main() {
   let lastBot = Date.now();
   while (running) {
     try {
+      await heartbeat.beat();
       await applyPaperTransfers(deps, paper);
       await pump(deps);
       if (Date.now() - lastReconcile > 60_000) {
@@ -114,6 +119,7 @@ async function main() {
     });
   }
   await runner.stop();
+  await heartbeat.remove().catch(() => {});
   await recorder.flush();
   await handle.close();
   await database.embedded?.stop();

@@ -4,6 +4,8 @@ import { notFound } from "next/navigation";
 import { PerformanceCharts } from "@/components/charts";
 import { dateTime, drawdown, duration, money, num, pct, qty, signClass } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
+import { getDb } from "@/server/db";
+import { workerLiveness } from "@/server/ops/heartbeat";
 
 export const dynamic = "force-dynamic";
 
@@ -22,6 +24,8 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
   const { handle } = await params;
   const p = await load(decodeURIComponent(handle));
   if (!p) notFound();
+  // "Up to date" only while a worker is beating: a dead engine copies nothing (issue 14).
+  const engine = await workerLiveness(await getDb());
   const { leader, summary } = p;
   const canCopy = leader.copyable && p.meetsTrackRecord;
   const stat = (label: string, value: string, cls = "") => (
@@ -182,7 +186,9 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             </dd>
             <dt>Copy engine</dt>
             <dd>
-              {p.availability.openBreakers.length > 0 ? (
+              {!engine.up ? (
+                <span className="badge bad">Copy engine offline: trades are not being copied</span>
+              ) : p.availability.openBreakers.length > 0 ? (
                 <span className="badge bad">Halted: {p.availability.openBreakers[0]!.reason}</span>
               ) : p.availability.pendingEvents > 0 ? (
                 <span className="badge warn">
