@@ -193,7 +193,12 @@ export class AlpacaBroker implements BrokerAdapter {
       if (!inst || !bs) continue;
       const asset = await this.asset(http, bs);
       if (!asset)
-        out.push({ field: "symbol", ours: s, alpaca: bs, message: `${s}: Alpaca has no asset ${bs}` });
+        out.push({
+          field: "symbol",
+          ours: s,
+          alpaca: bs,
+          message: `${s}: Alpaca has no asset ${bs}`,
+        });
       else out.push(...compareAsset(inst, asset));
     }
     return out;
@@ -248,10 +253,16 @@ export class AlpacaBroker implements BrokerAdapter {
   }
 
   /** Refusals we can give without asking (malformed, unknown, not fractionable). */
-  private async checkLocally(http: AlpacaHttp, req: OrderRequest): Promise<BrokerRejectedError | null> {
+  private async checkLocally(
+    http: AlpacaHttp,
+    req: OrderRequest,
+  ): Promise<BrokerRejectedError | null> {
     const refuse = (reason: RejectReason, msg: string) => new BrokerRejectedError(reason, msg);
     if (typeof req.qty !== "string" || !DECIMAL.test(req.qty) || D(req.qty).lte(0))
-      return refuse("INVALID_ORDER", `qty must be a positive decimal string, got ${JSON.stringify(req.qty)}`);
+      return refuse(
+        "INVALID_ORDER",
+        `qty must be a positive decimal string, got ${JSON.stringify(req.qty)}`,
+      );
     if (req.type === "limit" && (req.limitPrice === undefined || !DECIMAL.test(req.limitPrice)))
       return refuse("INVALID_ORDER", "a limit order needs limitPrice as a positive decimal string");
     if (req.type === "market" && req.limitPrice !== undefined)
@@ -280,7 +291,8 @@ export class AlpacaBroker implements BrokerAdapter {
     const symbol = await this.ours(o.symbol);
     this.orderFacts.set(o.id, { clientOrderId: o.client_order_id, symbol });
     const order = toOrder(o, accountId, symbol);
-    if (order.status !== "rejected") await this.journal.reserve(accountId, eventKey(o.id, "accepted"));
+    if (order.status !== "rejected")
+      await this.journal.reserve(accountId, eventKey(o.id, "accepted"));
     if (D(order.filledQty).gt(0))
       await this.journal.reserve(accountId, eventKey(o.id, "filled", order.filledQty));
     if (order.status === "cancelled" || order.status === "expired" || order.status === "rejected")
@@ -412,7 +424,11 @@ export class AlpacaBroker implements BrokerAdapter {
       let qty = D(p.qty);
       if (p.side === "short" && qty.gt(0)) qty = qty.neg();
       if (qty.isZero()) continue;
-      out.push({ symbol: await this.ours(p.symbol), qty: fmt(qty), avgCost: fmt(p.avg_entry_price) });
+      out.push({
+        symbol: await this.ours(p.symbol),
+        qty: fmt(qty),
+        avgCost: fmt(p.avg_entry_price),
+      });
     }
     return out;
   }

@@ -46,7 +46,10 @@ const REASON_PATTERNS: Array<[RegExp, RejectReason]> = [
   [/qty must be >=|minimum order size|min(imum)? qty/i, "BELOW_MIN_QTY"],
   [/not fractionable|fractional .*not|multiple of|trade increment/i, "QTY_NOT_ON_STEP"],
   [/market is closed|not open|outside .*trading hours/i, "MARKET_CLOSED"],
-  [/asset .*not found|could not find asset|unknown symbol|is not active|not tradable/i, "UNKNOWN_SYMBOL"],
+  [
+    /asset .*not found|could not find asset|unknown symbol|is not active|not tradable/i,
+    "UNKNOWN_SYMBOL",
+  ],
   [/no (available )?quote|no market data/i, "NO_QUOTE"],
   [/invalid|required|must be/i, "INVALID_ORDER"],
 ];
@@ -66,7 +69,11 @@ export function retryAfterMs(headers: Headers, now: number): number {
 }
 
 function messageOf(body: unknown, fallback: string): string {
-  if (body && typeof body === "object" && typeof (body as { message?: unknown }).message === "string")
+  if (
+    body &&
+    typeof body === "object" &&
+    typeof (body as { message?: unknown }).message === "string"
+  )
     return (body as { message: string }).message;
   if (typeof body === "string" && body.trim()) return body.trim().slice(0, 500);
   return fallback;
@@ -148,7 +155,8 @@ export class AlpacaHttp {
     if (wait > 0) await this.opts.sleep(wait);
     await this.bucket.removeTokens(1);
     const url = new URL(this.opts.baseUrl + path);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    for (const [k, v] of Object.entries(query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, v);
     const mutating = method !== "GET";
     let res: Response;
     try {

@@ -57,7 +57,9 @@ export class EventJournal {
     const rows = await this.db
       .select({ seq: alpacaStreamEvents.seq })
       .from(alpacaStreamEvents)
-      .where(and(eq(alpacaStreamEvents.accountId, accountId), eq(alpacaStreamEvents.eventKey, key)));
+      .where(
+        and(eq(alpacaStreamEvents.accountId, accountId), eq(alpacaStreamEvents.eventKey, key)),
+      );
     return rows.length > 0;
   }
 
@@ -125,7 +127,8 @@ export class EventJournal {
     const out: BrokerOrderEvent[] = [];
     for (const r of rows) {
       if (!r.event) continue;
-      for (let i = 0; i < r.delivered && out.length < limit; i++) out.push(fromJson(r.event, r.seq));
+      for (let i = 0; i < r.delivered && out.length < limit; i++)
+        out.push(fromJson(r.event, r.seq));
       if (out.length >= limit) break;
     }
     return out;

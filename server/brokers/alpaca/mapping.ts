@@ -1,11 +1,5 @@
 import { fmt } from "../../domain/money";
-import type {
-  BrokerFill,
-  BrokerOrder,
-  BrokerOrderEvent,
-  BrokerOrderStatus,
-  Side,
-} from "../types";
+import type { BrokerFill, BrokerOrder, BrokerOrderEvent, BrokerOrderStatus, Side } from "../types";
 
 /** The fields of Alpaca's Order object the seam needs (the OpenAPI schema "Order"). */
 export type AlpacaOrder = {

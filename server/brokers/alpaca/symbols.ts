@@ -99,7 +99,12 @@ export function compareAsset(ours: CatalogueInstrument, asset: AlpacaAsset): Cat
   if (!asset.tradable || asset.status !== "active")
     say("tradable", "true", String(asset.tradable), "Alpaca does not trade this asset now");
   if (!asset.fractionable && !D(ours.qtyStep).isInteger())
-    say("qtyStep", ours.qtyStep, "1", "our step is fractional but Alpaca's asset is not fractionable");
+    say(
+      "qtyStep",
+      ours.qtyStep,
+      "1",
+      "our step is fractional but Alpaca's asset is not fractionable",
+    );
   if (asset.min_trade_increment && !isOnStep(ours.qtyStep, asset.min_trade_increment))
     say(
       "qtyStep",
@@ -108,7 +113,12 @@ export function compareAsset(ours: CatalogueInstrument, asset: AlpacaAsset): Cat
       "our quantity step is not a multiple of Alpaca's min_trade_increment",
     );
   if (asset.min_order_size && D(ours.minQty).lt(asset.min_order_size))
-    say("minQty", ours.minQty, asset.min_order_size, "our minimum is below Alpaca's min_order_size");
+    say(
+      "minQty",
+      ours.minQty,
+      asset.min_order_size,
+      "our minimum is below Alpaca's min_order_size",
+    );
   if (asset.price_increment && !isOnStep(ours.tickSize, asset.price_increment))
     say(
       "tickSize",

@@ -23,7 +23,13 @@ type InstrumentRow = typeof instruments.$inferInsert;
 const base = (symbol: string) => TEST_INSTRUMENTS.find((i) => i.symbol === symbol)!;
 
 export const ALPACA_TEST_INSTRUMENTS: InstrumentRow[] = [
-  { ...base("TST"), symbol: "TST-USD", name: "Test coin pair", assetClass: "crypto", commissionPerUnit: "0" },
+  {
+    ...base("TST"),
+    symbol: "TST-USD",
+    name: "Test coin pair",
+    assetClass: "crypto",
+    commissionPerUnit: "0",
+  },
   { ...base("FUT"), commissionPerUnit: "0" },
   { ...base("CRY"), symbol: "BTC-USD", name: "Bitcoin", commissionPerUnit: "0" },
   { ...base("SHUT") },

@@ -39,6 +39,10 @@ export type GatewayFault =
   | "order_500"
   /** The next N POST /v2/orders: placed, then the connection is dropped with no answer. */
   | "order_drop_after_accept"
+  /** The next N POST /v2/orders: placed, then answered 500 (the outcome looks failed). */
+  | "order_500_after_accept"
+  /** The next N POST /v2/orders: placed, then no answer until the client gives up. */
+  | "order_hang_after_accept"
   /** The next N POST /v2/orders: 422 INJECTED_REJECT (nothing placed). */
   | "order_reject"
   /** The next N trade_updates messages are not sent. */
@@ -230,18 +234,26 @@ export class AlpacaGateway {
     if (reqErrors.length) {
       this.violations.push({ where: `request ${method} ${url.pathname}`, errors: reqErrors });
       if (this.opts.strict)
-        return this.write(res, refuse(422, 42210000, `request does not match the API: ${reqErrors[0]}`));
+        return this.write(
+          res,
+          refuse(422, 42210000, `request does not match the API: ${reqErrors[0]}`),
+        );
     }
     const key = this.keys.get(String(req.headers["apca-api-key-id"] ?? ""));
     if (!key || key.secretKey !== req.headers["apca-api-secret-key"])
       return this.write(res, refuse(401, 40110000, "request is not authorized"));
     this.requests.push(`${method} ${op.operationId ?? url.pathname}`);
-    let answer: HttpAnswer | "drop";
+    let answer: HttpAnswer | "drop" | "hang";
     try {
       const limited = this.rateLimit(key.accountId);
       answer = limited ?? (await this.route(key.accountId, method, pathname, query, body));
     } catch (e) {
       answer = refuse(500, 50010000, `internal server error: ${(e as Error).message}`);
+    }
+    if (answer === "hang") {
+      // Accepted, and the answer never comes: the client's timeout decides (unknown outcome).
+      req.socket.setTimeout(60_000, () => req.socket.destroy());
+      return;
     }
     if (answer === "drop") {
       // The order was accepted; the answer never arrives (a connection lost mid-flight).
@@ -275,11 +287,18 @@ export class AlpacaGateway {
       "X-RateLimit-Remaining": String(Math.max(0, limit - b.used)),
       "X-RateLimit-Reset": String(reset),
     };
-    if (this.take(accountId, "http_429_burst") || b.used > limit)
-      return new HttpAnswer(429, { code: 42910000, message: "rate limit exceeded" }, {
-        ...headers,
-        "X-RateLimit-Remaining": "0",
-      });
+    const burst = this.take(accountId, "http_429_burst");
+    if (burst || b.used > limit)
+      return new HttpAnswer(
+        429,
+        { code: 42910000, message: "rate limit exceeded" },
+        {
+          ...headers,
+          "X-RateLimit-Remaining": "0",
+          // An injected burst is short: the budget is back within a second or two.
+          ...(burst ? { "X-RateLimit-Reset": String(Math.ceil(now / 1000) + 1) } : {}),
+        },
+      );
     return null;
   }
 
@@ -296,15 +315,18 @@ export class AlpacaGateway {
     path: string,
     q: Record<string, string>,
     body: unknown,
-  ): Promise<HttpAnswer | "drop"> {
+  ): Promise<HttpAnswer | "drop" | "hang"> {
     const paper = this.opts.paper;
-    if (method === "GET" && path === "/v2/account") return new HttpAnswer(200, await this.account(accountId));
+    if (method === "GET" && path === "/v2/account")
+      return new HttpAnswer(200, await this.account(accountId));
     if (method === "GET" && path.startsWith("/v2/assets/")) {
       const asset = await this.asset(path.slice("/v2/assets/".length));
       return asset ? new HttpAnswer(200, asset) : refuse(404, 40410000, "asset not found");
     }
-    if (method === "POST" && path === "/v2/orders") return this.placeOrder(accountId, body as Record<string, string>);
-    if (method === "GET" && path === "/v2/orders") return new HttpAnswer(200, await this.listOrders(accountId, q));
+    if (method === "POST" && path === "/v2/orders")
+      return this.placeOrder(accountId, body as Record<string, string>);
+    if (method === "GET" && path === "/v2/orders")
+      return new HttpAnswer(200, await this.listOrders(accountId, q));
     if (method === "GET" && path === "/v2/orders:by_client_order_id") {
       const o = await paper.getOrder(accountId, q.client_order_id ?? "");
       // Alpaca keeps no order for a refused request; the paper broker records one.
@@ -314,7 +336,10 @@ export class AlpacaGateway {
     const m = /^\/v2\/orders\/([0-9a-f-]{36})$/.exec(path);
     if (m) {
       const ref = this.orderByUuid.get(m[1]!);
-      const o = ref && ref.accountId === accountId ? await paper.getOrder(accountId, ref.clientOrderId) : null;
+      const o =
+        ref && ref.accountId === accountId
+          ? await paper.getOrder(accountId, ref.clientOrderId)
+          : null;
       if (!o || o.status === "rejected") return refuse(404, 40410000, "order not found");
       if (method === "GET") return new HttpAnswer(200, await this.order(o));
       if (method === "DELETE") {
@@ -325,7 +350,8 @@ export class AlpacaGateway {
         return new HttpAnswer(204);
       }
     }
-    if (method === "GET" && path === "/v2/positions") return new HttpAnswer(200, await this.positions(accountId));
+    if (method === "GET" && path === "/v2/positions")
+      return new HttpAnswer(200, await this.positions(accountId));
     if (method === "GET" && path === "/v2/account/activities/FILL")
       return new HttpAnswer(200, await this.activities(accountId, q));
     return refuse(404, 40410000, "not served by the local gateway");
@@ -333,14 +359,21 @@ export class AlpacaGateway {
 
   // ------------------------------------------------------------------ orders
 
-  private async placeOrder(accountId: string, b: Record<string, string>): Promise<HttpAnswer | "drop"> {
+  private async placeOrder(
+    accountId: string,
+    b: Record<string, string>,
+  ): Promise<HttpAnswer | "drop" | "hang"> {
     const paper = this.opts.paper;
     if (this.take(accountId, "order_429")) {
-      return new HttpAnswer(429, { code: 42910000, message: "rate limit exceeded" }, {
-        "X-RateLimit-Limit": String(this.opts.rateLimitPerMinute ?? 200),
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": String(Math.ceil(Date.now() / 1000) + 1),
-      });
+      return new HttpAnswer(
+        429,
+        { code: 42910000, message: "rate limit exceeded" },
+        {
+          "X-RateLimit-Limit": String(this.opts.rateLimitPerMinute ?? 200),
+          "X-RateLimit-Remaining": "0",
+          "X-RateLimit-Reset": String(Math.ceil(Date.now() / 1000) + 1),
+        },
+      );
     }
     if (this.take(accountId, "order_500")) return refuse(500, 50010000, "internal server error");
     if (this.take(accountId, "order_reject"))
@@ -354,6 +387,8 @@ export class AlpacaGateway {
     if (existing && existing.status !== "rejected")
       return refuse(422, 40010001, "client_order_id must be unique");
     const dropAfter = this.take(accountId, "order_drop_after_accept");
+    const failAfter = this.take(accountId, "order_500_after_accept");
+    const hangAfter = this.take(accountId, "order_hang_after_accept");
     let order: BrokerOrder;
     try {
       order = await paper.placeOrder({
@@ -371,17 +406,27 @@ export class AlpacaGateway {
     }
     await this.pump(accountId);
     if (dropAfter) return "drop";
+    if (failAfter) return refuse(500, 50010000, "internal server error");
+    if (hangAfter) return "hang";
     return new HttpAnswer(200, await this.order(order));
   }
 
   /** The paper broker's reasons in the words Alpaca uses for them. */
-  private async refusal(e: BrokerRejectedError, symbol: string, b: Record<string, string>): Promise<HttpAnswer> {
+  private async refusal(
+    e: BrokerRejectedError,
+    symbol: string,
+    b: Record<string, string>,
+  ): Promise<HttpAnswer> {
     const inst = await this.symbols.instrument(symbol);
     switch (e.reason) {
       case "INSUFFICIENT_BUYING_POWER":
         return refuse(403, 40310000, "insufficient buying power");
       case "QTY_NOT_ON_STEP":
-        return refuse(422, 42210000, `qty must be a multiple of the min_trade_increment ${inst?.qtyStep}`);
+        return refuse(
+          422,
+          42210000,
+          `qty must be a multiple of the min_trade_increment ${inst?.qtyStep}`,
+        );
       case "BELOW_MIN_QTY":
         return refuse(422, 42210000, `qty must be >= ${inst?.minQty}`);
       case "BELOW_MIN_NOTIONAL":
@@ -412,7 +457,10 @@ export class AlpacaGateway {
     return forPosition ? compact(bs) : bs;
   }
 
-  private async order(o: BrokerOrder, at?: { filledQty: string; avgPrice: string | null; status: string }) {
+  private async order(
+    o: BrokerOrder,
+    at?: { filledQty: string; avgPrice: string | null; status: string },
+  ) {
     const inst = await this.instrumentOf(o.symbol);
     const id = uuidOf(`${o.accountId}/${o.brokerOrderId}`);
     this.orderByUuid.set(id, { accountId: o.accountId, clientOrderId: o.clientOrderId });
@@ -509,7 +557,15 @@ export class AlpacaGateway {
   private async positions(accountId: string) {
     const ps = await this.opts.paper.getPositions(accountId);
     const qs = ps.length
-      ? await this.opts.db.select().from(quotes).where(inArray(quotes.symbol, ps.map((p) => p.symbol)))
+      ? await this.opts.db
+          .select()
+          .from(quotes)
+          .where(
+            inArray(
+              quotes.symbol,
+              ps.map((p) => p.symbol),
+            ),
+          )
       : [];
     const out = [];
     for (const p of ps) {
@@ -654,7 +710,10 @@ export class AlpacaGateway {
       }
       if (m.action === "listen") {
         if (!c.accountId) {
-          this.send(ws, { stream: "authorization", data: { status: "unauthorized", action: "listen" } });
+          this.send(ws, {
+            stream: "authorization",
+            data: { status: "unauthorized", action: "listen" },
+          });
           return;
         }
         const streams = (m.data?.streams ?? []).filter((s) => s === "trade_updates");
@@ -673,14 +732,24 @@ export class AlpacaGateway {
   private pump(accountId: string): Promise<void> {
     const prev = this.pumping.get(accountId) ?? Promise.resolve();
     const next = prev.then(() => this.pumpNow(accountId));
-    this.pumping.set(accountId, next.catch(() => {}));
+    this.pumping.set(
+      accountId,
+      next.catch(() => {}),
+    );
     return next;
   }
 
   private async pumpNow(accountId: string): Promise<void> {
-    const events = await this.opts.paper.readEvents(accountId, this.cursor.get(accountId) ?? 0, 10_000);
+    const events = await this.opts.paper.readEvents(
+      accountId,
+      this.cursor.get(accountId) ?? 0,
+      10_000,
+    );
     if (!events.length) return;
-    this.cursor.set(accountId, Math.max(this.cursor.get(accountId) ?? 0, ...events.map((e) => e.seq)));
+    this.cursor.set(
+      accountId,
+      Math.max(this.cursor.get(accountId) ?? 0, ...events.map((e) => e.seq)),
+    );
     const fills = events.some((e) => e.fill) ? await this.fillsWithCum(accountId) : [];
     for (const e of events) {
       const msg = await this.update(e, fills);
@@ -705,7 +774,9 @@ export class AlpacaGateway {
     const o = await this.opts.paper.getOrder(e.accountId, e.clientOrderId);
     if (!o) return null;
     // The order as it stood after this event, not as it stands now.
-    const upTo = fills.filter((x) => x.order.brokerOrderId === o.brokerOrderId && D(x.cum).lte(e.filledQty));
+    const upTo = fills.filter(
+      (x) => x.order.brokerOrderId === o.brokerOrderId && D(x.cum).lte(e.filledQty),
+    );
     const qty = upTo.reduce((a, x) => a.plus(x.f.qty), D(0));
     const avg = qty.isZero()
       ? null
@@ -719,7 +790,9 @@ export class AlpacaGateway {
       order,
     };
     if (e.fill) {
-      const pos = (await this.opts.paper.getPositions(e.accountId)).find((p) => p.symbol === o.symbol);
+      const pos = (await this.opts.paper.getPositions(e.accountId)).find(
+        (p) => p.symbol === o.symbol,
+      );
       data.execution_id = uuidOf(`trade/${e.fill.tradeId}`);
       data.price = e.fill.price;
       data.qty = e.fill.qty;

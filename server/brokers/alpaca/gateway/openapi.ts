@@ -60,7 +60,11 @@ export class AlpacaSpec {
   }
 
   operation(method: string, pathname: string): Operation | undefined {
-    return this.api.router.matchOperation({ method: method.toLowerCase(), path: pathname, headers: {} });
+    return this.api.router.matchOperation({
+      method: method.toLowerCase(),
+      path: pathname,
+      headers: {},
+    });
   }
 
   validateRequest(req: {
