@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -32,6 +33,10 @@ export const notifications = pgTable(
     /** A page inside the app, e.g. /copies/<id>. */
     link: text("link"),
     dedupeKey: text("dedupe_key").notNull(),
+    /** Kind-specific facts (a batch's counts per reason), so a batch can be extended. */
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** False when the user wants this kind by e-mail only: kept as the e-mail's source. */
+    inApp: boolean("in_app").notNull().default(true),
     createdAt: ts("created_at").notNull().defaultNow(),
     readAt: ts("read_at"),
   },
