@@ -25,7 +25,9 @@ export const copyDecisions = pgTable(
     relationshipId: uuid("relationship_id")
       .notNull()
       .references(() => copyRelationships.id),
-    leaderFillId: text("leader_fill_id").notNull(),
+    /** Null for a stop's or stop-loss's closing decisions: no leader fill caused them. */
+    leaderFillId: text("leader_fill_id"),
+    /** The leader event the decision follows (for a stop: the last one the copy had seen). */
     leaderEventSeq: bigint("leader_event_seq", { mode: "number" }).notNull(),
     symbol: text("symbol").notNull(),
     target: dec("target").notNull(),

@@ -4,7 +4,7 @@ import type { BrokerFill, BrokerOrderEvent } from "../../brokers/types";
 import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
 import { bookFill } from "./book-fill";
 import type { EngineDeps } from "../deps";
-import { ingestLeaderFill } from "../ingest/leader-events";
+import { ingestLeaderFill, type LeaderFillInput } from "../ingest/leader-events";
 
 /**
  * Reads one account's order-event stream from its broker and applies it. Events may come
@@ -40,16 +40,7 @@ export async function consumeBrokerEvents(
     for (const ev of batch) {
       await applyBrokerEvent(deps, brokerAccountId, ev);
       if (leader && ev.fill) {
-        await ingestLeaderFill(deps, {
-          leaderId: leader.id,
-          fillId: ev.fill.tradeId,
-          orderId: ev.fill.brokerOrderId,
-          symbol: ev.fill.symbol,
-          side: ev.fill.side,
-          qty: ev.fill.qty,
-          price: ev.fill.price,
-          at: ev.fill.at,
-        });
+        await ingestLeaderFill(deps, leaderFillOf(leader.id, ev.fill));
       }
     }
     const maxSeq = Math.max(last, ...batch.map((e) => e.seq));
@@ -118,6 +109,21 @@ export async function applyBrokerEvent(
         .where(eq(orders.id, order.id));
     }
   });
+}
+
+/** A leader's broker fill as the leader stream takes it, commission included. */
+export function leaderFillOf(leaderId: string, f: BrokerFill): LeaderFillInput {
+  return {
+    leaderId,
+    fillId: f.tradeId,
+    orderId: f.brokerOrderId,
+    symbol: f.symbol,
+    side: f.side,
+    qty: f.qty,
+    price: f.price,
+    commission: f.commission,
+    at: f.at,
+  };
 }
 
 export function fillOf(f: BrokerFill) {

@@ -15,6 +15,8 @@ export type LeaderFillInput = {
   side: "buy" | "sell";
   qty: string;
   price: string;
+  /** What the leader's broker charged: the leader's book, like a follower's, is after costs. */
+  commission?: string;
   at: Date;
 };
 
@@ -25,6 +27,7 @@ export type LeaderFillEvent = {
   side: "buy" | "sell";
   qty: string;
   price: string;
+  commission?: string;
   positionBefore: string;
   positionAfter: string;
 };
@@ -49,6 +52,7 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
   const price = parseDecimal(f.price, "price");
   if (qty.lte(0)) throw new Error(`leader fill ${f.fillId}: qty must be positive`);
   if (price.lte(0)) throw new Error(`leader fill ${f.fillId}: price must be positive`);
+  const commission = parseDecimal(f.commission ?? "0", "commission");
   const signed = f.side === "buy" ? qty : qty.neg();
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
@@ -79,6 +83,7 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
       side: f.side,
       qty: fmt(qty),
       price: fmt(price),
+      commission: fmt(commission),
       positionBefore: fmt(before),
       positionAfter: fmt(after),
     };
@@ -99,7 +104,7 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
         target: [leaderPositions.leaderId, leaderPositions.symbol],
         set: { qty: fmt(after), ...(opensEpisode ? { openedAtSeq: seq! } : {}) },
       });
-    const cashDelta = signed.times(price).times(inst.multiplier).neg();
+    const cashDelta = signed.times(price).times(inst.multiplier).neg().minus(commission);
     await tx
       .update(leaderBooks)
       .set({ cash: sql`${leaderBooks.cash} + ${fmt(cashDelta)}::numeric`, updatedAt: now })

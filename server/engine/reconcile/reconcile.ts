@@ -1,26 +1,22 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import {
   accountBalances,
-  copyDecisions,
-  copyPositions,
+  brokerAccounts,
   copyRelationships,
-  copySymbolRatios,
-  instruments,
   leaderPositions,
   leaders,
   orders,
   positions,
-  quotes,
   reconciliationItems,
   reconciliationRuns,
 } from "../../../db/schema";
-import { D, fmt, ZERO, type Decimal } from "../../domain/money";
+import { D, fmt, ZERO } from "../../domain/money";
 import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
-import { decide } from "../../domain/risk";
-import { orderDelta, targetPosition } from "../../domain/sizing";
 import { bookFill } from "../book/book-fill";
-import { fillOf } from "../book/broker-events";
+import { ingestLeaderFill } from "../ingest/leader-events";
+import { fillOf, leaderFillOf } from "../book/broker-events";
 import type { EngineDeps } from "../deps";
+import { loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
 import { reconcileOrderId } from "../core/ids";
 import { randomId } from "../core/random-id";
 
@@ -95,6 +91,11 @@ async function reconcileAccount(
   items: Item[],
 ) {
   const broker = deps.broker(acct.broker);
+  const [leader] = await deps.db
+    .select({ id: leaders.id })
+    .from(leaders)
+    .where(eq(leaders.brokerAccountId, acct.id));
+  const leaderId = leader?.id ?? null;
   const live = await deps.db
     .select()
     .from(orders)
@@ -146,6 +147,9 @@ async function reconcileAccount(
           return bookFill(tx, cur!, fillOf(f), deps.clock.now());
         });
         if (added) booked++;
+        // A leader's fill found only here is still the leader's: it enters the leader's
+        // stream (once per trade id, however often it is found) and is copied from there.
+        if (leaderId) await ingestLeaderFill(deps, leaderFillOf(leaderId, f));
       }
       if (booked)
         items.push({
@@ -244,150 +248,147 @@ async function reconcileAccount(
   }
 }
 
+/**
+ * Each copy against its target, planned by the same planner and from the same context as
+ * the fan-out: a leader fill the fan-out would have turned into an order here becomes the
+ * same order, under the same checks (breakers, daily loss, slippage against the leader's
+ * last fill price, funds shared with the account's working orders). Copies are planned in
+ * batches of the fan-out's size, each batch's inputs loaded with one query per kind.
+ */
 async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
-  const rels = await deps.db
-    .select({ rel: copyRelationships, copyable: leaders.copyable })
-    .from(copyRelationships)
-    .innerJoin(leaders, eq(leaders.id, copyRelationships.leaderId))
-    .where(inArray(copyRelationships.status, ["active", "paused"]))
-    .orderBy(copyRelationships.createdAt, copyRelationships.id);
+  const all: Rel[] = (
+    await deps.db
+      .select({ rel: copyRelationships, broker: brokerAccounts.broker })
+      .from(copyRelationships)
+      .innerJoin(brokerAccounts, eq(brokerAccounts.id, copyRelationships.brokerAccountId))
+      .where(inArray(copyRelationships.status, ["active", "paused"]))
+      .orderBy(copyRelationships.createdAt, copyRelationships.id)
+  ).map((r) => ({ ...r.rel, broker: r.broker }));
   const now = deps.clock.now();
-  for (const { rel, copyable } of rels) {
-    const lpos = new Map(
-      (
-        await deps.db
-          .select()
-          .from(leaderPositions)
-          .where(eq(leaderPositions.leaderId, rel.leaderId))
-      ).map((p) => [p.symbol, D(p.qty)]),
-    );
-    const cpos = await deps.db
-      .select()
-      .from(copyPositions)
-      .where(eq(copyPositions.relationshipId, rel.id));
-    const cmap = new Map(cpos.map((p) => [p.symbol, D(p.qty)]));
-    const fixed = new Map(
-      (
-        await deps.db
-          .select()
-          .from(copySymbolRatios)
-          .where(eq(copySymbolRatios.relationshipId, rel.id))
-      ).map((r) => [r.symbol, D(r.ratio)]),
-    );
-    const [bal] = await deps.db
-      .select()
-      .from(accountBalances)
-      .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId));
-    const symbols = [...new Set([...lpos.keys(), ...cmap.keys()])].sort();
-    for (const symbol of symbols) {
-      const [inst] = await deps.db.select().from(instruments).where(eq(instruments.symbol, symbol));
-      if (!inst) continue;
-      const leaderPos = lpos.get(symbol) ?? ZERO;
-      const ratio =
-        rel.sizingMode === "fixed_notional" ? (fixed.get(symbol) ?? ZERO) : D(rel.ratio ?? 0);
-      const target = targetPosition({ ratio, leaderPosition: leaderPos, qtyStep: inst.qtyStep });
-      const position = cmap.get(symbol) ?? ZERO;
-      const open = await openQty(deps, rel.id, symbol);
-      const delta = orderDelta({ target, position, openOrderQty: open });
-      if (delta.isZero()) continue;
-      const [latest] = await deps.db
-        .select({ reason: copyDecisions.reason })
-        .from(copyDecisions)
-        .where(and(eq(copyDecisions.relationshipId, rel.id), eq(copyDecisions.symbol, symbol)))
-        .orderBy(desc(copyDecisions.leaderEventSeq), desc(copyDecisions.id))
-        .limit(1);
-      if (!latest && !rel.copyOpenPositions) continue; // the copy does not take over positions opened before it started
-      if (latest && latest.reason !== "OK") {
-        items.push({
-          kind: "copy_drift",
-          relationshipId: rel.id,
-          symbol,
-          expected: fmt(target),
-          actual: fmt(position),
-          action: "none",
-          detail: { explainedBy: latest.reason },
-        });
-        continue;
+  const size = Math.max(1, deps.config.fanoutBatchSize);
+  for (let i = 0; i < all.length; i += size) {
+    const rels = all.slice(i, i + size);
+    const leaderIds = [...new Set(rels.map((r) => r.leaderId))];
+    const relIds = rels.map((r) => r.id);
+    await deps.db.transaction(async (tx) => {
+      const lpos = await tx
+        .select()
+        .from(leaderPositions)
+        .where(inArray(leaderPositions.leaderId, leaderIds));
+      const leaderPos = new Map(lpos.map((p) => [`${p.leaderId}|${p.symbol}`, D(p.qty)]));
+      const copyable = new Map(
+        (
+          await tx
+            .select({ id: leaders.id, copyable: leaders.copyable })
+            .from(leaders)
+            .where(inArray(leaders.id, leaderIds))
+        ).map((l) => [l.id, l.copyable]),
+      );
+      const lastPrice = new Map(
+        (
+          await tx.execute<{ leader_id: string; symbol: string; price: string }>(sql`
+            select distinct on (leader_id, symbol) leader_id, symbol, price from leader_fills
+             where leader_id in ${leaderIds}
+             order by leader_id, symbol, event_seq desc`)
+        ).map((r) => [`${r.leader_id}|${r.symbol}`, r.price]),
+      );
+      const latest = new Map(
+        (
+          await tx.execute<{ relationship_id: string; symbol: string; reason: string }>(sql`
+            select distinct on (relationship_id, symbol) relationship_id, symbol, reason from copy_decisions
+             where relationship_id in ${relIds}
+             order by relationship_id, symbol, leader_event_seq desc, id desc`)
+        ).map((r) => [`${r.relationship_id}|${r.symbol}`, r.reason]),
+      );
+      const symbolsOf = (rel: Rel, held: string[]) =>
+        [
+          ...new Set([
+            ...lpos.filter((p) => p.leaderId === rel.leaderId).map((p) => p.symbol),
+            ...held,
+          ]),
+        ].sort();
+      const ctx = await loadPlanContext(tx, rels, [...new Set(lpos.map((p) => p.symbol))], now);
+      const orderRows: (typeof orders.$inferInsert)[] = [];
+      for (const rel of rels) {
+        const held = (ctx.copyPositions.get(rel.id) ?? []).map((p) => p.symbol);
+        for (const symbol of symbolsOf(rel, held)) {
+          const inst = ctx.instruments.get(symbol);
+          const quote = ctx.quotes.get(symbol);
+          if (!inst || !quote) continue;
+          const lp = leaderPos.get(`${rel.leaderId}|${symbol}`) ?? ZERO;
+          const k = `${rel.id}|${symbol}`;
+          const reason = latest.get(k);
+          if (reason === undefined && !rel.copyOpenPositions) continue; // positions from before the copy are not taken over
+          const mid = D(quote.bid).plus(quote.ask).div(2);
+          const leaderPrice = lastPrice.get(`${rel.leaderId}|${symbol}`) ?? fmt(mid);
+          // Planned first (it books nothing): an explained drift is then left alone.
+          const plan = planFor(
+            ctx,
+            rel,
+            symbol,
+            { positionBefore: lp, positionAfter: lp },
+            leaderPrice,
+            copyable.get(rel.leaderId) ?? false,
+          );
+          if (plan.delta.isZero()) continue;
+          const position = (ctx.copyPositions.get(rel.id) ?? []).find((p) => p.symbol === symbol);
+          const actual = fmt(position?.qty ?? "0");
+          if (reason !== undefined && reason !== "OK") {
+            items.push({
+              kind: "copy_drift",
+              relationshipId: rel.id,
+              symbol,
+              expected: fmt(plan.target),
+              actual,
+              action: "none",
+              detail: { explainedBy: reason },
+            });
+            continue;
+          }
+          if (plan.orderQty.isZero()) {
+            items.push({
+              kind: "copy_drift",
+              relationshipId: rel.id,
+              symbol,
+              expected: fmt(plan.target),
+              actual,
+              action: "none",
+              detail: { blockedBy: plan.reason, checks: plan.checks },
+            });
+            continue;
+          }
+          const clientOrderId = reconcileOrderId(rel.id, runId, symbol);
+          orderRows.push({
+            clientOrderId,
+            brokerAccountId: rel.brokerAccountId,
+            relationshipId: rel.id,
+            symbol,
+            side: plan.orderQty.isPos() ? "buy" : "sell",
+            type: "market",
+            qty: fmt(plan.orderQty.abs()),
+            status: "pending_submit",
+            origin: "reconcile",
+            correlationId: `rc:${runId}`,
+            createdAt: now,
+            updatedAt: now,
+          });
+          items.push({
+            kind: "copy_drift",
+            relationshipId: rel.id,
+            symbol,
+            expected: fmt(plan.target),
+            actual,
+            action: "adjustment_order",
+            detail: {
+              clientOrderId,
+              qty: fmt(plan.orderQty),
+              reason: plan.reason,
+              checks: plan.checks,
+            },
+          });
+        }
       }
-      const [q] = await deps.db.select().from(quotes).where(eq(quotes.symbol, symbol));
-      if (!q) continue;
-      const mid = D(q.bid).plus(q.ask).div(2);
-      const d = decide({
-        status: rel.status,
-        leaderCopyable: copyable,
-        breakerOpen: null,
-        position,
-        delta,
-        fillPrice: delta.isNeg() ? q.bid : q.ask,
-        leaderPrice: mid,
-        multiplier: inst.multiplier,
-        qtyStep: inst.qtyStep,
-        minQty: inst.minQty,
-        minNotional: inst.minNotional,
-        commissionPerUnit: inst.commissionPerUnit,
-        availableCash: bal?.cash ?? "0",
-        openPositions: cpos.filter((p) => !D(p.qty).isZero()).length,
-        maxSymbolExposure: rel.maxSymbolExposure,
-        maxOpenPositions: rel.maxOpenPositions,
-        maxSlippageBps: null,
-        onInsufficientFunds: rel.onInsufficientFunds,
-      });
-      if (d.orderQty.isZero()) {
-        items.push({
-          kind: "copy_drift",
-          relationshipId: rel.id,
-          symbol,
-          expected: fmt(target),
-          actual: fmt(position),
-          action: "none",
-          detail: { blockedBy: d.reason },
-        });
-        continue;
-      }
-      const clientOrderId = reconcileOrderId(rel.id, runId, symbol);
-      await deps.db
-        .insert(orders)
-        .values({
-          clientOrderId,
-          brokerAccountId: rel.brokerAccountId,
-          relationshipId: rel.id,
-          symbol,
-          side: d.orderQty.isPos() ? "buy" : "sell",
-          type: "market",
-          qty: fmt(d.orderQty.abs()),
-          status: "pending_submit",
-          origin: "reconcile",
-          correlationId: `rc:${runId}`,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .onConflictDoNothing();
-      items.push({
-        kind: "copy_drift",
-        relationshipId: rel.id,
-        symbol,
-        expected: fmt(target),
-        actual: fmt(position),
-        action: "adjustment_order",
-        detail: { clientOrderId, qty: fmt(d.orderQty), reason: d.reason },
-      });
-    }
+      if (orderRows.length) await tx.insert(orders).values(orderRows).onConflictDoNothing();
+    });
   }
-}
-
-async function openQty(deps: EngineDeps, relationshipId: string, symbol: string): Promise<Decimal> {
-  const live = await deps.db
-    .select({ side: orders.side, qty: orders.qty, filled: orders.filledQty })
-    .from(orders)
-    .where(
-      and(
-        eq(orders.relationshipId, relationshipId),
-        eq(orders.symbol, symbol),
-        sql`${orders.status} not in ('filled','cancelled','rejected','expired')`,
-      ),
-    );
-  return live.reduce(
-    (s, o) => s.plus(o.side === "buy" ? D(o.qty).minus(o.filled) : D(o.qty).minus(o.filled).neg()),
-    ZERO,
-  );
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "copy_decisions" ALTER COLUMN "leader_fill_id" DROP NOT NULL;
