@@ -9,7 +9,8 @@ import { useTRPC } from "./trpc";
  */
 async function leave() {
   await signOut({ redirect: false });
-  window.location.assign("/");
+  // A full load, not client navigation: nothing of the signed-in user stays in memory.
+  window.location.replace(`${window.location.origin}/`);
 }
 
 export function SignOutButton() {

@@ -4,27 +4,19 @@ import { getDb } from "../db";
 import { AuthError, signInWithPassword } from "./accounts";
 import { clientInfo } from "./client-info";
 import { requestContext } from "./request-context";
+import { servedOverHttps } from "./security-headers";
 import { resolveSession, revokeSession, SESSION_TTL_SEC } from "./sessions";
 
-/**
- * Served over HTTPS? True when NEXTAUTH_URL says so or the request arrived as https (Next
- * sets X-Forwarded-Proto from the socket; a TLS-terminating proxy sets it too). A client that
- * lies "https" over plain HTTP only gets cookies its own browser refuses to store.
- */
+/** Served over HTTPS (see servedOverHttps): decides Secure cookies and their names. */
 export function isHttps(headers: Headers | Record<string, string | undefined>): boolean {
   const proto =
     typeof (headers as Headers).get === "function"
       ? (headers as Headers).get("x-forwarded-proto")
       : (headers as Record<string, string | undefined>)["x-forwarded-proto"];
-  return (
-    (process.env.NEXTAUTH_URL ?? "").startsWith("https://") ||
-    (proto ?? "").split(",")[0]?.trim() === "https"
-  );
+  return servedOverHttps(proto);
 }
 
-export function sessionCookieName(secure: boolean): string {
-  return secure ? "__Secure-next-auth.session-token" : "next-auth.session-token";
-}
+export { sessionCookieName } from "./cookie-names";
 
 /**
  * next-auth's options for one request: the cookies are Secure (and __Secure- prefixed) when

@@ -2,7 +2,6 @@ import { decode } from "next-auth/jwt";
 import { cookies, headers } from "next/headers";
 import { cache } from "react";
 import type { Db } from "../../db/client";
-import type { UserRole } from "../../db/schema";
 import { getDb } from "../db";
 import { clientInfo, type ClientInfo } from "./client-info";
 import { isHttps, sessionCookieName } from "./options";
@@ -40,4 +39,4 @@ export async function getClientInfo(): Promise<ClientInfo> {
   return clientInfo(await headers());
 }
 
-export const STAFF_ROLES: readonly UserRole[] = ["admin", "support"];
+export { STAFF_ROLES } from "./roles";
