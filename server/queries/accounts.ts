@@ -1,14 +1,8 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
+import { availableFunds } from "../engine/copies/intents";
 import { openPaperAccount } from "../engine/copies/onboarding";
 import type { Db } from "../../db/client";
-import {
-  accountBalances,
-  brokerAccounts,
-  copyPositions,
-  copyRelationships,
-  instruments,
-} from "../../db/schema";
-import { D, fmt, maxDec } from "../domain/money";
+import { accountBalances, brokerAccounts } from "../../db/schema";
 
 /** The caller's trading account (the first one opened) with its cash, or null. */
 export async function primaryAccount(db: Db, userId: string) {
@@ -42,44 +36,14 @@ export async function ensureAccount(db: Db, userId: string) {
 }
 
 /**
- * Cash that is not yet promised to a copy: account cash minus, for each running copy on the
- * account, the part of its allocation not already spent on open positions (spent money is
- * no longer in the cash, so it must not be subtracted twice). Never below zero.
+ * Cash that is not yet promised to a copy (see `availableFunds`): shown to people and used for
+ * early, friendly refusals. The writes that depend on it check it again under the balance row
+ * lock (startCopy, setAllocation, recordFunding), so a race cannot get past it.
  */
 export async function availableToAllocate(
   db: Db,
   brokerAccountId: string,
   excludeRelationshipId?: string,
 ): Promise<{ cash: string; committed: string; available: string }> {
-  const [bal] = await db
-    .select({ cash: accountBalances.cash })
-    .from(accountBalances)
-    .where(eq(accountBalances.brokerAccountId, brokerAccountId));
-  const rows = await db
-    .select({
-      id: copyRelationships.id,
-      reference: copyRelationships.referenceCapital,
-      spent: sql<string>`coalesce((
-        select sum(abs(p.qty) * p.avg_cost * i.multiplier) from ${copyPositions} p
-          join ${instruments} i on i.symbol = p.symbol
-         where p.relationship_id = ${copyRelationships.id}), 0)::text`,
-    })
-    .from(copyRelationships)
-    .where(
-      and(
-        eq(copyRelationships.brokerAccountId, brokerAccountId),
-        sql`${copyRelationships.status} <> 'stopped'`,
-      ),
-    );
-  let committed = D(0);
-  for (const r of rows) {
-    if (r.id === excludeRelationshipId) continue;
-    committed = committed.plus(maxDec(0, D(r.reference).minus(r.spent)));
-  }
-  const cash = D(bal?.cash ?? 0);
-  return {
-    cash: fmt(cash),
-    committed: fmt(committed),
-    available: fmt(maxDec(0, cash.minus(committed))),
-  };
+  return availableFunds(db, brokerAccountId, excludeRelationshipId);
 }

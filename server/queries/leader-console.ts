@@ -15,6 +15,7 @@ import {
   users,
 } from "../../db/schema";
 import { D, fmt, ZERO } from "../domain/money";
+import { profileInput } from "../domain/inputs";
 import { copyPnl } from "../domain/valuation";
 
 export const OPEN_ORDER_STATUSES = [
@@ -26,19 +27,8 @@ export const OPEN_ORDER_STATUSES = [
   "unknown",
 ] as const;
 
-export const updateProfileInput = z.object({
-  displayName: z
-    .string()
-    .trim()
-    .min(2, "Display name: at least 2 characters")
-    .max(60, "Display name: at most 60 characters"),
-  bio: z.string().trim().max(500, "Bio: at most 500 characters"),
-  strategy: z
-    .string()
-    .trim()
-    .min(10, "Strategy: describe it in at least 10 characters")
-    .max(1000, "Strategy: at most 1000 characters"),
-});
+// The shared rules (length, control characters, valid Unicode) from server/domain/inputs.ts.
+export const updateProfileInput = profileInput;
 
 export async function leaderForUser(db: Db, userId: string) {
   const [l] = await db.select().from(leaders).where(eq(leaders.userId, userId));

@@ -28,6 +28,7 @@ import {
   users,
 } from "../../db/schema";
 import { D, fmt } from "../domain/money";
+import { choiceField, flagField, form, intField, textField } from "../domain/inputs";
 import { performanceSummary } from "../domain/metrics";
 import { ensureLeaderStats, leaderClosedTrades, leaderSnapshots } from "./leader-stats";
 import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
@@ -49,18 +50,22 @@ export const LEADER_SORTS = [
 export type LeaderSort = (typeof LEADER_SORTS)[number];
 export const ASSET_CLASSES = ["equity", "etf", "fx", "future", "crypto"] as const;
 
-export const listLeadersInput = z.object({
-  search: z.string().trim().max(60).optional(),
-  sort: z.enum(LEADER_SORTS).default("return_3m"),
-  assetClass: z.enum(ASSET_CLASSES).optional(),
+export const listLeadersInput = form({
+  search: textField({ label: "Search", max: 60 }).optional(),
+  sort: choiceField("Sort", LEADER_SORTS).default("return_3m"),
+  assetClass: choiceField("Asset class", ASSET_CLASSES).optional(),
   /** Only leaders whose risk score (1–10) is at most this. */
-  maxRisk: z.number().int().min(1).max(10).optional(),
+  maxRisk: intField({ label: "Max risk score", min: 1, max: 10 }).optional(),
   /** Only leaders whose max drawdown is at most this many percent. */
-  maxDrawdownPct: z.number().min(0).max(100).optional(),
+  maxDrawdownPct: z
+    .number({ error: "Max drawdown must be a number from 0 to 100 %" })
+    .min(0, { error: "Max drawdown must be a number from 0 to 100 %" })
+    .max(100, { error: "Max drawdown must be a number from 0 to 100 %" })
+    .optional(),
   /** Only leaders who can be copied now (copyable and past the minimum track record). */
-  copyableOnly: z.boolean().default(false),
-  page: z.number().int().min(1).max(10_000).default(1),
-  pageSize: z.number().int().min(1).max(100).default(20),
+  copyableOnly: flagField("Copyable only").default(false),
+  page: intField({ label: "Page", min: 1, max: 10_000 }).default(1),
+  pageSize: intField({ label: "Page size", min: 1, max: 100 }).default(20),
 });
 export type ListLeadersInput = z.input<typeof listLeadersInput>;
 
@@ -173,7 +178,7 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
   };
 }
 
-export const leaderProfileInput = z.object({ handle: z.string().trim().min(1).max(60) });
+export const leaderProfileInput = form({ handle: textField({ label: "Leader", min: 1, max: 60 }) });
 
 /** Everything the public profile shows; null when no such leader. */
 export async function leaderProfile(db: Db, handle: string, now: Date = new Date()) {

@@ -20,28 +20,32 @@ import {
   updateLimits,
   validateNewCopy,
 } from "../../queries/copies";
-import { availableToAllocate } from "../../queries/accounts";
-import { D } from "../../domain/money";
+import {
+  amountField,
+  amountInput,
+  choiceField,
+  flagField,
+  form,
+  idField,
+  textField,
+  checked,
+} from "../../domain/inputs";
 import { protectedProcedure, router } from "../trpc";
 import { engineCall, notFound } from "./errors";
+import { inRequestTx } from "./request-tx";
 
-export const startCopyInput = z.object({
-  leaderId: z.string().uuid(),
+export const startCopyInput = form({
+  leaderId: idField("Leader"),
   sizing: sizingInput,
   limits: riskLimitsInput,
-  onInsufficientFunds: z.enum(["reduce", "skip"]).default("reduce"),
-  copyOpenPositions: z.boolean().default(false),
+  onInsufficientFunds: choiceField(
+    "When funds run short",
+    ["reduce", "skip"],
+    "reduce or skip",
+  ).default("reduce"),
+  copyOpenPositions: flagField("Copy open positions").default(false),
   consent: z.literal(true, { error: "Consent: tick the box to agree to the copy terms." }),
-  agreementVersion: z.string(),
-});
-
-const amountInput = z.object({
-  amount: z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d{1,2})?$/, "Amount: enter an amount such as 1000 or 250.50")
-    .refine((v) => D(v).gt(0), "Amount: must be greater than 0")
-    .refine((v) => D(v).lte(10_000_000), "Amount: at most 10,000,000 at a time"),
+  agreementVersion: textField({ label: "Agreement version", min: 1, max: 100 }),
 });
 
 async function owned(
@@ -54,10 +58,10 @@ async function owned(
 export const copiesRouter = router({
   agreementVersion: protectedProcedure.query(() => AGREEMENT_VERSION),
   mine: protectedProcedure.query(({ ctx }) => listCopies(ctx.db, ctx.viewer.id)),
-  detail: protectedProcedure.input(copyIdInput).query(async ({ ctx, input }) => {
+  detail: protectedProcedure.input(checked(copyIdInput)).query(async ({ ctx, input }) => {
     return (await copyDetail(ctx.db, ctx.viewer.id, input.id)) ?? notFound("copy");
   }),
-  start: protectedProcedure.input(startCopyInput).mutation(async ({ ctx, input }) => {
+  start: protectedProcedure.input(checked(startCopyInput)).mutation(async ({ ctx, input }) => {
     if (input.agreementVersion !== AGREEMENT_VERSION) {
       throw new TRPCError({
         code: "CONFLICT",
@@ -65,92 +69,88 @@ export const copiesRouter = router({
           "The copy terms changed while you were reading them. Reload the page and review them again.",
       });
     }
-    const account = await ensureAccount(ctx.db, ctx.viewer.id);
-    const refusal = await validateNewCopy(ctx.db, {
-      followerId: ctx.viewer.id,
-      leaderId: input.leaderId,
-      brokerAccountId: account.id,
-      amount: input.sizing.amount,
-    });
-    if (refusal) throw new TRPCError(refusal);
     const s = input.sizing;
-    const id = await engineCall(() =>
-      startCopy(engineDepsForWeb(ctx.db), {
+    const id = await inRequestTx(ctx, async (db) => {
+      const account = await ensureAccount(db, ctx.viewer.id);
+      const refusal = await validateNewCopy(db, {
         followerId: ctx.viewer.id,
         leaderId: input.leaderId,
         brokerAccountId: account.id,
-        sizing:
-          s.mode === "proportional"
-            ? { mode: "proportional", allocation: s.amount }
-            : s.mode === "multiplier"
-              ? { mode: "multiplier", allocation: s.amount, factor: s.factor }
-              : { mode: "fixed_notional", allocation: s.amount, notional: s.notional },
-        risk: input.limits,
-        onInsufficientFunds: input.onInsufficientFunds,
-        agreementVersion: input.agreementVersion,
-        copyOpenPositions: input.copyOpenPositions,
-      }),
-    );
+        amount: input.sizing.amount,
+      });
+      if (refusal) throw new TRPCError(refusal);
+      // startCopy checks the graph, the live-copy rule and the funds again under its locks.
+      return engineCall(() =>
+        startCopy(engineDepsForWeb(db), {
+          followerId: ctx.viewer.id,
+          leaderId: input.leaderId,
+          brokerAccountId: account.id,
+          sizing:
+            s.mode === "proportional"
+              ? { mode: "proportional", allocation: s.amount }
+              : s.mode === "multiplier"
+                ? { mode: "multiplier", allocation: s.amount, factor: s.factor }
+                : { mode: "fixed_notional", allocation: s.amount, notional: s.notional },
+          risk: input.limits,
+          onInsufficientFunds: input.onInsufficientFunds,
+          agreementVersion: input.agreementVersion,
+          copyOpenPositions: input.copyOpenPositions,
+          enforceFunds: true,
+        }),
+      );
+    });
     return { id };
   }),
-  pause: protectedProcedure.input(copyIdInput).mutation(async ({ ctx, input }) => {
+  pause: protectedProcedure.input(checked(copyIdInput)).mutation(async ({ ctx, input }) => {
     await owned(ctx, input.id);
-    await engineCall(() => pauseCopy(engineDepsForWeb(ctx.db), input.id, `user:${ctx.viewer.id}`));
+    await inRequestTx(ctx, (db) =>
+      engineCall(() => pauseCopy(engineDepsForWeb(db), input.id, `user:${ctx.viewer.id}`)),
+    );
     return { ok: true };
   }),
-  resume: protectedProcedure.input(copyIdInput).mutation(async ({ ctx, input }) => {
+  resume: protectedProcedure.input(checked(copyIdInput)).mutation(async ({ ctx, input }) => {
     await owned(ctx, input.id);
-    await engineCall(() => resumeCopy(engineDepsForWeb(ctx.db), input.id, `user:${ctx.viewer.id}`));
+    await inRequestTx(ctx, (db) =>
+      engineCall(() => resumeCopy(engineDepsForWeb(db), input.id, `user:${ctx.viewer.id}`)),
+    );
     return { ok: true };
   }),
   stop: protectedProcedure
-    .input(copyIdInput.extend({ closePositions: z.boolean() }))
+    .input(checked(copyIdInput.extend({ closePositions: flagField("Close positions") })))
     .mutation(async ({ ctx, input }) => {
       await owned(ctx, input.id);
-      await engineCall(() =>
-        stopCopy(engineDepsForWeb(ctx.db), input.id, {
-          reason: "STOPPED",
-          by: `user:${ctx.viewer.id}`,
-          closePositions: input.closePositions,
-        }),
+      await inRequestTx(ctx, (db) =>
+        engineCall(() =>
+          stopCopy(engineDepsForWeb(db), input.id, {
+            reason: "STOPPED",
+            by: `user:${ctx.viewer.id}`,
+            closePositions: input.closePositions,
+          }),
+        ),
       );
       return { ok: true };
     }),
   /** Add or withdraw funds on a copy: its allocation moves up or down and the ratio is fixed again. */
   setAllocation: protectedProcedure
-    .input(copyIdInput.extend({ allocation: amountInput.shape.amount }))
+    .input(checked(copyIdInput.extend({ allocation: amountField() })))
     .mutation(async ({ ctx, input }) => {
-      const detail = await copyDetail(ctx.db, ctx.viewer.id, input.id);
-      if (!detail) notFound("copy");
-      const current = D(detail.allocation ?? detail.referenceCapital);
-      const increase = D(input.allocation).minus(current);
-      if (increase.gt(0)) {
-        const funds = await availableToAllocate(
-          ctx.db,
-          (await ensureAccount(ctx.db, ctx.viewer.id)).id,
-          input.id,
-        );
-        if (D(input.allocation).gt(funds.available)) {
-          throw new TRPCError({
-            code: "BAD_REQUEST",
-            message: `Amount: at most ${funds.available} is available for this copy. Add funds to your account first.`,
-          });
-        }
-      }
-      await engineCall(() =>
-        setAllocation(
-          engineDepsForWeb(ctx.db),
-          input.id,
-          input.allocation,
-          `user:${ctx.viewer.id}`,
+      await owned(ctx, input.id);
+      // The funds check happens inside, under the account's balance row lock.
+      await inRequestTx(ctx, (db) =>
+        engineCall(() =>
+          setAllocation(engineDepsForWeb(db), input.id, input.allocation, `user:${ctx.viewer.id}`, {
+            enforceFunds: true,
+          }),
         ),
       );
       return { ok: true };
     }),
   setLimits: protectedProcedure
-    .input(copyIdInput.extend({ limits: riskLimitsInput }))
+    .input(checked(copyIdInput.extend({ limits: riskLimitsInput })))
     .mutation(async ({ ctx, input }) => {
-      const r = await updateLimits(ctx.db, ctx.viewer.id, input.id, input.limits);
+      const r = await inRequestTx(ctx, (db) =>
+        updateLimits(db, ctx.viewer.id, input.id, input.limits),
+      );
       if (r === "NOT_FOUND") notFound("copy");
       if (r === "STOPPED")
         throw new TRPCError({

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { accountBalances, brokerAccounts, brokerTransfers, leaders } from "../../../db/schema";
 import { D, fmt, parseDecimal } from "../../domain/money";
-import { CopyError } from "../copies/intents";
+import { availableFunds, CopyError, writeAudit } from "../copies/intents";
 import type { EngineDeps } from "../deps";
 import { appendLeaderCash } from "../ingest/leader-events";
 import { cashAccount, externalFunding, postJournal } from "./ledger";
@@ -10,12 +10,20 @@ import { accountStream, appendEvents } from "../core/streams";
 /**
  * Records a deposit (positive) or withdrawal on an account's books, as a balanced journal
  * against the outside world. A withdrawal larger than the cash is refused and changes
- * nothing. Moving the money at the broker is the caller's side (the paper broker's
+ * nothing; with `respectAllocations` (the web) so is one larger than the cash not promised
+ * to the account's copies — checked after the balance row is locked, so parallel
+ * withdrawals and copy starts are serialized and cannot together spend the same money. Moving the money at the broker is the caller's side (the paper broker's
  * `deposit`, or the real transfer that reconciliation will then see).
  */
 export async function recordFunding(
   deps: EngineDeps,
-  input: { brokerAccountId: string; amount: string; by: string; transferAtBroker?: boolean },
+  input: {
+    brokerAccountId: string;
+    amount: string;
+    by: string;
+    transferAtBroker?: boolean;
+    respectAllocations?: boolean;
+  },
 ): Promise<string> {
   const amount = parseDecimal(input.amount, "amount");
   if (amount.isZero()) throw new CopyError("INVALID_AMOUNT", "amount: must not be zero.");
@@ -41,6 +49,14 @@ export async function recordFunding(
         "INSUFFICIENT_FUNDS",
         `amount: you can withdraw at most ${fmt(bal!.cash)} ${acct.currency}.`,
       );
+    if (amount.isNeg() && input.respectAllocations) {
+      const funds = await availableFunds(tx, acct.id);
+      if (amount.neg().gt(funds.available))
+        throw new CopyError(
+          "INSUFFICIENT_FUNDS",
+          `Amount: you can withdraw at most ${funds.available} ${acct.currency}; the rest is allocated to your copies. Lower a copy's amount first.`,
+        );
+    }
     await tx
       .update(accountBalances)
       .set({ cash: sql`${accountBalances.cash} + ${fmt(amount)}::numeric`, updatedAt: now })
@@ -79,6 +95,14 @@ export async function recordFunding(
         at: now,
       },
     ]);
+    await writeAudit(tx, {
+      by: input.by,
+      action: amount.isPos() ? "account.deposit" : "account.withdraw",
+      targetType: "account",
+      targetId: acct.id,
+      details: { amount: fmt(amount.abs()), currency: acct.currency, cashAfter: fmt(after) },
+      at: now,
+    });
     return fmt(after);
   });
 }

@@ -1,16 +1,22 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import {
   accountBalances,
+  auditLog,
+  brokerAccounts,
+  copyPositions,
   copyRelationships,
+  instruments,
   leaders,
   orders,
   replicationCursors,
+  users,
 } from "../../../db/schema";
-import { D, fmt, parseDecimal } from "../../domain/money";
+import { groupDigits } from "../../domain/inputs";
+import { D, type Decimal, fmt, maxDec, parseDecimal } from "../../domain/money";
 import { proportionalRatio, type SizingMode } from "../../domain/sizing";
 import type { EngineDeps } from "../deps";
 import { leaderEquity } from "../ingest/leader-book";
-import { appendEvents, copyStream, leaderStream } from "../core/streams";
+import { appendEvents, copyStream, leaderStream, type Executor } from "../core/streams";
 
 export type CopyTerms = {
   id?: string;
@@ -40,18 +46,214 @@ export class CopyError extends Error {
 }
 
 /**
+ * Every change to the copy graph (a new copy) takes this one transaction-scoped lock, so
+ * "is there a cycle, is there already a live copy, is there money for it" and the insert are
+ * one step: parallel starts are serialized instead of each seeing the graph before the others.
+ */
+export const COPY_GRAPH_LOCK_KEY = 7_314_001;
+
+/** Who did it, for the audit row: `user:<uuid>` names a person; anything else is the system. */
+export function actorFromBy(by: string): string | null {
+  const m = /^user:([0-9a-f-]{36})$/i.exec(by);
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+/** An audit row in the caller's transaction: the action and its record commit together. */
+export async function writeAudit(
+  tx: Executor,
+  row: {
+    by: string;
+    action: string;
+    targetType: string;
+    targetId: string;
+    details?: Record<string, unknown>;
+    at: Date;
+  },
+): Promise<void> {
+  await tx.insert(auditLog).values({
+    actorUserId: actorFromBy(row.by),
+    action: row.action,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    details: { by: row.by, ...(row.details ?? {}) },
+    at: row.at,
+  });
+}
+
+function money(v: Decimal.Value, ccy: string) {
+  return `${groupDigits(D(v).toFixed(2))} ${ccy}`;
+}
+
+/**
+ * Cash not yet promised to a copy: account cash minus, for each running copy on the account,
+ * the part of its allocation not already spent on open positions (spent money is no longer
+ * in the cash, so it must not be subtracted twice). Never below zero. Called inside the
+ * transaction that holds the balance row lock when the answer decides a write.
+ */
+export async function availableFunds(
+  db: Executor,
+  brokerAccountId: string,
+  excludeRelationshipId?: string,
+): Promise<{ cash: string; committed: string; available: string }> {
+  const [bal] = await db
+    .select({ cash: accountBalances.cash })
+    .from(accountBalances)
+    .where(eq(accountBalances.brokerAccountId, brokerAccountId));
+  const rows = await db
+    .select({
+      id: copyRelationships.id,
+      reference: copyRelationships.referenceCapital,
+      spent: sql<string>`coalesce((
+        select sum(abs(p.qty) * p.avg_cost * i.multiplier) from ${copyPositions} p
+          join ${instruments} i on i.symbol = p.symbol
+         where p.relationship_id = ${copyRelationships.id}), 0)::text`,
+    })
+    .from(copyRelationships)
+    .where(
+      and(
+        eq(copyRelationships.brokerAccountId, brokerAccountId),
+        sql`${copyRelationships.status} <> 'stopped'`,
+      ),
+    );
+  let committed = D(0);
+  for (const r of rows) {
+    if (r.id === excludeRelationshipId) continue;
+    committed = committed.plus(maxDec(0, D(r.reference).minus(r.spent)));
+  }
+  const cash = D(bal?.cash ?? 0);
+  return {
+    cash: fmt(cash),
+    committed: fmt(committed),
+    available: fmt(maxDec(0, cash.minus(committed))),
+  };
+}
+
+/** Locks the account's balance row (creating it at zero if missing) and returns its currency. */
+async function lockBalance(tx: Executor, brokerAccountId: string, now: Date): Promise<string> {
+  const [acct] = await tx
+    .select({ id: brokerAccounts.id, currency: brokerAccounts.currency })
+    .from(brokerAccounts)
+    .where(eq(brokerAccounts.id, brokerAccountId));
+  if (!acct) throw new CopyError("NOT_FOUND", "No such account.");
+  await tx
+    .insert(accountBalances)
+    .values({ brokerAccountId: acct.id, currency: acct.currency, cash: "0", updatedAt: now })
+    .onConflictDoNothing();
+  await tx
+    .select({ id: accountBalances.brokerAccountId })
+    .from(accountBalances)
+    .where(eq(accountBalances.brokerAccountId, acct.id))
+    .for("update");
+  return acct.currency;
+}
+
+/**
+ * The copy-graph rules, checked under COPY_GRAPH_LOCK_KEY: a leader's trading account never
+ * holds a copy (its fills are the leader's stream: a copy there feeds itself — two leaders
+ * copying each other at factor 1 turned one 0.01 BTC buy into 0.69 BTC), nobody copies
+ * themselves, and no copy closes a cycle of people (A copies B copies … A).
+ */
+export async function copyGraphProblem(
+  tx: Executor,
+  t: { followerId: string; leaderUserId: string; brokerAccountId: string },
+): Promise<CopyError | null> {
+  const [leaderAccount] = await tx
+    .select({ id: leaders.id })
+    .from(leaders)
+    .where(eq(leaders.brokerAccountId, t.brokerAccountId));
+  if (leaderAccount)
+    return new CopyError(
+      "LEADER_ACCOUNT",
+      "This account is a leader's trading account: followers copy its trades, so it cannot copy anyone (the copied trades would be copied back to it). Copy from a separate follower account.",
+    );
+  if (t.leaderUserId === t.followerId)
+    return new CopyError("COPY_CYCLE", "You cannot copy yourself.");
+  // Follow live copies from the leader's owner: if they lead back to the follower, the new
+  // copy would close a loop. The path is kept to name the people in the refusal.
+  const [loop] = await tx.execute<{ path: string[] }>(sql`
+    with recursive chain(user_id, path) as (
+      select ${t.leaderUserId}::uuid, array[${t.leaderUserId}::uuid]
+      union all
+      select l.user_id, c.path || l.user_id
+        from chain c
+        join ${copyRelationships} r on r.follower_id = c.user_id and r.status <> 'stopped'
+        join ${leaders} l on l.id = r.leader_id
+       where not l.user_id = any(c.path)
+    )
+    select path::text[] as path from chain where user_id = ${t.followerId}::uuid limit 1`);
+  if (!loop) return null;
+  const ids = loop.path.slice(0, -1);
+  const named = await tx
+    .select({ userId: users.id, user: users.displayName, leader: leaders.displayName })
+    .from(users)
+    .leftJoin(leaders, eq(leaders.userId, users.id))
+    .where(inArray(users.id, ids));
+  const name = (id: string) => {
+    const n = named.find((r) => r.userId === id);
+    return n?.leader ?? n?.user ?? "someone";
+  };
+  const chain = ids.map(
+    (id, i) => `${name(id)} copies ${i + 1 < ids.length ? name(ids[i + 1]!) : "you"}`,
+  );
+  return new CopyError(
+    "COPY_CYCLE",
+    `Copying ${name(ids[0]!)} would close a loop: ${chain.join(", and ")}. Each trade would be copied round the loop again and again, so this copy is refused.`,
+  );
+}
+
+/**
  * Starts a copy. The ratio is fixed now (proportional: allocation / leader equity), and the
  * copy's cursor starts at the leader's current stream position: it copies what the leader
  * does from now on, not history. With `copyOpenPositions` the next reconciliation brings
  * it to the leader's current positions at market.
+ *
+ * Under one lock: the copy-graph rules, one live copy per follower and leader (a unique
+ * index backs this up), and — with `enforceFunds`, as the web asks — the allocation against
+ * the cash not promised to other copies, with the account's balance row locked so parallel
+ * starts and withdrawals see each other.
  */
-export async function startCopy(deps: EngineDeps, t: CopyTerms): Promise<string> {
+export async function startCopy(
+  deps: EngineDeps,
+  t: CopyTerms & { enforceFunds?: boolean },
+): Promise<string> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${COPY_GRAPH_LOCK_KEY})`);
     const [leader] = await tx.select().from(leaders).where(eq(leaders.id, t.leaderId));
     if (!leader) throw new CopyError("NOT_FOUND", "No such leader.");
     if (!leader.copyable)
       throw new CopyError("LEADER_NOT_COPYABLE", "This leader cannot be copied right now.");
+    const graph = await copyGraphProblem(tx, {
+      followerId: t.followerId,
+      leaderUserId: leader.userId,
+      brokerAccountId: t.brokerAccountId,
+    });
+    if (graph) throw graph;
+    const [live] = await tx
+      .select({ id: copyRelationships.id })
+      .from(copyRelationships)
+      .where(
+        and(
+          eq(copyRelationships.followerId, t.followerId),
+          eq(copyRelationships.leaderId, t.leaderId),
+          sql`${copyRelationships.status} <> 'stopped'`,
+        ),
+      );
+    if (live)
+      throw new CopyError(
+        "ALREADY_COPYING",
+        "You already copy this leader. Change the amount on that copy instead.",
+      );
+    const currency = await lockBalance(tx, t.brokerAccountId, now);
+    if (t.enforceFunds && t.sizing.allocation !== undefined) {
+      const allocation = parseDecimal(t.sizing.allocation, "Amount");
+      const funds = await availableFunds(tx, t.brokerAccountId);
+      if (allocation.gt(funds.available))
+        throw new CopyError(
+          "INSUFFICIENT_FUNDS",
+          `Amount: you have ${money(funds.available, currency)} available to allocate. Add funds or lower the amount.`,
+        );
+    }
     const [balance] = await tx
       .select()
       .from(accountBalances)
@@ -109,9 +311,25 @@ export async function startCopy(deps: EngineDeps, t: CopyTerms): Promise<string>
       .insert(replicationCursors)
       .values({ leaderId: t.leaderId, lastSeq: Number(stream?.last_seq ?? 0), updatedAt: now })
       .onConflictDoNothing();
+    const { enforceFunds: _enforce, ...terms } = t;
     await appendEvents(tx, [
-      { stream: copyStream(rel!.id), type: "copy_started", payload: { ...t, ratio }, at: now },
+      { stream: copyStream(rel!.id), type: "copy_started", payload: { ...terms, ratio }, at: now },
     ]);
+    await writeAudit(tx, {
+      by: `user:${t.followerId}`,
+      action: "copy.start",
+      targetType: "copy",
+      targetId: rel!.id,
+      details: {
+        leaderId: t.leaderId,
+        brokerAccountId: t.brokerAccountId,
+        sizing: t.sizing,
+        risk: t.risk ?? null,
+        ratio,
+        agreementVersion: t.agreementVersion,
+      },
+      at: now,
+    });
     return rel!.id;
   });
 }
@@ -161,22 +379,40 @@ async function setStatus(
         at: deps.clock.now(),
       },
     ]);
+    await writeAudit(tx, {
+      by,
+      action: to === "paused" ? "copy.pause" : "copy.resume",
+      targetType: "copy",
+      targetId: id,
+      at: deps.clock.now(),
+    });
   });
 }
 
 /**
- * Changes a proportional copy's allocation: r is fixed again from the leader's equity now;
- * positions move to the new target at the next leader fill or reconciliation.
+ * Changes a copy's allocation: r is fixed again from the leader's equity now (proportional);
+ * positions move to the new target at the next leader fill or reconciliation. With
+ * `enforceFunds` (the web) an increase must fit the cash not promised to the account's other
+ * copies, checked under the account's balance row lock like a start or a withdrawal.
  */
 export async function setAllocation(
   deps: EngineDeps,
   relationshipId: string,
   allocationRaw: string,
   by: string,
+  opts: { enforceFunds?: boolean } = {},
 ): Promise<void> {
   const allocation = parseDecimal(allocationRaw, "allocation");
   if (allocation.lte(0)) throw new CopyError("INVALID_ALLOCATION", "allocation must be positive.");
   await deps.db.transaction(async (tx) => {
+    const now = deps.clock.now();
+    const [found] = await tx
+      .select({ brokerAccountId: copyRelationships.brokerAccountId })
+      .from(copyRelationships)
+      .where(eq(copyRelationships.id, relationshipId));
+    if (!found) throw new CopyError("NOT_FOUND", "No such copy.");
+    // Balance first, then the copy: the same order as every other path that takes both.
+    await lockBalance(tx, found.brokerAccountId, now);
     const [rel] = await tx
       .select()
       .from(copyRelationships)
@@ -184,6 +420,15 @@ export async function setAllocation(
       .for("update");
     if (!rel) throw new CopyError("NOT_FOUND", "No such copy.");
     if (rel.status === "stopped") throw new CopyError("INVALID_STATE", "The copy is stopped.");
+    const current = D(rel.allocation ?? rel.referenceCapital);
+    if (opts.enforceFunds && allocation.gt(current)) {
+      const funds = await availableFunds(tx, rel.brokerAccountId, rel.id);
+      if (allocation.gt(funds.available))
+        throw new CopyError(
+          "INSUFFICIENT_FUNDS",
+          `Amount: at most ${funds.available} is available for this copy. Add funds to your account first.`,
+        );
+    }
     const ratio =
       rel.sizingMode === "proportional"
         ? fmt(proportionalRatio(allocation, await leaderEquity(tx, rel.leaderId)))
@@ -194,7 +439,7 @@ export async function setAllocation(
         allocation: fmt(allocation),
         referenceCapital: fmt(allocation),
         ratio,
-        ratioFixedAt: deps.clock.now(),
+        ratioFixedAt: now,
       })
       .where(eq(copyRelationships.id, relationshipId));
     await appendEvents(tx, [
@@ -202,9 +447,17 @@ export async function setAllocation(
         stream: copyStream(relationshipId),
         type: "copy_allocation_set",
         payload: { allocation: fmt(allocation), ratio, by },
-        at: deps.clock.now(),
+        at: now,
       },
     ]);
+    await writeAudit(tx, {
+      by,
+      action: "copy.allocation_set",
+      targetType: "copy",
+      targetId: relationshipId,
+      details: { before: rel.allocation ?? rel.referenceCapital, after: fmt(allocation), ratio },
+      at: now,
+    });
   });
 }
 
@@ -259,5 +512,13 @@ export async function stopCopy(
         at: now,
       },
     ]);
+    await writeAudit(tx, {
+      by: opts.by,
+      action: "copy.stop",
+      targetType: "copy",
+      targetId: relationshipId,
+      details: { reason: opts.reason, closePositions: opts.closePositions !== false },
+      at: now,
+    });
   });
 }

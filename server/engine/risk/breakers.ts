@@ -1,5 +1,15 @@
 import { and, eq, gte, isNull, sql } from "drizzle-orm";
-import { auditLog, circuitBreakers, leaderFills } from "../../../db/schema";
+import {
+  auditLog,
+  brokerAccounts,
+  circuitBreakers,
+  instruments,
+  leaderFills,
+  leaders,
+} from "../../../db/schema";
+import { BROKERS } from "../../market/catalogue";
+import { CopyError } from "../copies/intents";
+import type { Executor } from "../core/streams";
 import type { EngineDeps } from "../deps";
 
 export type BreakerScope = "global" | "leader" | "instrument" | "broker";
@@ -17,6 +27,8 @@ export async function openBreaker(
   return deps.db.transaction(async (tx) => {
     // One open breaker per scope and key: a second opening is a no-op.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`breaker:${b.scope}:${key}`}))`);
+    const unknown = await unknownKey(tx, b.scope, key);
+    if (unknown) throw new CopyError("INVALID_BREAKER_KEY", unknown);
     const [open] = await tx
       .select({ id: circuitBreakers.id })
       .from(circuitBreakers)
@@ -48,6 +60,42 @@ export async function openBreaker(
     });
     return row!.id;
   });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A breaker on a key that names nothing stops nothing while looking like protection (a typo
+ * in a symbol): the key must be an existing leader id, instrument symbol or broker name.
+ */
+async function unknownKey(tx: Executor, scope: BreakerScope, key: string): Promise<string | null> {
+  if (scope === "global") return null;
+  if (scope === "leader") {
+    const [row] = UUID.test(key)
+      ? await tx.select({ id: leaders.id }).from(leaders).where(eq(leaders.id, key))
+      : [];
+    return row
+      ? null
+      : `Key: no leader has the id ${JSON.stringify(key)}. Copy the id from the leader's page.`;
+  }
+  if (scope === "instrument") {
+    const [row] = await tx
+      .select({ s: instruments.symbol })
+      .from(instruments)
+      .where(eq(instruments.symbol, key));
+    return row
+      ? null
+      : `Key: there is no instrument ${JSON.stringify(key)}. Use its symbol, such as AAPL.`;
+  }
+  if ((BROKERS as readonly string[]).includes(key)) return null;
+  const [row] = await tx
+    .select({ b: brokerAccounts.broker })
+    .from(brokerAccounts)
+    .where(eq(brokerAccounts.broker, key))
+    .limit(1);
+  return row
+    ? null
+    : `Key: no account uses a broker named ${JSON.stringify(key)}. Use its name, such as paper.`;
 }
 
 export async function closeBreaker(
