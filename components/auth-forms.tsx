@@ -87,7 +87,12 @@ export function SignUpForm() {
       redirect: false,
     });
     if (!res || res.error) {
-      setError("Account created, but signing in failed. Try signing in.");
+      // The same words whether or not the e-mail already had an account (docs/adr/0012).
+      setError(
+        res?.status === 429 && res.error
+          ? res.error
+          : "We could not sign you in with this e-mail and password. If you already have an account, sign in with your password.",
+      );
       return;
     }
     router.push("/leaders");
