@@ -1,0 +1,131 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { z } from "zod";
+import type { Db } from "../../db/client";
+import { equitySnapshots, instruments, leaderFills, leaders } from "../../db/schema";
+import { defaultLimits } from "../domain/copy-defaults";
+import { D, fmt, ZERO } from "../domain/money";
+import { targetPosition } from "../domain/sizing";
+import { leaderEquity } from "../engine/ingest/leader-book";
+import { availableToAllocate, primaryAccount } from "./accounts";
+import { amountProblem, copyPreviewInput, type SizingInput } from "./copies";
+
+type LeaderRow = typeof leaders.$inferSelect;
+
+/**
+ * The worked example behind the copy form, from the follower's own amount: the ratio the
+ * engine would fix now, and what the follower would have bought for the leader's recent
+ * opening trades ("when this leader buys 100 AAPL you buy 5").
+ */
+export async function copyPreview(
+  db: Db,
+  viewerId: string | null,
+  raw: z.input<typeof copyPreviewInput>,
+) {
+  const input = copyPreviewInput.parse(raw);
+  const [leader] = await db.select().from(leaders).where(eq(leaders.id, input.leaderId));
+  if (!leader) return null;
+  const account = viewerId ? await primaryAccount(db, viewerId) : null;
+  const funds = account ? await availableToAllocate(db, account.id) : null;
+  const currency = account?.currency ?? "USD";
+  const { equity, source } = await sizingEquity(db, leader);
+  const s = input.sizing;
+  const ratio =
+    s.mode === "proportional"
+      ? equity.gt(0)
+        ? D(s.amount).div(equity)
+        : null
+      : s.mode === "multiplier"
+        ? D(s.factor)
+        : null;
+  const examples = await workedExamples(db, leader, s, ratio);
+  return {
+    leaderEquity: fmt(equity.toDecimalPlaces(2)),
+    equitySource: source,
+    ratio: ratio ? fmt(ratio.toSignificantDigits(6)) : null,
+    examples,
+    funds,
+    hasAccount: account !== null,
+    currency,
+    minAllocation: leader.minAllocation,
+    amountError: amountProblem({
+      amount: s.amount,
+      minAllocation: leader.minAllocation,
+      available: funds ? funds.available : "0",
+      currency,
+    }),
+    defaults: defaultLimits(s.amount),
+  };
+}
+
+/** Leader equity the engine sizes with (cash + positions at market); the last snapshot if no book yet. */
+async function sizingEquity(
+  db: Db,
+  leader: LeaderRow,
+): Promise<{ equity: ReturnType<typeof D>; source: "book" | "snapshot" }> {
+  const book = await leaderEquity(db, leader.id);
+  if (book.gt(0)) return { equity: book, source: "book" };
+  const [snap] = await db
+    .select({ equity: equitySnapshots.equity })
+    .from(equitySnapshots)
+    .where(and(eq(equitySnapshots.ownerType, "leader"), eq(equitySnapshots.ownerId, leader.id)))
+    .orderBy(desc(equitySnapshots.day))
+    .limit(1);
+  return { equity: D(snap?.equity ?? 0), source: "snapshot" };
+}
+
+async function workedExamples(
+  db: Db,
+  leader: LeaderRow,
+  s: SizingInput,
+  ratio: ReturnType<typeof D> | null,
+) {
+  // The leader's most recent opening fill (from flat) per symbol, up to three symbols.
+  const opens = await db.execute<{
+    symbol: string;
+    qty: string;
+    price: string;
+    side: "buy" | "sell";
+  }>(sql`
+    select distinct on (symbol) symbol, qty::text, price::text, side
+      from ${leaderFills}
+     where leader_id = ${leader.id} and abs(position_after) = qty
+     order by symbol, event_seq desc`);
+  const picked = [...opens].slice(0, 3);
+  if (picked.length === 0) return [];
+  const specs = await db
+    .select()
+    .from(instruments)
+    .where(
+      inArray(
+        instruments.symbol,
+        picked.map((p) => p.symbol),
+      ),
+    );
+  const bySymbol = new Map(specs.map((i) => [i.symbol, i]));
+  return picked.map((o) => {
+    const inst = bySymbol.get(o.symbol)!;
+    const unit = D(o.price).times(inst.multiplier);
+    const r =
+      s.mode === "fixed_notional"
+        ? unit.gt(0)
+          ? D(s.notional).div(D(o.qty).times(unit))
+          : ZERO
+        : (ratio ?? ZERO);
+    const qty = targetPosition({ ratio: r, leaderPosition: o.qty, qtyStep: inst.qtyStep });
+    const notional = qty.times(unit);
+    const tooSmall = qty.isZero() || qty.lt(inst.minQty) || notional.lt(inst.minNotional);
+    return {
+      symbol: o.symbol,
+      side: o.side,
+      leaderQty: o.qty,
+      price: o.price,
+      leaderNotional: fmt(D(o.qty).times(unit).toDecimalPlaces(2)),
+      followerQty: fmt(qty),
+      followerNotional: fmt(notional.toDecimalPlaces(2)),
+      currency: inst.currency,
+      tooSmall,
+      minQty: inst.minQty,
+      minNotional: inst.minNotional,
+    };
+  });
+}
