@@ -40,7 +40,10 @@ export class SecretBox {
   }
 
   /** From the environment, else the key generated into `<dataDir>/secret-key`. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env, dataDir = path.resolve(".data")): SecretBox {
+  static fromEnv(
+    env: Record<string, string | undefined> = process.env,
+    dataDir = path.resolve(".data"),
+  ): SecretBox {
     let key: Buffer;
     if (env.TANDEM_SECRET_KEY) key = parseKey(env.TANDEM_SECRET_KEY, "TANDEM_SECRET_KEY");
     else {
