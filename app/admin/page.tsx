@@ -27,6 +27,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
   return (
     <section>
       <h1>Admin console</h1>
+      <p>
+        <Link href="/admin/audit">Audit log</Link>
+      </p>
       <div className="grid">
         {stats.map(([label, n]) => (
           <div className="card" key={label}>
