@@ -16,6 +16,15 @@ const schema = z.object({
   NEXTAUTH_URL: z.string().url("must be a full URL such as http://localhost:3000").optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   CHROMIUM_PATH: z.string().optional(),
+  /** E-mail notifications go out through this server; unset: in-app notifications only. */
+  SMTP_URL: z
+    .string()
+    .regex(
+      /^smtps?:\/\/[^\s]+$/,
+      "must be an smtp:// or smtps:// URL such as smtp://user:pass@host:587",
+    )
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default("Tandem <notifications@tandem.local>"),
 });
 
 export type Env = z.infer<typeof schema>;

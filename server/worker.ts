@@ -9,12 +9,14 @@ import { checkCopyStopLoss } from "./engine/copies/stops";
 import { WORKER_CONFIG, type EngineDeps } from "./engine/deps";
 import { pump } from "./engine/pump";
 import { reconcile } from "./engine/reconcile/reconcile";
+import { markDayStart } from "./engine/risk/day-marks";
 import { snapshotEquity } from "./engine/ops/snapshots";
 import { applyPaperTransfers } from "./engine/execute/transfers";
 import { ensureLeaderStats } from "./queries/leader-stats";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
 import { createHeartbeat } from "./ops/heartbeat";
+import { startNotifier } from "./notify/loop";
 import { CATALOGUE, upsertCatalogue } from "./market/catalogue";
 import { createCandleRecorder } from "./market/candles";
 import { latestPrices } from "./market/prices";
@@ -78,6 +80,15 @@ async function main() {
     ],
   });
 
+  // Notifications read what the engine recorded, on their own timer (ADR 0017).
+  const notifier = startNotifier({
+    db: handle.db,
+    log: log.child({ component: "notify" }),
+    smtpUrl: env.SMTP_URL,
+    from: env.MAIL_FROM,
+    appUrl: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+  });
+
   let running = true;
   let wake: (() => void) | null = null;
   const shutdown = (signal: string) => {
@@ -92,9 +103,16 @@ async function main() {
   const botRng = createRng(`bot:${Date.now()}`);
   const demoTrading = process.env.TANDEM_DEMO_TRADING !== "off";
   let lastReconcile = Date.now();
+  let markedDay = "";
   let lastBot = Date.now();
   while (running) {
     try {
+      // The daily loss limit's reference: each copy's P&L as the UTC day turns.
+      const today = new Date().toISOString().slice(0, 10);
+      if (today !== markedDay) {
+        await markDayStart(deps, new Date(`${today}T00:00:00.000Z`));
+        markedDay = today;
+      }
       await heartbeat.beat();
       await applyPaperTransfers(deps, paper);
       await pump(deps);
@@ -119,6 +137,7 @@ async function main() {
     });
   }
   await runner.stop();
+  await notifier.stop();
   await heartbeat.remove().catch(() => {});
   await recorder.flush();
   await handle.close();

@@ -4,6 +4,7 @@ import { authRouter } from "./routers/auth";
 import { copiesRouter } from "./routers/copies";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
+import { notificationsRouter } from "./routers/notifications";
 import { portfolioRouter } from "./routers/portfolio";
 import { createCallerFactory, router } from "./trpc";
 
@@ -15,6 +16,7 @@ export const appRouter = router({
   leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
   portfolio: portfolioRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
