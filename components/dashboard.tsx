@@ -5,6 +5,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
 import { money, signClass, STATUS_TEXT } from "./format";
 import { FundsPanel } from "./funds-panel";
+import { HealthLine } from "./health-line";
 import { AccountSummary, type Portfolio } from "./portfolio";
 import { Ago } from "./time";
 import { useTRPC } from "./trpc";
@@ -72,8 +73,8 @@ export function Dashboard({
             <thead>
               <tr>
                 <th scope="col">Leader</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
+                <th scope="col">Health</th>
+                <th scope="col" className="num hide-sm">
                   Amount
                 </th>
                 <th scope="col" className="num">
@@ -82,12 +83,6 @@ export function Dashboard({
                 <th scope="col" className="hide-sm">
                   Last copied
                 </th>
-                <th scope="col" className="num hide-sm">
-                  Skipped / reduced
-                </th>
-                <th scope="col" className="num hide-sm">
-                  Errors
-                </th>
               </tr>
             </thead>
             <tbody>
@@ -95,24 +90,17 @@ export function Dashboard({
                 <tr key={c.id}>
                   <td>
                     <Link href={`/copies/${c.id}`}>{c.leader.name}</Link>{" "}
-                    <span className="muted hide-sm">@{c.leader.handle}</span>
-                  </td>
-                  <td>
                     <StatusBadge status={c.status} />
-                    {c.pendingLeaderEvents > 0 && <span className="badge warn">catching up</span>}
                   </td>
-                  <td className="num">{money(c.allocation ?? c.referenceCapital)}</td>
+                  <td data-testid="copy-health">
+                    <HealthLine health={c.healthLine} referenceCapital={c.referenceCapital} />
+                  </td>
+                  <td className="num hide-sm">{money(c.allocation ?? c.referenceCapital)}</td>
                   <td className={`num ${signClass(c.pnl.total)}`}>
                     {money(c.pnl.total, "USD", { sign: true })}
                   </td>
                   <td className="hide-sm">
                     <Ago at={c.lastReplicatedAt} asOf={c.asOf} never="no trades yet" />
-                  </td>
-                  <td className="num hide-sm">
-                    {c.skipped} / {c.reduced}
-                  </td>
-                  <td className={`num hide-sm ${c.executionErrors ? "neg" : ""}`}>
-                    {c.executionErrors}
                   </td>
                 </tr>
               ))}

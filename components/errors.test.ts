@@ -64,3 +64,22 @@ describe("formErrors: what a person sees when a mutation fails", () => {
     expect(wordsWithMoney("at most 1234.5 USD and -3 EUR")).toBe("at most $1,234.50 and −€3.00");
   });
 });
+
+describe("formErrors with the shared input rules' answers", () => {
+  it("reads dotted fieldErrors keys", () => {
+    const e = formErrors(
+      {
+        message: "Copy stop-loss must be at most 99.99 %",
+        data: {
+          code: "BAD_REQUEST",
+          fieldErrors: { "limits.copyStopLossPct": ["Copy stop-loss must be at most 99.99 %"] },
+        },
+      },
+      labels,
+    );
+    expect(e).toEqual({
+      fields: { copyStopLossPct: "Copy stop-loss must be at most 99.99 %" },
+      form: null,
+    });
+  });
+});

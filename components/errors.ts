@@ -83,7 +83,8 @@ export function formErrors(err: unknown, labels: FieldLabels = {}): FormErrors {
   if (fe && typeof fe === "object") {
     for (const [k, msgs] of Object.entries(fe as Record<string, unknown>)) {
       const first = Array.isArray(msgs) ? msgs.find((m) => typeof m === "string") : null;
-      if (typeof first === "string" && k in labels) put(k, clean(first));
+      const key = keyFor(k, labels);
+      if (typeof first === "string" && key) put(key, clean(first));
     }
   }
   // "limits.copyStopLossPct: Copy stop-loss: must be …; amount: …", "Amount: you have …",
@@ -110,4 +111,22 @@ export function formErrors(err: unknown, labels: FieldLabels = {}): FormErrors {
 /** Whether a form error object has anything to show. */
 export function hasErrors(e: FormErrors): boolean {
   return e.form !== null || Object.keys(e.fields).length > 0;
+}
+
+/**
+ * Browser-side validation with the server's own zod schemas (server/domain/inputs.ts): the
+ * same words, before anything is sent. Issues are placed by the last segment of their path.
+ */
+export function issuesToErrors(
+  issues: readonly { message: string; path: readonly PropertyKey[] }[],
+  labels: FieldLabels,
+): FormErrors {
+  const out: FormErrors = { fields: {}, form: null };
+  for (const i of issues) {
+    const key = keyFor(i.path.map(String).join(".") || "form", labels);
+    const text = clean(i.message) ?? SOMETHING_WRONG;
+    if (key) out.fields[key] ??= withoutLabel(text, labels[key]!);
+    else out.form ??= text;
+  }
+  return out;
 }

@@ -106,25 +106,8 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-/** Reason codes from the engine's closed list, in plain words for the follower. */
-export const REASON_TEXT: Record<string, string> = {
-  OK: "Copied in full.",
-  BELOW_MIN_SIZE:
-    "Too small at your amount: the scaled order was below the instrument's minimum size. A later leader trade picks up the difference.",
-  INSUFFICIENT_FUNDS: "Not enough cash in your account for the full order.",
-  MAX_SYMBOL_EXPOSURE: "It would have gone over your limit on exposure per instrument.",
-  MAX_OPEN_POSITIONS: "You already had as many open positions as your limit allows.",
-  SLIPPAGE: "The price had moved further from the leader's price than your slippage limit allows.",
-  PAUSED:
-    "You had paused this copy: new buying is held back while paused (reductions still follow the leader).",
-  STOPPED: "The copy was stopped.",
-  COPY_STOP_LOSS: "Your copy stop-loss was hit: the copy closed its positions and stopped.",
-  DAILY_LOSS_LIMIT: "Today's losses had reached your daily loss limit.",
-  BROKER_REJECTED: "The broker rejected the order.",
-  LEADER_NOT_COPYABLE: "The leader could not be copied at that moment.",
-  CIRCUIT_BREAKER: "Copying was halted by a safety circuit breaker.",
-  RATE_LIMITED: "The broker was busy, so increases were held back.",
-};
+// Reason codes in words: one table for every page (components/reason-words.ts).
+export { REASON_TEXT } from "./reason-words";
 
 export const STATUS_TEXT: Record<string, string> = {
   active: "Active",

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { TRPCError } from "@trpc/server";
 import { notFound, redirect } from "next/navigation";
 import { CopyDetail } from "@/components/copy-detail";
@@ -5,6 +6,7 @@ import { serverCaller } from "@/server/api/server-caller";
 import { getViewer } from "@/server/auth/session";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Your copy" };
 
 export default async function CopyPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
