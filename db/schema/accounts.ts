@@ -51,5 +51,10 @@ export const externalLeaderCursors = pgTable("external_leader_cursors", {
     .primaryKey()
     .references(() => brokerAccounts.id),
   cursor: text("cursor"),
+  /**
+   * When the account became the leader's trading account: fills before it are history from
+   * before Tandem (not trades to copy), so they are not ingested.
+   */
+  since: ts("since").notNull(),
   updatedAt: ts("updated_at").notNull(),
 });

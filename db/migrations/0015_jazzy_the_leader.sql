@@ -1,0 +1,1 @@
+ALTER TABLE "external_leader_cursors" ADD COLUMN "since" timestamp with time zone NOT NULL;
