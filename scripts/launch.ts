@@ -29,6 +29,11 @@ export async function launch(mode: "dev" | "start") {
     NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
     NEXT_TELEMETRY_DISABLED: "1",
   };
+  // TANDEM_BROKER=alpaca-local: every Alpaca account trades at a local Alpaca-compatible
+  // gateway (server/brokers/alpaca/gateway/serve.ts, ADR 0022) instead of Alpaca.
+  const gatewayPort = Number(process.env.ALPACA_GATEWAY_PORT ?? 54330);
+  if (process.env.TANDEM_BROKER === "alpaca-local")
+    Object.assign(childEnv, { TANDEM_ALPACA_URL: `http://127.0.0.1:${gatewayPort}` });
   let stopping = false;
   const services = [
     new Supervisor(
@@ -49,6 +54,15 @@ export async function launch(mode: "dev" | "start") {
       env: { ...childEnv, TANDEM_SERVICE: "worker" },
     }),
   ];
+  if (process.env.TANDEM_BROKER === "alpaca-local")
+    services.push(
+      new Supervisor({
+        name: "alpaca-gateway",
+        command: process.execPath,
+        args: ["--import", "tsx", "server/brokers/alpaca/gateway/serve.ts"],
+        env: { ...childEnv, ALPACA_GATEWAY_PORT: String(gatewayPort) },
+      }),
+    );
   for (const s of services) s.start();
   printWelcome(env.PORT);
 

@@ -39,14 +39,23 @@ export const ALPACA_PAPER_STREAM = "wss://paper-api.alpaca.markets/stream";
 export const ALPACA_LIVE_URL = "https://api.alpaca.markets";
 export const ALPACA_LIVE_STREAM = "wss://api.alpaca.markets/stream";
 
+export type AlpacaAccountCredentials = AlpacaCredentials & {
+  baseUrl?: string;
+  streamUrl?: string;
+};
+
 export type AlpacaBrokerOptions = {
   db: Db;
   /** REST base, e.g. ALPACA_PAPER_URL or the local gateway's http://127.0.0.1:port. */
   baseUrl: string;
   /** trade_updates WebSocket, e.g. ALPACA_PAPER_STREAM or ws://127.0.0.1:port/stream. */
   streamUrl: string;
-  /** The API key of an account (seam accountId = our id for the Alpaca account). */
-  credentials: (accountId: string) => Promise<AlpacaCredentials>;
+  /**
+   * The API key of an account (seam accountId = our id for the Alpaca account), and where
+   * that account lives when it is not `baseUrl`/`streamUrl` (a paper and a live account are
+   * served by one adapter: each key belongs to one of Alpaca's two environments).
+   */
+  credentials: (accountId: string) => Promise<AlpacaAccountCredentials>;
   /** Per account; default Alpaca's 200 requests per minute. */
   budget?: RequestBudget;
   timeoutMs?: number;
@@ -58,11 +67,16 @@ export type AlpacaBrokerOptions = {
 /** What "connect a broker account" checks before saving it (status, blocks, buying power). */
 export type AccountVerification = {
   ok: boolean;
+  /** Alpaca's id of the account (one API key = one account): our external id for it. */
+  alpacaAccountId: string;
+  accountNumber: string | null;
   status: string;
   tradingBlocked: boolean;
   accountBlocked: boolean;
   patternDayTrader: boolean;
   buyingPower: string;
+  equity: string;
+  cash: string;
   currency: string;
   /** In words, when not ok. */
   problem: string | null;
@@ -70,6 +84,7 @@ export type AccountVerification = {
 
 type AlpacaAccountBody = {
   id: string;
+  account_number?: string;
   status: string;
   currency?: string;
   cash?: string;
@@ -130,16 +145,16 @@ export class AlpacaBroker implements BrokerAdapter {
       throw new BrokerNotFoundError(`no Alpaca API key is stored for account ${accountId}`);
     });
     const http = new AlpacaHttp({
-      baseUrl: this.opts.baseUrl,
-      credentials,
+      baseUrl: credentials.baseUrl ?? this.opts.baseUrl,
+      credentials: { keyId: credentials.keyId, secretKey: credentials.secretKey },
       budget: this.opts.budget,
       timeoutMs: this.opts.timeoutMs,
     });
     const listeners = new Set<(e: BrokerOrderEvent) => void>();
     const resumeFrom = await this.journal.lastDeliveredAt(accountId);
     const stream = new TradeUpdatesStream({
-      url: this.opts.streamUrl,
-      credentials,
+      url: credentials.streamUrl ?? this.opts.streamUrl,
+      credentials: { keyId: credentials.keyId, secretKey: credentials.secretKey },
       resumeFrom,
       minBackoffMs: this.opts.streamBackoffMs?.[0],
       maxBackoffMs: this.opts.streamBackoffMs?.[1],
@@ -154,6 +169,19 @@ export class AlpacaBroker implements BrokerAdapter {
 
   private async http(accountId: string): Promise<AlpacaHttp> {
     return (await this.account(accountId)).http;
+  }
+
+  /**
+   * Drops what the adapter holds for an account (its HTTP client, its stream, its
+   * listeners): after a disconnect or a new API key, the next call reads the key again.
+   */
+  async forget(accountId: string): Promise<void> {
+    const c = this.ctx.get(accountId);
+    if (!c) return;
+    this.ctx.delete(accountId);
+    const ctx = await c.catch(() => null);
+    ctx?.listeners.clear();
+    await ctx?.stream.close();
   }
 
   /** Stops every stream (worker shutdown, tests). */
@@ -456,11 +484,15 @@ export class AlpacaBroker implements BrokerAdapter {
     if (body.trade_suspended_by_user) problems.push("trading is suspended by the account holder");
     return {
       ok: problems.length === 0,
+      alpacaAccountId: body.id,
+      accountNumber: body.account_number ?? null,
       status: body.status,
       tradingBlocked: Boolean(body.trading_blocked),
       accountBlocked: Boolean(body.account_blocked),
       patternDayTrader: Boolean(body.pattern_day_trader),
       buyingPower: fmt(body.buying_power ?? "0"),
+      equity: fmt(body.equity ?? "0"),
+      cash: fmt(body.cash ?? "0"),
       currency: body.currency ?? "USD",
       problem: problems.length ? problems.join("; ") : null,
     };

@@ -60,6 +60,12 @@ export type GatewayOptions = {
   port?: number;
   rateLimitPerMinute?: number;
   spec?: AlpacaSpec;
+  /**
+   * Serve `POST /local/accounts` (not Alpaca's API): opens a paper account and answers its
+   * API key, so a person (or a browser journey) can connect an account in the app.
+   * `npm run dev` with TANDEM_BROKER=alpaca-local and the e2e server turn it on.
+   */
+  admin?: { keyFor: (accountId: string) => { keyId: string; secretKey: string } };
 };
 
 type Key = { keyId: string; secretKey: string; accountId: string };
@@ -164,12 +170,19 @@ export class AlpacaGateway {
 
   // ------------------------------------------------------------------ admin (not Alpaca's API)
 
-  /** Opens a paper account and issues an API key for it. */
-  async openAccount(accountId: string, cash: string): Promise<Key> {
+  /**
+   * Opens a paper account (idempotent) and issues an API key for it: a random one, or the
+   * one given (a gateway restarted with the same keys serves the same accounts).
+   */
+  async openAccount(
+    accountId: string,
+    cash: string,
+    given?: { keyId: string; secretKey: string },
+  ): Promise<Key> {
     await this.opts.paper.openAccount({ accountId, cash });
     const key: Key = {
-      keyId: `PK${randomBytes(9).toString("hex").toUpperCase()}`,
-      secretKey: randomBytes(20).toString("base64url"),
+      keyId: given?.keyId ?? `PK${randomBytes(9).toString("hex").toUpperCase()}`,
+      secretKey: given?.secretKey ?? randomBytes(20).toString("base64url"),
       accountId,
     };
     this.keys.set(key.keyId, key);
@@ -192,6 +205,15 @@ export class AlpacaGateway {
     if (n <= 0) return false;
     m!.set(kind, n - 1);
     return true;
+  }
+
+  /**
+   * Stream messages for whatever the paper broker did meanwhile on every account with a key
+   * (in dev the worker's feed fills resting limit orders of these accounts too).
+   */
+  async pumpAll(): Promise<void> {
+    const accounts = new Set([...this.keys.values()].map((k) => k.accountId));
+    for (const a of accounts) await this.pump(a);
   }
 
   /** A quote into the paper broker, and the stream messages of whatever it filled. */
@@ -219,6 +241,8 @@ export class AlpacaGateway {
     }
     const pathname = decodeURIComponent(url.pathname);
     const query = Object.fromEntries(url.searchParams.entries());
+    if (this.opts.admin && method === "POST" && pathname === "/local/accounts")
+      return this.write(res, await this.adminOpen(body));
     const op = this.spec.operation(method, url.pathname);
     if (!op) return this.write(res, refuse(404, 40410000, "endpoint not found"));
     const headers = Object.fromEntries(
@@ -269,6 +293,22 @@ export class AlpacaGateway {
       }
     }
     this.write(res, answer);
+  }
+
+  /** `POST /local/accounts {cash?, tradingBlocked?}` → a new account and its API key. */
+  private async adminOpen(body: unknown): Promise<HttpAnswer> {
+    const b = (body ?? {}) as { cash?: unknown; tradingBlocked?: unknown };
+    const cash =
+      typeof b.cash === "string" && /^\d{1,12}(\.\d{1,2})?$/.test(b.cash) ? b.cash : "100000";
+    const accountId = `alpaca-local-${randomBytes(6).toString("hex")}`;
+    const k = await this.openAccount(accountId, cash, this.opts.admin!.keyFor(accountId));
+    if (b.tradingBlocked === true) this.setAccountFlags(accountId, { tradingBlocked: true });
+    return new HttpAnswer(201, {
+      account_id: accountId,
+      key_id: k.keyId,
+      secret_key: k.secretKey,
+      cash,
+    });
   }
 
   private rateLimit(accountId: string): HttpAnswer | null {
