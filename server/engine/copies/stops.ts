@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import {
   brokerAccounts,
+  copyDecisions,
   copyPositions,
   copyRelationships,
   instruments,
@@ -153,7 +154,46 @@ export async function closePositions(
       updatedAt: now,
     });
   }
-  if (rows.length) await tx.insert(orders).values(rows).onConflictDoNothing();
+  if (rows.length) {
+    const placed = await tx
+      .insert(orders)
+      .values(rows)
+      .onConflictDoNothing()
+      .returning({ clientOrderId: orders.clientOrderId, symbol: orders.symbol });
+    // One decision per symbol closed, so the follower sees why the position went
+    // (replay-format.md: a stop's decisions have no leader fill and reason STOPPED or
+    // COPY_STOP_LOSS). Ordered after the last leader event the copy had seen.
+    const [rel] = await tx
+      .select({ seq: copyRelationships.lastLeaderSeq })
+      .from(copyRelationships)
+      .where(eq(copyRelationships.id, relationshipId));
+    const bySymbol = new Map(held.map((p) => [p.symbol, D(p.qty)]));
+    if (placed.length)
+      await tx.insert(copyDecisions).values(
+        placed.map((o) => ({
+          relationshipId,
+          leaderFillId: null,
+          leaderEventSeq: rel?.seq ?? 0,
+          symbol: o.symbol,
+          target: "0",
+          orderQty: fmt(bySymbol.get(o.symbol)!.neg()),
+          action: "placed" as const,
+          reason: reason === "COPY_STOP_LOSS" ? "COPY_STOP_LOSS" : "STOPPED",
+          checks: [
+            {
+              check: "stop",
+              passed: true,
+              detail:
+                reason === "COPY_STOP_LOSS"
+                  ? "the copy's stop-loss was hit: closing at market"
+                  : "the copy was stopped: closing at market",
+            },
+          ],
+          clientOrderId: o.clientOrderId,
+          at: now,
+        })),
+      );
+  }
   return rows.length;
 }
 

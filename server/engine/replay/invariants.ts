@@ -97,7 +97,7 @@ export async function checkInvariants(
         problems.push(`${f.id}: copy order ${o.clientOrderId} after stop`);
     }
     for (const d of r.decisions) {
-      if (!pausedFills.has(d.leaderFillId)) continue;
+      if (d.leaderFillId === null || !pausedFills.has(d.leaderFillId)) continue;
       if (d.action === "placed" && d.reason === "OK" && !D(d.orderQty).isZero()) {
         const pos = positionBefore(r, d.leaderFillId, d.symbol);
         if (D(pos).plus(d.orderQty).abs().gt(D(pos).abs()))

@@ -281,6 +281,8 @@ describe("replay scenarios", () => {
       ["f-2", "10", "0", "skipped", "PAUSED"],
       ["f-3", "2", "-3", "placed", "OK"],
       ["f-4", "5", "3", "placed", "OK"],
+      // The stop's close is a decision too, with no leader fill (replay-format.md).
+      [null, "0", "-5", "placed", "STOPPED"],
     ]);
     expect(f.status).toBe("stopped");
     expect(f.positions).toEqual({ AAPL: "0" });
@@ -313,7 +315,12 @@ describe("replay scenarios", () => {
       ["copy", "buy", "90", "filled"],
       ["risk", "sell", "90", "filled"],
     ]);
-    expect(f.decisions.map((d) => d.leaderFillId)).toEqual(["f-1"]);
+    expect(
+      f.decisions.map((d) => [d.leaderFillId, d.target, d.orderQty, d.action, d.reason]),
+    ).toEqual([
+      ["f-1", "90", "90", "placed", "OK"],
+      [null, "0", "-90", "placed", "COPY_STOP_LOSS"],
+    ]);
   });
 
   it("copy stop-loss also counts realized losses: a flat copy that lost enough is stopped at the next quote", async () => {

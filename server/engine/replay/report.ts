@@ -12,7 +12,7 @@ import {
   orders,
 } from "../../../db/schema";
 import { D, fmt, ZERO } from "../../domain/money";
-import { targetPosition } from "../../domain/sizing";
+import { sizingTarget } from "../../domain/planner";
 import type { CallCounts } from "./counting-broker";
 import type { Scenario } from "./scenario";
 
@@ -41,7 +41,8 @@ type FollowerReport = {
   }>;
   fills: Array<{ clientOrderId: string; qty: string; price: string; fee: string }>;
   decisions: Array<{
-    leaderFillId: string;
+    /** Null for a stop's closing decisions. */
+    leaderFillId: string | null;
     symbol: string;
     target: string;
     orderQty: string;
@@ -112,7 +113,7 @@ export async function buildReport(
       return [
         s,
         fmt(
-          targetPosition({
+          sizingTarget({
             ratio,
             leaderPosition: leaderMap.get(s) ?? ZERO,
             qtyStep: steps.get(s) ?? "1",

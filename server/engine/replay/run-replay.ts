@@ -19,6 +19,8 @@ import { ingestLeaderCash, ingestLeaderFill } from "../ingest/leader-events";
 import { ensureLeaderBook } from "../ingest/leader-book";
 import { drain, pump } from "../pump";
 import { reconcile } from "../reconcile/reconcile";
+import { utcDay } from "../replicate/plan-context";
+import { markDayStart } from "../risk/day-marks";
 import { countingBroker, type CallCounts } from "./counting-broker";
 import { buildReport, type Report } from "./report";
 import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";
@@ -162,7 +164,17 @@ export async function runReplay(
   const followerAccounts = async () => [...followers.values()].map((f) => f.accountId).sort();
   const run = () => pump(deps, { accounts: followerAccounts });
 
+  let day = utcDay(clock.now());
   for (const [i, ev] of scenario.events.entries()) {
+    if (utcDay(new Date(ev.at)) !== day) {
+      // A new UTC day: what was due before midnight runs first, then each copy's P&L at
+      // the last quotes before 00:00 becomes the daily loss limit's reference point.
+      const midnight = new Date(`${utcDay(new Date(ev.at))}T00:00:00.000Z`);
+      advanceTo(midnight);
+      await run();
+      await markDayStart(deps, midnight);
+      day = utcDay(midnight);
+    }
     advanceTo(new Date(ev.at));
     await run(); // retries that came due by now go first
     try {
