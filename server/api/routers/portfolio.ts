@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { z } from "zod";
+import { checked, form, symbolField } from "../../domain/inputs";
 import { placeManualOrder } from "../../engine/execute/manual-orders";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { closeOrderFor, portfolio } from "../../queries/portfolio";
@@ -15,7 +15,7 @@ export const portfolioRouter = router({
    * attached to no copy, so replication is unaffected (ADR 0030).
    */
   close: protectedProcedure
-    .input(z.object({ symbol: z.string().trim().min(1, "Instrument: choose one").max(40) }))
+    .input(checked(form({ symbol: symbolField })))
     .mutation(async ({ ctx, input }) => {
       const plan = await closeOrderFor(ctx.db, ctx.viewer.id, input.symbol);
       if (!plan.ok) throw new TRPCError({ code: plan.code, message: plan.message });
