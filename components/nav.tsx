@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { Viewer } from "@/server/auth/session";
+import { NotificationsBell } from "./notifications-bell";
 import { SignOutButton, SignOutEverywhereButton } from "./sign-out-button";
 
 export function Nav({ viewer }: { viewer: Viewer | null }) {
@@ -17,6 +18,7 @@ export function Nav({ viewer }: { viewer: Viewer | null }) {
         )}
         {viewer ? (
           <>
+            <NotificationsBell />
             <span className="muted" data-testid="viewer-email">
               {viewer.email}
             </span>
