@@ -2,6 +2,9 @@ import { hostname } from "node:os";
 import { connect, resolveDatabase } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { PaperBroker } from "./brokers/paper";
+import { createAlpacaBroker } from "./brokers/alpaca/accounts";
+import { syncAlpacaAccounts } from "./brokers/alpaca/account-sync";
+import { startExternalLeaders } from "./engine/ingest/external-leaders";
 import { systemClock } from "./domain/clock";
 import { createRng } from "./domain/random";
 import { demoLeaderTrade } from "./demo/leader-bot";
@@ -40,10 +43,13 @@ async function main() {
   const heartbeat = createHeartbeat(handle.db, owner, process.env.npm_package_version ?? "dev");
   await heartbeat.beat();
   const paper = new PaperBroker({ db: handle.db, clock: systemClock, seed: `paper:${owner}` });
+  // Every connected Alpaca account (paper or live, each with its own key: ADR 0022).
+  const alpaca = createAlpacaBroker(handle.db, (msg, extra) => log.info(extra ?? {}, msg));
   const deps: EngineDeps = {
     db: handle.db,
     broker: (name) => {
       if (name === "paper") return paper;
+      if (name === "alpaca") return alpaca;
       throw new Error(`no adapter for broker ${name}`);
     },
     clock: systemClock,
@@ -55,6 +61,7 @@ async function main() {
 
   await upsertCatalogue(handle.db);
   await applyPaperTransfers(deps, paper);
+  await syncAlpacaAccounts(handle.db, alpaca).catch((err) => log.warn({ err }, "alpaca sync"));
   const startup = await reconcile(deps, "startup");
   await snapshotEquity(deps);
   log.info(
@@ -89,6 +96,9 @@ async function main() {
     appUrl: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
   });
 
+  // Leaders who trade in Alpaca's own app: their fills into their streams (ADR 0023).
+  const externalLeaders = startExternalLeaders(deps, alpaca);
+
   let running = true;
   let wake: (() => void) | null = null;
   const shutdown = (signal: string) => {
@@ -116,8 +126,10 @@ async function main() {
       await heartbeat.beat();
       await applyPaperTransfers(deps, paper);
       await pump(deps);
+      await externalLeaders.tick();
       if (Date.now() - lastReconcile > 60_000) {
         lastReconcile = Date.now();
+        await syncAlpacaAccounts(handle.db, alpaca);
         await reconcile(deps, "periodic");
         // Today's equity rows and the leader statistics built from them stay current.
         await snapshotEquity(deps);
@@ -137,6 +149,8 @@ async function main() {
     });
   }
   await runner.stop();
+  await externalLeaders.stop();
+  await alpaca.close();
   await notifier.stop();
   await heartbeat.remove().catch(() => {});
   await recorder.flush();

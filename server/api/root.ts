@@ -1,6 +1,7 @@
 import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { brokersRouter } from "./routers/brokers";
 import { copiesRouter } from "./routers/copies";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
@@ -16,6 +17,7 @@ export const appRouter = router({
   leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
   portfolio: portfolioRouter,
+  brokers: brokersRouter,
   notifications: notificationsRouter,
 });
 

@@ -105,3 +105,28 @@ export function localGatewayKey(seed: string, accountId: string) {
     secretKey: h("secret").toString("base64url").slice(0, 40),
   };
 }
+
+/**
+ * Asks Alpaca about the account behind a key before anything is saved: one read of
+ * /v2/account with a throwaway adapter (no stream is opened). Throws the seam's errors.
+ */
+export async function verifyAlpacaKey(
+  db: Db,
+  mode: AlpacaMode,
+  key: { keyId: string; secretKey: string },
+  timeoutMs = 10_000,
+) {
+  const endpoints = alpacaEndpoints(mode);
+  const adapter = new AlpacaBroker({
+    db,
+    ...endpoints,
+    credentials: async () => ({ ...key, ...endpoints }),
+    timeoutMs,
+    name: "alpaca-verify",
+  });
+  try {
+    return await adapter.verifyAccount("verify");
+  } finally {
+    await adapter.close();
+  }
+}
