@@ -4,7 +4,7 @@ import { dateTime, qty } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
 import { getViewer } from "@/server/auth/session";
 
-type Search = Promise<{ order?: string }>;
+type Search = Promise<{ order?: string; q?: string }>;
 
 export default async function AdminPage({ searchParams }: { searchParams: Search }) {
   const sp = await searchParams;
@@ -17,6 +17,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         .trace({ ref: sp.order })
         .catch((e: unknown) => (e instanceof Error ? e.message : "Not found"))
     : null;
+  const q = sp.q?.trim() ?? "";
+  const found = q.length >= 2 ? await api.admin.search({ q }).catch(() => null) : null;
   const stats: Array<[string, number]> = [
     ["Users", o.users],
     ["Leaders", o.leaders],
@@ -39,6 +41,19 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         ))}
       </div>
 
+      <section className="card" style={{ marginTop: "1rem" }} aria-labelledby="search-h">
+        <h2 id="search-h">Find a customer, leader, order or fill</h2>
+        <form className="toolbar" method="get" role="search">
+          <label>
+            E-mail, name, handle, order id or trade id
+            <input name="q" defaultValue={q} placeholder="bob@tandem.test" />
+          </label>
+          <button type="submit">Search</button>
+        </form>
+        {q.length === 1 && <p className="form-error">Search: type at least 2 characters.</p>}
+        {found && <SearchResults found={found} />}
+      </section>
+
       <section className="card" style={{ marginTop: "1rem" }}>
         <h2>Trace an order</h2>
         <form className="toolbar" method="get">
@@ -58,7 +73,16 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
             <p>
               <strong>{trace.order.clientOrderId}</strong> — {trace.order.side}{" "}
               {qty(trace.order.qty)} {trace.order.symbol}, {trace.order.status} (origin{" "}
-              {trace.order.origin}) for {trace.account?.email}
+              {trace.order.origin}) for{" "}
+              <Link href={`/admin?q=${encodeURIComponent(trace.account?.email ?? "")}`}>
+                {trace.account?.email}
+              </Link>
+              {trace.order.relationshipId && (
+                <>
+                  {" "}
+                  · <Link href={`/admin/copies/${trace.order.relationshipId}`}>open the copy</Link>
+                </>
+              )}
             </p>
             {trace.leaderFill && (
               <p>
@@ -114,5 +138,72 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         )}
       </section>
     </section>
+  );
+}
+
+type Found = Awaited<ReturnType<Awaited<ReturnType<typeof serverCaller>>["admin"]["search"]>>;
+
+function SearchResults({ found }: { found: Found }) {
+  const none =
+    found.people.length + found.leaders.length + found.orders.length + found.fills.length === 0;
+  if (none) return <p role="status">Nothing matches.</p>;
+  return (
+    <div className="stack" data-testid="search-results">
+      {found.people.map((p) => (
+        <div key={p.id}>
+          <strong>{p.name}</strong>{" "}
+          <span className="muted">
+            {p.email} · {p.role}
+          </span>
+          {p.copies.length > 0 ? (
+            <ul>
+              {p.copies.map((c) => (
+                <li key={c.id}>
+                  <Link href={`/admin/copies/${c.id}`}>
+                    Copy of {c.leaderName} ({c.status})
+                  </Link>{" "}
+                  <span className="muted">since {dateTime(c.startedAt)}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted" style={{ margin: 0 }}>
+              No copies.
+            </p>
+          )}
+        </div>
+      ))}
+      {found.leaders.map((l) => (
+        <div key={l.id}>
+          Leader <Link href={`/leaders/${l.handle}`}>{l.name}</Link>{" "}
+          <span className="muted">
+            @{l.handle} · id {l.id}
+          </span>
+        </div>
+      ))}
+      {found.orders.map((o) => (
+        <div key={o.id}>
+          Order{" "}
+          <Link href={`/admin?order=${encodeURIComponent(o.clientOrderId)}`}>
+            {o.clientOrderId}
+          </Link>
+          : {o.side} {qty(o.qty)} {o.symbol}, {o.status}, for {o.email}
+          {o.relationshipId && (
+            <>
+              {" "}
+              · <Link href={`/admin/copies/${o.relationshipId}`}>its copy</Link>
+            </>
+          )}
+        </div>
+      ))}
+      {found.fills.map((f) => (
+        <div key={f.tradeId}>
+          Fill {f.tradeId}: {qty(f.qty)} {f.symbol} @ {f.price} · order{" "}
+          <Link href={`/admin?order=${encodeURIComponent(f.clientOrderId)}`}>
+            {f.clientOrderId}
+          </Link>
+        </div>
+      ))}
+    </div>
   );
 }

@@ -6,6 +6,7 @@ import { choiceField, form, idField, textField, checked } from "../../domain/inp
 import { auditLog } from "../../../db/schema";
 import { adminOverview, listBreakers, recentReconciliations } from "../../queries/admin";
 import { auditActions, auditSearchInput, searchAudit } from "../../queries/audit";
+import { customerCopy, staffSearch } from "../../queries/staff";
 import { roleProcedure, router } from "../trpc";
 import { engineCall } from "./errors";
 import { inRequestTx } from "./request-tx";
@@ -55,6 +56,18 @@ export const adminRouter = router({
     .input(checked(auditSearchInput))
     .query(({ ctx, input }) => searchAudit(ctx.db, input)),
   auditActions: staff.query(({ ctx }) => auditActions(ctx.db)),
+  /** Staff search: people (with their copies), leaders, orders, fills. */
+  search: staff
+    .input(checked(form({ q: textField({ label: "Search", min: 2, max: 200 }) })))
+    .query(({ ctx, input }) => staffSearch(ctx.db, input.q)),
+  /** A customer's copy, read-only, for support; every look-up is audited. */
+  customerCopy: staff
+    .input(checked(form({ id: idField("Copy") })))
+    .query(async ({ ctx, input }) => {
+      const found = await customerCopy(ctx.db, ctx.viewer.id, input.id);
+      if (!found) throw new TRPCError({ code: "NOT_FOUND", message: "No such copy." });
+      return found;
+    }),
   openBreaker: admin.input(checked(openBreakerInput)).mutation(async ({ ctx, input }) => {
     if (input.scope !== "global" && (!input.key || input.key === "*")) {
       throw new TRPCError({
