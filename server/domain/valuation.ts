@@ -1,4 +1,4 @@
-import { D, ZERO, type Decimal } from "../domain/money";
+import { D, ZERO, type Decimal } from "./money";
 
 export type HeldPosition = {
   symbol: string;

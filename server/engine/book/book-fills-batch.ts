@@ -8,17 +8,11 @@ import {
   orders,
   positions,
 } from "../../../db/schema";
-import { D, fmt } from "../../domain/money";
-import {
-  applyFill,
-  applyFillToPosition,
-  transition,
-  type OrderState,
-} from "../../domain/order-state";
+import { D } from "../../domain/money";
 import type { IncomingFill } from "./book-fill";
-import { bulkInsert } from "../core/bulk";
-import { brokerCommissions, brokerSettlement, cashAccount } from "./ledger";
-import { accountStream, appendEvents, type Tx } from "../core/streams";
+import { bulkInsert, recordset } from "../core/bulk";
+import { bookFills } from "../../domain/bookkeeping";
+import { appendEvents, type Tx } from "../core/streams";
 
 export type FillItem = { brokerAccountId: string; clientOrderId: string; fill: IncomingFill };
 
@@ -148,116 +142,48 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     .select({ id: brokerAccounts.id, broker: brokerAccounts.broker, userId: brokerAccounts.userId })
     .from(brokerAccounts)
     .where(inArray(brokerAccounts.id, freshAccounts));
-  const acctInfo = new Map(acctRows.map((a) => [a.id, a]));
 
-  const touchedOrders = new Set<string>();
-  const journalRows: Array<{
-    kind: string;
-    description: string;
-    correlationId: string | null;
-    orderId: string;
-    relationshipId: string | null;
-    at: Date;
-    currency: string;
-    lines: Array<{ code: string; amount: string; owner: string | null }>;
-  }> = [];
-  const eventRows: Parameters<typeof appendEvents>[1] = [];
-
-  for (const it of fresh) {
-    const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
-    const f = it.fill;
-    const acc = applyFill(
-      { qty: o.qty, filledQty: o.filledQty, avgPrice: o.avgPrice },
-      { qty: f.qty, price: f.price },
-    );
-    o.status = nextState(o.status as OrderState, acc.complete ? "fill" : "fill_partial");
-    o.filledQty = fmt(acc.filledQty);
-    o.avgPrice = fmt(acc.avgPrice);
-    touchedOrders.add(o.id);
-    const i = inst.get(o.symbol);
-    const mult = i?.multiplier ?? "1";
-    const currency = i?.currency ?? "USD";
-    const signed = o.side === "buy" ? D(f.qty) : D(f.qty).neg();
-    const pk = `${o.brokerAccountId}|${o.symbol}`;
-    const p = applyFillToPosition(pos.get(pk) ?? { qty: "0", avgCost: "0", realizedPnl: "0" }, {
-      signedQty: signed,
-      price: f.price,
-      multiplier: mult,
-    });
-    pos.set(pk, { qty: fmt(p.qty), avgCost: fmt(p.avgCost), realizedPnl: fmt(p.realizedPnl) });
-    if (o.relationshipId) {
-      const ck = `${o.relationshipId}|${o.symbol}`;
-      const prev = cpos.get(ck) ?? { qty: "0", avgCost: "0", realizedPnl: "0", fees: "0" };
-      const c = applyFillToPosition(prev, { signedQty: signed, price: f.price, multiplier: mult });
-      cpos.set(ck, {
-        qty: fmt(c.qty),
-        avgCost: fmt(c.avgCost),
-        realizedPnl: fmt(c.realizedPnl),
-        fees: fmt(D(prev.fees).plus(f.commission)),
-      });
-    }
-    const notional = signed.times(f.price).times(mult);
-    const b = bal.get(o.brokerAccountId) ?? { cash: D(0), currency };
-    b.cash = b.cash.minus(notional).minus(f.commission);
-    bal.set(o.brokerAccountId, b);
-    const info = acctInfo.get(o.brokerAccountId);
-    const broker = info?.broker ?? "paper";
-    journalRows.push({
-      kind: "trade",
-      description: `${o.side} ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
-      correlationId: o.correlationId,
-      orderId: o.id,
-      relationshipId: o.relationshipId,
-      at: f.at,
-      currency,
-      lines: [
-        {
-          code: cashAccount(o.brokerAccountId),
-          amount: fmt(notional.neg()),
-          owner: info?.userId ?? null,
-        },
-        { code: brokerSettlement(broker), amount: fmt(notional), owner: null },
-        {
-          code: cashAccount(o.brokerAccountId),
-          amount: fmt(D(f.commission).neg()),
-          owner: info?.userId ?? null,
-        },
-        { code: brokerCommissions(broker), amount: fmt(f.commission), owner: null },
-      ].filter((l) => !D(l.amount).isZero()),
-    });
-    eventRows.push({
-      stream: accountStream(o.brokerAccountId),
-      type: "order_fill",
-      payload: {
-        clientOrderId: o.clientOrderId,
-        tradeId: f.tradeId,
-        qty: f.qty,
-        price: f.price,
-        fee: f.commission,
-        status: o.status,
-      },
-      at: f.at,
-      correlationId: o.correlationId,
-    });
-  }
-
-  const changed = orderRows
-    .filter((o) => touchedOrders.has(o.id))
-    .map((o) => orderByKey.get(`${o.brokerAccountId}|${o.clientOrderId}`)!);
+  // Everything in between is the one bookkeeping core, shared with the single-fill path.
+  const booked = bookFills(
+    {
+      orders: orderByKey,
+      positions: pos,
+      copyPositions: cpos,
+      balances: bal,
+      instruments: new Map(
+        [...inst.values()].map((i) => [
+          i.symbol,
+          { multiplier: i.multiplier, currency: i.currency },
+        ]),
+      ),
+      accounts: new Map(acctRows.map((a) => [a.id, { broker: a.broker, userId: a.userId }])),
+    },
+    fresh.map((it) => ({
+      brokerAccountId: it.brokerAccountId,
+      clientOrderId: it.clientOrderId,
+      tradeId: it.fill.tradeId,
+      qty: it.fill.qty,
+      price: it.fill.price,
+      commission: it.fill.commission,
+      at: it.fill.at,
+    })),
+  );
+  const changed = [...booked.orders].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const journalRows = booked.journals;
+  const eventRows = booked.events;
   for (let i = 0; i < changed.length; i += CHUNK) {
-    const part = changed.slice(i, i + CHUNK);
+    const part = changed.slice(i, i + CHUNK).map((x) => ({
+      id: x.id,
+      filled_qty: x.filledQty,
+      avg_price: x.avgPrice ?? "0",
+      status: x.status,
+    }));
     await tx.execute(sql`
       update orders o set filled_qty = v.filled_qty, avg_price = v.avg_price, status = v.status::order_status, updated_at = ${now.toISOString()}::timestamptz
-        from (select unnest(${textArray(part.map((x) => x.id))}::uuid[]) as id,
-                     unnest(${textArray(part.map((x) => x.filledQty))}::numeric[]) as filled_qty,
-                     unnest(${textArray(part.map((x) => x.avgPrice ?? "0"))}::numeric[]) as avg_price,
-                     unnest(${textArray(part.map((x) => x.status))}::text[]) as status) v
+        from ${recordset(part, "id uuid, filled_qty numeric, avg_price numeric, status text")}
        where o.id = v.id`);
   }
-  const posValues = [...pos.entries()].map(([k, v]) => {
-    const [brokerAccountId, symbol] = k.split("|") as [string, string];
-    return { brokerAccountId, symbol, ...v, updatedAt: now };
-  });
+  const posValues = booked.positions.map((p) => ({ ...p, updatedAt: now }));
   await bulkInsert(
     tx,
     "positions",
@@ -282,10 +208,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         "on conflict (broker_account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at",
     },
   );
-  const cpValues = [...cpos.entries()].map(([k, v]) => {
-    const [relationshipId, symbol] = k.split("|") as [string, string];
-    return { relationshipId, symbol, ...v, updatedAt: now };
-  });
+  const cpValues = booked.copyPositions.map((p) => ({ ...p, updatedAt: now }));
   await bulkInsert(
     tx,
     "copy_positions",
@@ -312,12 +235,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         "on conflict (relationship_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_at = excluded.updated_at",
     },
   );
-  const balValues = [...bal.entries()].map(([brokerAccountId, b]) => ({
-    brokerAccountId,
-    currency: b.currency,
-    cash: fmt(b.cash),
-    updatedAt: now,
-  }));
+  const balValues = booked.balances.map((b) => ({ ...b, updatedAt: now }));
   await bulkInsert(
     tx,
     "account_balances",
@@ -410,18 +328,5 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   );
   for (let i = 0; i < eventRows.length; i += CHUNK)
     await appendEvents(tx, eventRows.slice(i, i + CHUNK));
-  return fresh.length;
-}
-
-function nextState(state: OrderState, event: "fill" | "fill_partial"): OrderState {
-  try {
-    return transition(state, event);
-  } catch {
-    return event === "fill" ? "filled" : state;
-  }
-}
-
-/** A literal array for unnest(); values are quoted and escaped. */
-function textArray(values: readonly string[]) {
-  return sql.raw(`ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+  return booked.booked;
 }

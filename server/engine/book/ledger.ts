@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
 import { journals, ledgerAccounts, postings } from "../../../db/schema";
+import {
+  assertBalanced,
+  brokerCommissions,
+  brokerSettlement,
+  cashAccount,
+  externalFunding,
+} from "../../domain/bookkeeping";
 import { D, fmt } from "../../domain/money";
 import type { Executor } from "../core/streams";
 
@@ -24,9 +31,7 @@ export async function postJournal(
 ): Promise<void> {
   const nonZero = lines.filter((l) => !D(l.amount).isZero());
   if (nonZero.length === 0) return;
-  const total = nonZero.reduce((s, l) => s.plus(l.amount), D(0));
-  if (!total.isZero())
-    throw new Error(`unbalanced journal ${j.kind}: postings sum to ${fmt(total)} ${j.currency}`);
+  assertBalanced({ kind: j.kind, currency: j.currency, lines: nonZero });
   const codes = [...new Set(nonZero.map((l) => l.code))];
   await tx
     .insert(ledgerAccounts)
@@ -39,7 +44,7 @@ export async function postJournal(
     )
     .onConflictDoNothing();
   const accts = await tx.execute<{ id: string; code: string }>(
-    sql`select id, code from ledger_accounts where currency = ${j.currency} and code in ${sql.raw(`(${codes.map((c) => `'${c.replace(/'/g, "''")}'`).join(",")})`)}`,
+    sql`select id, code from ledger_accounts where currency = ${j.currency} and code in ${codes}`,
   );
   const idOf = new Map(accts.map((a) => [a.code, a.id]));
   const [journal] = await tx
@@ -63,7 +68,4 @@ export async function postJournal(
   );
 }
 
-export const cashAccount = (brokerAccountId: string) => `account:${brokerAccountId}:cash`;
-export const brokerSettlement = (broker: string) => `broker:${broker}:settlement`;
-export const brokerCommissions = (broker: string) => `broker:${broker}:commissions`;
-export const externalFunding = (broker: string) => `external:${broker}:funding`;
+export { brokerCommissions, brokerSettlement, cashAccount, externalFunding };

@@ -31,3 +31,12 @@ export async function bulkInsert<R extends Record<string, unknown>>(
   }
   return out;
 }
+
+/**
+ * Rows as a relation for UPDATE … FROM: ONE JSON parameter expanded by PostgreSQL, never
+ * values spliced into the SQL text. `defs` is the caller's constant column list with types.
+ */
+export function recordset(rows: readonly Record<string, unknown>[], defs: string) {
+  const json = JSON.stringify(rows, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v));
+  return sql`jsonb_to_recordset(${json}::jsonb) as v(${sql.raw(defs)})`;
+}

@@ -1,0 +1,236 @@
+import { D, DomainError, fmt, ZERO, type Decimal } from "./money";
+import { applyFill, applyFillToPosition, transition, type OrderState } from "./order-state";
+
+/*
+ * The bookkeeping core: from a set of broker fills and the rows they touch, the rows they
+ * produce — order states and average prices, account positions, the copy's share of them,
+ * cash, a balanced journal per fill and an event per fill. Pure: the single-fill path and
+ * the batch path are loaders and writers around this one function, so they cannot diverge.
+ */
+
+export const cashAccount = (brokerAccountId: string) => `account:${brokerAccountId}:cash`;
+export const brokerSettlement = (broker: string) => `broker:${broker}:settlement`;
+export const brokerCommissions = (broker: string) => `broker:${broker}:commissions`;
+export const externalFunding = (broker: string) => `external:${broker}:funding`;
+
+export type BookOrder = {
+  id: string;
+  brokerAccountId: string;
+  clientOrderId: string;
+  relationshipId: string | null;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: string;
+  filledQty: string;
+  avgPrice: string | null;
+  status: string;
+  correlationId: string | null;
+};
+export type BookPosition = { qty: string; avgCost: string; realizedPnl: string };
+export type BookCopyPosition = BookPosition & { fees: string };
+
+export type BookFill = {
+  brokerAccountId: string;
+  clientOrderId: string;
+  tradeId: string;
+  qty: string;
+  price: string;
+  commission: string;
+  at: Date;
+};
+
+export type JournalLine = { code: string; amount: string; owner: string | null };
+export type Journal = {
+  kind: string;
+  description: string;
+  correlationId: string | null;
+  orderId: string | null;
+  relationshipId: string | null;
+  at: Date;
+  currency: string;
+  lines: JournalLine[];
+};
+
+export type BookEvent = {
+  stream: string;
+  type: string;
+  payload: Record<string, unknown>;
+  at: Date;
+  correlationId: string | null;
+};
+
+export type BookState = {
+  /** By `brokerAccountId|clientOrderId`. */
+  orders: Map<string, BookOrder>;
+  /** By `brokerAccountId|symbol`. */
+  positions: Map<string, BookPosition>;
+  /** By `relationshipId|symbol`. */
+  copyPositions: Map<string, BookCopyPosition>;
+  /** By broker account id. */
+  balances: Map<string, { cash: Decimal; currency: string }>;
+  instruments: Map<string, { multiplier: string; currency: string }>;
+  accounts: Map<string, { broker: string; userId: string | null }>;
+};
+
+export type BookResult = {
+  orders: BookOrder[];
+  positions: Array<{ brokerAccountId: string; symbol: string } & BookPosition>;
+  copyPositions: Array<{ relationshipId: string; symbol: string } & BookCopyPosition>;
+  balances: Array<{ brokerAccountId: string; currency: string; cash: string }>;
+  journals: Journal[];
+  events: BookEvent[];
+  /** The fills booked (after dropping those with unknown orders or repeated trade ids). */
+  booked: number;
+};
+
+const k = (a: string, b: string) => `${a}|${b}`;
+
+/** Every journal sums to zero per currency (DESIGN.md, "Database"): a bug, never data. */
+export function assertBalanced(j: { kind: string; currency: string; lines: { amount: string }[] }) {
+  const total = j.lines.reduce((s, l) => s.plus(l.amount), ZERO);
+  if (!total.isZero())
+    throw new DomainError(
+      "UNBALANCED_JOURNAL",
+      `unbalanced journal ${j.kind}: postings sum to ${fmt(total)} ${j.currency}`,
+    );
+}
+
+/**
+ * A fill is a fact the broker reports: it is booked whatever state we thought the order was
+ * in (a late fill after a cancel, a fill on an order we still had as unknown). The state
+ * follows the transition table where it has an entry and stays put otherwise.
+ */
+export function stateAfterFill(state: OrderState, complete: boolean): OrderState {
+  const event = complete ? "fill" : "fill_partial";
+  try {
+    return transition(state, event);
+  } catch {
+    return complete ? "filled" : state;
+  }
+}
+
+/**
+ * Books fills in the order given against `state` (which it updates). Fills whose order is
+ * unknown, and repeats of a trade id already in this set, are left out; trade ids booked
+ * before are the loader's to drop (it inserts fill rows first, once per trade id).
+ */
+export function bookFills(state: BookState, fills: readonly BookFill[]): BookResult {
+  const touched = new Map<string, BookOrder>();
+  const posTouched = new Set<string>();
+  const cposTouched = new Set<string>();
+  const balTouched = new Set<string>();
+  const journals: Journal[] = [];
+  const events: BookEvent[] = [];
+  const seen = new Set<string>();
+  let booked = 0;
+  for (const f of fills) {
+    const o = state.orders.get(k(f.brokerAccountId, f.clientOrderId));
+    const tradeKey = k(f.brokerAccountId, f.tradeId);
+    if (!o || seen.has(tradeKey)) continue;
+    seen.add(tradeKey);
+    booked++;
+    const acc = applyFill(
+      { qty: o.qty, filledQty: o.filledQty, avgPrice: o.avgPrice },
+      { qty: f.qty, price: f.price },
+    );
+    o.status = stateAfterFill(o.status as OrderState, acc.complete);
+    o.filledQty = fmt(acc.filledQty);
+    o.avgPrice = fmt(acc.avgPrice);
+    touched.set(o.id, o);
+
+    const inst = state.instruments.get(o.symbol);
+    const mult = inst?.multiplier ?? "1";
+    const currency = inst?.currency ?? "USD";
+    const signed = o.side === "buy" ? D(f.qty) : D(f.qty).neg();
+    const fill = { signedQty: signed, price: f.price, multiplier: mult };
+
+    const pk = k(o.brokerAccountId, o.symbol);
+    const p = applyFillToPosition(
+      state.positions.get(pk) ?? { qty: "0", avgCost: "0", realizedPnl: "0" },
+      fill,
+    );
+    state.positions.set(pk, {
+      qty: fmt(p.qty),
+      avgCost: fmt(p.avgCost),
+      realizedPnl: fmt(p.realizedPnl),
+    });
+    posTouched.add(pk);
+    if (o.relationshipId) {
+      const ck = k(o.relationshipId, o.symbol);
+      const prev = state.copyPositions.get(ck) ?? {
+        qty: "0",
+        avgCost: "0",
+        realizedPnl: "0",
+        fees: "0",
+      };
+      const c = applyFillToPosition(prev, fill);
+      state.copyPositions.set(ck, {
+        qty: fmt(c.qty),
+        avgCost: fmt(c.avgCost),
+        realizedPnl: fmt(c.realizedPnl),
+        fees: fmt(D(prev.fees).plus(f.commission)),
+      });
+      cposTouched.add(ck);
+    }
+
+    const notional = signed.times(f.price).times(mult);
+    const b = state.balances.get(o.brokerAccountId) ?? { cash: ZERO, currency };
+    b.cash = b.cash.minus(notional).minus(f.commission);
+    state.balances.set(o.brokerAccountId, b);
+    balTouched.add(o.brokerAccountId);
+
+    const acct = state.accounts.get(o.brokerAccountId);
+    const broker = acct?.broker ?? "paper";
+    const owner = acct?.userId ?? null;
+    const journal: Journal = {
+      kind: "trade",
+      description: `${o.side} ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
+      correlationId: o.correlationId,
+      orderId: o.id,
+      relationshipId: o.relationshipId,
+      at: f.at,
+      currency,
+      lines: [
+        { code: cashAccount(o.brokerAccountId), amount: fmt(notional.neg()), owner },
+        { code: brokerSettlement(broker), amount: fmt(notional), owner: null },
+        { code: cashAccount(o.brokerAccountId), amount: fmt(D(f.commission).neg()), owner },
+        { code: brokerCommissions(broker), amount: fmt(f.commission), owner: null },
+      ].filter((l) => !D(l.amount).isZero()),
+    };
+    assertBalanced(journal);
+    journals.push(journal);
+    events.push({
+      stream: `account:${o.brokerAccountId}`,
+      type: "order_fill",
+      payload: {
+        clientOrderId: o.clientOrderId,
+        tradeId: f.tradeId,
+        qty: f.qty,
+        price: f.price,
+        fee: f.commission,
+        status: o.status,
+      },
+      at: f.at,
+      correlationId: o.correlationId,
+    });
+  }
+  const split = (key: string) => key.split("|") as [string, string];
+  return {
+    orders: [...touched.values()],
+    positions: [...posTouched].map((pk) => {
+      const [brokerAccountId, symbol] = split(pk);
+      return { brokerAccountId, symbol, ...state.positions.get(pk)! };
+    }),
+    copyPositions: [...cposTouched].map((ck) => {
+      const [relationshipId, symbol] = split(ck);
+      return { relationshipId, symbol, ...state.copyPositions.get(ck)! };
+    }),
+    balances: [...balTouched].map((a) => {
+      const b = state.balances.get(a)!;
+      return { brokerAccountId: a, currency: b.currency, cash: fmt(b.cash) };
+    }),
+    journals,
+    events,
+    booked,
+  };
+}
