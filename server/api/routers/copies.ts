@@ -31,6 +31,7 @@ import {
   checked,
 } from "../../domain/inputs";
 import { protectedProcedure, router } from "../trpc";
+import { usableAccount } from "./brokers";
 import { engineCall, notFound } from "./errors";
 import { inRequestTx } from "./request-tx";
 
@@ -46,6 +47,8 @@ export const startCopyInput = form({
   copyOpenPositions: flagField("Copy open positions").default(false),
   consent: z.literal(true, { error: "Consent: tick the box to agree to the copy terms." }),
   agreementVersion: textField({ label: "Agreement version", min: 1, max: 100 }),
+  /** The caller's account to copy into (a connected broker account); default the first. */
+  brokerAccountId: idField("Account").optional(),
 });
 
 async function owned(
@@ -71,7 +74,10 @@ export const copiesRouter = router({
     }
     const s = input.sizing;
     const id = await inRequestTx(ctx, async (db) => {
-      const account = await ensureAccount(db, ctx.viewer.id);
+      const account = input.brokerAccountId
+        ? ((await usableAccount(db, ctx.viewer.id, input.brokerAccountId)) ??
+          notFound("connected account"))
+        : await ensureAccount(db, ctx.viewer.id);
       const refusal = await validateNewCopy(db, {
         followerId: ctx.viewer.id,
         leaderId: input.leaderId,
