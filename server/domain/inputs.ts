@@ -274,9 +274,12 @@ export function flagField(label: string) {
 
 /** An object of fields; anything that is not an object at all gets one plain sentence. */
 export function form<T extends z.ZodRawShape>(shape: T) {
-  return z.object(shape, {
-    error: "The form was not sent as expected. Reload the page and try again.",
-  });
+  // checked(): used as a tRPC input as it is, the rejection already reads as words.
+  return checked(
+    z.object(shape, {
+      error: "The form was not sent as expected. Reload the page and try again.",
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

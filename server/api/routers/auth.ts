@@ -30,19 +30,21 @@ export const authRouter = router({
   signOutEverywhere: protectedProcedure.mutation(async ({ ctx }) => ({
     sessionsEnded: await signOutEverywhere(ctx.db, ctx.viewer.id, ctx.client ?? NO_CLIENT),
   })),
-  changePassword: protectedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
-    try {
-      return await changePassword(
-        ctx.db,
-        ctx.viewer.id,
-        input,
-        ctx.client ?? NO_CLIENT,
-        ctx.viewer.sessionId,
-      );
-    } catch (err) {
-      if (err instanceof AuthError && err.code === "INVALID_CREDENTIALS")
-        throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
-      throw err;
-    }
-  }),
+  changePassword: protectedProcedure
+    .input(checked(changePasswordInput))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await changePassword(
+          ctx.db,
+          ctx.viewer.id,
+          input,
+          ctx.client ?? NO_CLIENT,
+          ctx.viewer.sessionId,
+        );
+      } catch (err) {
+        if (err instanceof AuthError && err.code === "INVALID_CREDENTIALS")
+          throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
+        throw err;
+      }
+    }),
 });

@@ -97,7 +97,8 @@ export function publicError(shape: Shape, error: TRPCError) {
       data: { ...data, fieldErrors: issuesByField(issues) },
     };
   }
-  if (error.code === "PARSE_ERROR") {
+  // A body that is not JSON (or not superjson): the parser's own words name its internals.
+  if (error.code === "PARSE_ERROR" || error.cause instanceof SyntaxError) {
     return {
       ...shape,
       message: "The request could not be read. Reload the page and try again.",
