@@ -132,8 +132,7 @@ export function PortfolioView({ initial }: { initial: Portfolio }) {
                 {p.positions.map((r) => (
                   <tr key={r.key} data-testid={`holding-${r.symbol}`}>
                     <td>
-                      <strong>{r.symbol}</strong>{" "}
-                      <span className="muted hide-sm">{r.name}</span>
+                      <strong>{r.symbol}</strong> <span className="muted hide-sm">{r.name}</span>
                     </td>
                     <td>
                       <OriginText r={r} />
@@ -161,7 +160,8 @@ export function PortfolioView({ initial }: { initial: Portfolio }) {
                             disabled={close.isPending}
                             onClick={() => close.mutate({ symbol: r.symbol })}
                           >
-                            {Number(r.qty) > 0 ? "Sell" : "Buy back"} {qty(r.qty.replace("-", ""))}
+                            {r.qty.startsWith("-") ? "Buy back" : "Sell"}{" "}
+                            {qty(r.qty.replace("-", ""))}
                           </button>
                           <button
                             type="button"
