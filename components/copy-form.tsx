@@ -3,6 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { defaultLimits } from "@/server/domain/copy-defaults";
+import { AccountChooser } from "./broker-accounts";
 import { CopyTerms } from "./copy-terms";
 import { money, qty } from "./format";
 import { useTRPC } from "./trpc";
@@ -80,6 +81,7 @@ export function CopyForm({
   const [onInsufficient, setOnInsufficient] = useState<"reduce" | "skip">("reduce");
   const [copyOpen, setCopyOpen] = useState(false);
   const [consent, setConsent] = useState(false);
+  const [brokerAccountId, setBrokerAccountId] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [deposit, setDeposit] = useState("");
   const [depositMsg, setDepositMsg] = useState<{ ok: boolean; text: string } | null>(null);
@@ -170,6 +172,7 @@ export function CopyForm({
           : { mode, amount: a, notional: notional.trim() };
     start.mutate({
       leaderId: leader.id,
+      ...(brokerAccountId ? { brokerAccountId } : {}),
       sizing: s,
       limits: {
         copyStopLossPct: lim("copyStopLossPct"),
@@ -424,6 +427,8 @@ export function CopyForm({
             Also open the leader&apos;s current positions now, at market
           </label>
         </fieldset>
+
+        <AccountChooser value={brokerAccountId} onChange={setBrokerAccountId} />
 
         <details className="card" open>
           <summary>The copy terms: what is copied, limits, fees, speed and risks</summary>

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { BrokerAccountsSummary } from "@/components/broker-accounts";
 import { Dashboard } from "@/components/dashboard";
 import { serverCaller } from "@/server/api/server-caller";
 import { getViewer } from "@/server/auth/session";
@@ -16,6 +17,7 @@ export default async function DashboardPage() {
     <section className="stack">
       <h1>Your copies</h1>
       <Dashboard initial={copies} portfolio={portfolio} />
+      <BrokerAccountsSummary />
     </section>
   );
 }
