@@ -50,12 +50,16 @@ describe("sign-in throttling", () => {
     expect(codes.filter((c) => c === "INVALID_CREDENTIALS")).toHaveLength(5);
     expect(codes.filter((c) => c === "THROTTLED")).toHaveLength(25);
     expect(verifies).toBe(5);
-    const throttled = result.find((e) => (e as AuthError).code === "THROTTLED") as AuthError;
-    expect(throttled.message).toMatch(
-      /^Too many sign-in attempts\. Wait \d+ seconds? and try again\.$/,
-    );
-    expect(throttled.retryAfterSeconds).toBeGreaterThan(0);
-    expect(throttled.retryAfterSeconds).toBeLessThanOrEqual(5);
+    const throttled = result.filter((e) => (e as AuthError).code === "THROTTLED") as AuthError[];
+    for (const e of throttled) {
+      expect(e.message).toMatch(
+        /^Too many sign-in attempts\. Wait \d+ (seconds?|minutes?) and try again\.$/,
+      );
+      expect(e.retryAfterSeconds).toBeGreaterThan(0);
+    }
+    // The next attempt is due 5 s after the window opened (parallel ones that held a later
+    // number at the time were told the later due time).
+    expect(Math.min(...throttled.map((e) => e.retryAfterSeconds!))).toBeLessThanOrEqual(5);
     // Only the evaluated five count: the refused 25 gave their numbers back.
   });
 

@@ -76,8 +76,12 @@ export class SignInThrottle {
     const windowStart = now + res.msBeforeNext - c.tier.windowSec * 1000;
     const due = windowStart + dueAfterSec(c.tier, over) * 1000;
     if (now >= due) return;
-    await c.attempts.reward(key, 1);
-    const s = Math.max(1, Math.ceil((due - now) / 1000));
+    // Give the number back; the wait we announce is for the number the next attempt will
+    // draw (in a parallel burst, ours was inflated by attempts that are giving theirs back).
+    const after = await c.attempts.reward(key, 1);
+    const nextOver = Math.max(1, Math.min(over, after.consumedPoints + 1 - c.tier.free));
+    const nextDue = windowStart + dueAfterSec(c.tier, nextOver) * 1000;
+    const s = Math.max(1, Math.ceil((Math.min(due, nextDue) - now) / 1000));
     throw new RateLimited(`Too many sign-in attempts. Wait ${waitInWords(s)} and try again.`, s);
   }
 
