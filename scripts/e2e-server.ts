@@ -7,4 +7,7 @@ import { launch } from "./launch";
 const dir = path.resolve(".data/e2e");
 if (!process.env.DATABASE_URL) rmSync(dir, { recursive: true, force: true });
 process.env.TANDEM_DATA_DIR = dir;
+// Alpaca journeys connect accounts at a local Alpaca-compatible gateway (ADR 0022).
+process.env.TANDEM_BROKER ??= "alpaca-local";
+process.env.ALPACA_GATEWAY_PORT ??= process.env.E2E_GATEWAY_PORT ?? "54341";
 await launch("start");
