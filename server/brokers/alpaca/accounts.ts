@@ -42,7 +42,7 @@ let box: SecretBox | null = null;
  */
 export function secretBox(): SecretBox {
   if (box) return box;
-  const dir = path.resolve(process.env.TANDEM_DATA_DIR ?? ".data");
+  const dir = path.resolve(/*turbopackIgnore: true*/ process.env.TANDEM_DATA_DIR ?? ".data");
   try {
     box = SecretBox.fromEnv(process.env, dir);
   } catch (e) {
