@@ -320,6 +320,9 @@ export const sizingInput = z.discriminatedUnion(
 
 export const amountInput = form({ amount: amountField() });
 
+/** The copy form's worked example (a query: nothing is written). */
+export const copyPreviewInput = form({ leaderId: idField("Leader"), sizing: sizingInput });
+
 export const profileInput = form({
   displayName: textField({ label: "Display name", min: 2, max: 60 }),
   bio: textField({ label: "Bio", max: 500, multiline: true }),

@@ -12,11 +12,8 @@ import { ensureAccount } from "../../queries/accounts";
 import {
   AGREEMENT_VERSION,
   copyDetail,
-  copyIdInput,
   listCopies,
   ownsCopy,
-  riskLimitsInput,
-  sizingInput,
   updateLimits,
   validateNewCopy,
 } from "../../queries/copies";
@@ -29,6 +26,9 @@ import {
   idField,
   textField,
   checked,
+  copyIdInput,
+  riskLimitsInput,
+  sizingInput,
 } from "../../domain/inputs";
 import { protectedProcedure, router } from "../trpc";
 import { usableAccount } from "./brokers";

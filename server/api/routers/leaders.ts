@@ -4,8 +4,8 @@ import {
   listLeaders,
   listLeadersInput,
 } from "../../queries/leaders";
-import { copyPreview, copyPreviewInput } from "../../queries/copies";
-import { checked } from "../../domain/inputs";
+import { copyPreview } from "../../queries/copies";
+import { checked, copyPreviewInput } from "../../domain/inputs";
 import { publicProcedure, router } from "../trpc";
 import { notFound } from "./errors";
 
