@@ -1,10 +1,12 @@
 import { and, inArray, sql } from "drizzle-orm";
 import { brokerAccounts, brokerEventCursors, leaders, orders } from "../../../db/schema";
 import type { BrokerOrderEvent } from "../../brokers/types";
-import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
+import { transition, type OrderState } from "../../domain/order-state";
 import { bookFillsBatch, type FillItem } from "./book-fills-batch";
 import { fillOf } from "./broker-events";
 import { groupBy } from "../core/concurrency";
+import { brokerReportEvent } from "../execute/order-status";
+import { recordset } from "../core/bulk";
 import type { EngineDeps } from "../deps";
 
 const PAGE = 200;
@@ -129,16 +131,7 @@ async function applyStatusEvents(
   for (const { account, e } of status.sort((a, b) => a.e.seq - b.e.seq)) {
     const o = byKey.get(`${account}|${e.clientOrderId}`);
     if (!o) continue;
-    const ev: OrderEvent | null =
-      e.type === "accepted"
-        ? "accept"
-        : e.type === "cancelled"
-          ? "cancel"
-          : e.type === "expired"
-            ? "expire"
-            : e.type === "rejected"
-              ? "reject"
-              : null;
+    const ev = brokerReportEvent(e.type);
     if (!ev) continue;
     try {
       const next = transition(o.status as OrderState, ev);
@@ -157,11 +150,14 @@ async function applyStatusEvents(
   }
   const changed = [...byKey.values()].filter((o) => o.changed);
   if (changed.length === 0) return;
-  const arr = (xs: string[]) =>
-    sql.raw(`ARRAY[${xs.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+  const rows2 = changed.map((c) => ({
+    id: c.id,
+    status: c.status,
+    broker_order_id: c.brokerOrderId ?? null,
+    reject_reason: c.rejectReason ?? null,
+  }));
   await tx.execute(sql`
-    update orders o set status = v.status::order_status, broker_order_id = nullif(v.broker_order_id, ''), reject_reason = nullif(v.reject_reason, ''), updated_at = ${deps.clock.now().toISOString()}::timestamptz
-      from (select unnest(${arr(changed.map((c) => c.id))}::uuid[]) as id, unnest(${arr(changed.map((c) => c.status))}::text[]) as status,
-                   unnest(${arr(changed.map((c) => c.brokerOrderId ?? ""))}::text[]) as broker_order_id, unnest(${arr(changed.map((c) => c.rejectReason ?? ""))}::text[]) as reject_reason) v
+    update orders o set status = v.status::order_status, broker_order_id = v.broker_order_id, reject_reason = v.reject_reason, updated_at = ${deps.clock.now().toISOString()}::timestamptz
+      from ${recordset(rows2, "id uuid, status text, broker_order_id text, reject_reason text")}
      where o.id = v.id`);
 }

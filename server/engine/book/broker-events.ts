@@ -1,8 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import { brokerAccounts, brokerEventCursors, leaders, orders } from "../../../db/schema";
 import type { BrokerFill, BrokerOrderEvent } from "../../brokers/types";
-import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
+import { transition, type OrderState } from "../../domain/order-state";
 import { bookFill } from "./book-fill";
+import { brokerReportEvent } from "../execute/order-status";
 import type { EngineDeps } from "../deps";
 import { ingestLeaderFill, type LeaderFillInput } from "../ingest/leader-events";
 
@@ -75,16 +76,7 @@ export async function applyBrokerEvent(
       await bookFill(tx, order, fillOf(ev.fill), deps.clock.now());
       return;
     }
-    const event: OrderEvent | null =
-      ev.type === "accepted"
-        ? "accept"
-        : ev.type === "cancelled"
-          ? "cancel"
-          : ev.type === "expired"
-            ? "expire"
-            : ev.type === "rejected"
-              ? "reject"
-              : null;
+    const event = brokerReportEvent(ev.type);
     if (!event) return; // fill-less partially_filled/filled reports carry nothing new
     const state = order.status as OrderState;
     let next: OrderState;

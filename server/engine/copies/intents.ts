@@ -13,6 +13,7 @@ import {
 } from "../../../db/schema";
 import { groupDigits } from "../../domain/inputs";
 import { D, type Decimal, fmt, maxDec, parseDecimal } from "../../domain/money";
+import { transition } from "../../domain/order-state";
 import { proportionalRatio, type SizingMode } from "../../domain/sizing";
 import type { EngineDeps } from "../deps";
 import { leaderEquity } from "../ingest/leader-book";
@@ -492,7 +493,7 @@ export async function stopCopy(
       .where(eq(copyRelationships.id, relationshipId));
     await tx
       .update(orders)
-      .set({ status: "cancelled", updatedAt: now })
+      .set({ status: transition("pending_submit", "cancel"), updatedAt: now })
       .where(
         and(
           eq(orders.relationshipId, relationshipId),

@@ -9,7 +9,9 @@ import {
   quotes,
 } from "../../../db/schema";
 import { D, fmt } from "../../domain/money";
+import { transition, type OrderState } from "../../domain/order-state";
 import { copyStopLossHit } from "../../domain/risk";
+import { brokerReportEvent, stateAfter } from "../execute/order-status";
 import { copyPnl } from "../../domain/valuation";
 import type { EngineDeps } from "../deps";
 import { riskOrderId } from "../core/ids";
@@ -87,19 +89,18 @@ export async function sendRequestedCancels(deps: EngineDeps): Promise<number> {
     if (order.status === "pending_submit") {
       await deps.db
         .update(orders)
-        .set({ status: "cancelled", updatedAt: deps.clock.now() })
+        .set({ status: transition("pending_submit", "cancel"), updatedAt: deps.clock.now() })
         .where(eq(orders.id, order.id));
       n++;
       continue;
     }
     try {
       const b = await deps.broker(broker).cancelOrder(externalId, order.clientOrderId);
+      const answer = brokerReportEvent(b.status);
       const next =
-        b.status === "cancelled" || b.status === "expired" || b.status === "rejected"
-          ? b.status
-          : b.status === "filled"
-            ? null
-            : "pending_cancel";
+        b.status === "filled"
+          ? null
+          : stateAfter(order.status as OrderState, answer ?? "cancel_request");
       // A filled answer means the cancel lost the race: fills arrive as events.
       await deps.db
         .update(orders)

@@ -7,7 +7,14 @@ import {
   BrokerUnknownOutcomeError,
   type BrokerOrder,
 } from "../../brokers/types";
-import { transition, type OrderState } from "../../domain/order-state";
+import {
+  canTransition,
+  transition,
+  type OrderEvent,
+  type OrderState,
+} from "../../domain/order-state";
+import { recordset } from "../core/bulk";
+import { stateAfter } from "./order-status";
 import { forEachLimit, groupBy } from "../core/concurrency";
 import { recordBrokerFailure } from "../risk/breakers";
 import { takeSubmitBudget } from "./submit-budget";
@@ -123,7 +130,10 @@ async function submitBatch(
     const ids = part.map((p) => p.order.id);
     await deps.db
       .update(orders)
-      .set({ status: "submitted", attempts: sql`${orders.attempts} + 1` })
+      .set({
+        status: transition("pending_submit", "submit"),
+        attempts: sql`${orders.attempts} + 1`,
+      })
       .where(inArray(orders.id, ids));
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
     try {
@@ -146,7 +156,7 @@ async function submitBatch(
       );
       await deps.db
         .update(orders)
-        .set({ status: "unknown", nextAttemptAt: null })
+        .set({ status: transition("submitted", "timeout"), nextAttemptAt: null })
         .where(inArray(orders.id, ids));
       continue;
     }
@@ -164,12 +174,18 @@ async function submitBatch(
     }
     if (accepted.length === 0) continue;
     await deps.db.transaction(async (tx) => {
-      const arr = (xs: string[]) =>
-        sql.raw(`ARRAY[${xs.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`);
+      // The table's `accept` from the state we left it in; a fill booked meanwhile (it can
+      // arrive before this answer) moved the order on, and then its state stays.
+      const rows = accepted.map((a) => ({
+        id: a.order.id,
+        broker_order_id: a.b.brokerOrderId,
+        from_status: a.order.status,
+        to_status: transition(a.order.status, "accept"),
+      }));
       await tx.execute(sql`
-        update orders o set status = case when o.status in ('submitted','unknown','pending_submit') then 'accepted'::order_status else o.status end,
+        update orders o set status = case when o.status::text = v.from_status then v.to_status::order_status else o.status end,
                             broker_order_id = v.broker_order_id, next_attempt_at = null, updated_at = ${deps.clock.now().toISOString()}::timestamptz
-          from (select unnest(${arr(accepted.map((a) => a.order.id))}::uuid[]) as id, unnest(${arr(accepted.map((a) => a.b.brokerOrderId))}::text[]) as broker_order_id) v
+          from ${recordset(rows, "id uuid, broker_order_id text, from_status text, to_status text")}
          where o.id = v.id`);
       await appendEvents(
         tx,
@@ -192,7 +208,7 @@ async function submitOne(
   externalId: string,
 ): Promise<void> {
   const attempts = order.attempts + 1;
-  await setState(deps.db, order, "submitted", { attempts });
+  await setState(deps.db, order, "submit", { attempts });
   try {
     const placed = await deps.broker(brokerName).placeOrder({
       accountId: externalId,
@@ -205,7 +221,7 @@ async function submitOne(
     });
     await adoptBrokerOrder(deps, order, placed);
   } catch (err) {
-    await handleSubmitError(deps, { ...order, attempts }, err);
+    await handleSubmitError(deps, { ...order, attempts, status: "submitted" }, err);
   }
 }
 
@@ -216,7 +232,7 @@ async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown
     return;
   }
   if (err instanceof BrokerUnknownOutcomeError) {
-    await setState(deps.db, order, "unknown", { nextAttemptAt: null });
+    await setState(deps.db, order, "timeout", { nextAttemptAt: null });
     deps.log.warn(
       { correlationId: order.correlationId, clientOrderId: order.clientOrderId },
       "submission outcome unknown; asking the broker",
@@ -251,7 +267,7 @@ async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown
       err instanceof BrokerRateLimitedError ? err.retryAfterMs : 0,
       backoff + jitter,
     );
-    await setState(deps.db, order, "pending_submit", {
+    await setState(deps.db, order, "submit_failed", {
       nextAttemptAt: new Date(now.getTime() + wait),
     });
     deps.log.warn(
@@ -280,7 +296,7 @@ async function resolveUnknown(
     found = await deps.broker(brokerName).getOrder(externalId, order.clientOrderId);
   } catch (err) {
     // Could not even ask: try again later, never resubmit blind.
-    await setState(deps.db, order, "unknown", {
+    await setState(deps.db, order, "timeout", {
       nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.backoffBaseMs),
     });
     deps.log.warn(
@@ -293,9 +309,7 @@ async function resolveUnknown(
     await adoptBrokerOrder(deps, order, found);
     return;
   }
-  await setState(deps.db, order, transition("unknown", "resolve_not_found"), {
-    nextAttemptAt: null,
-  });
+  await setState(deps.db, order, "resolve_not_found", { nextAttemptAt: null });
   const [fresh] = await deps.db.select().from(orders).where(eq(orders.id, order.id));
   await submitOne(deps, fresh!, brokerName, externalId);
 }
@@ -310,10 +324,7 @@ async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrde
     const [cur] = await tx.select().from(orders).where(eq(orders.id, order.id)).for("update");
     const state = cur!.status as OrderState;
     // Fill events may already have been booked (they can arrive before this answer).
-    const next =
-      state === "submitted" || state === "unknown" || state === "pending_submit"
-        ? "accepted"
-        : state;
+    const next = stateAfter(state, "accept");
     await tx
       .update(orders)
       .set({
@@ -337,10 +348,19 @@ async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrde
 
 async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    const [cur] = await tx.select().from(orders).where(eq(orders.id, order.id)).for("update");
+    const state = cur!.status as OrderState;
+    if (!canTransition(state, "reject")) {
+      deps.log.warn(
+        { clientOrderId: order.clientOrderId, state, reason },
+        "ignored a rejection that contradicts the order's state",
+      );
+      return;
+    }
     await tx
       .update(orders)
       .set({
-        status: "rejected",
+        status: transition(state, "reject"),
         rejectReason: reason,
         nextAttemptAt: null,
         updatedAt: deps.clock.now(),
@@ -372,16 +392,17 @@ async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promis
   );
 }
 
+/** Moves an order by the transition table (never by naming a state), from the state it was in. */
 async function setState(
   db: Executor,
   order: OrderRow,
-  status: OrderState,
+  event: OrderEvent,
   extra: { attempts?: number; nextAttemptAt?: Date | null },
 ): Promise<void> {
   await db
     .update(orders)
     .set({
-      status,
+      status: transition(order.status as OrderState, event),
       ...(extra.attempts !== undefined ? { attempts: extra.attempts } : {}),
       ...("nextAttemptAt" in extra ? { nextAttemptAt: extra.nextAttemptAt } : {}),
     })

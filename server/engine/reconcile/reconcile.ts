@@ -11,10 +11,11 @@ import {
   reconciliationRuns,
 } from "../../../db/schema";
 import { D, fmt, ZERO } from "../../domain/money";
-import { transition, type OrderEvent, type OrderState } from "../../domain/order-state";
+import { transition, type OrderState } from "../../domain/order-state";
 import { bookFill } from "../book/book-fill";
 import { ingestLeaderFill } from "../ingest/leader-events";
 import { fillOf, leaderFillOf } from "../book/broker-events";
+import { brokerReportEvent } from "../execute/order-status";
 import type { EngineDeps } from "../deps";
 import { loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
 import { reconcileOrderId } from "../core/ids";
@@ -118,7 +119,15 @@ async function reconcileAccount(
       if (o.status === "unknown" || o.status === "submitted") {
         await deps.db
           .update(orders)
-          .set({ status: "pending_submit", nextAttemptAt: null, updatedAt: deps.clock.now() })
+          .set({
+            // The broker has no such order: it goes back to be sent again, same id.
+            status: transition(
+              o.status as OrderState,
+              o.status === "unknown" ? "resolve_not_found" : "submit_failed",
+            ),
+            nextAttemptAt: null,
+            updatedAt: deps.clock.now(),
+          })
           .where(eq(orders.id, o.id));
         items.push({
           kind: "order_missing_at_broker",
@@ -162,16 +171,7 @@ async function reconcileAccount(
           detail: { clientOrderId: o.clientOrderId, booked },
         });
     }
-    const ev: OrderEvent | null =
-      b.status === "cancelled"
-        ? "cancel"
-        : b.status === "expired"
-          ? "expire"
-          : b.status === "rejected"
-            ? "reject"
-            : b.status === "accepted"
-              ? "accept"
-              : null;
+    const ev = brokerReportEvent(b.status);
     if (ev) {
       const [cur] = await deps.db.select().from(orders).where(eq(orders.id, o.id));
       const state = cur!.status as OrderState;

@@ -216,14 +216,18 @@ export function breakerFor(
   ctx: PlanContext,
   leaderId: string,
   broker: string,
+  brokerAccountId: string,
   symbol: string,
 ): string | null {
+  // A broker breaker is keyed by the broker's name (all its accounts) or by
+  // `broker:accountId` (one account the broker refuses, e.g. trading blocked).
   const b = ctx.breakers.find(
     (x) =>
       x.scope === "global" ||
       (x.scope === "leader" && x.scopeKey === leaderId) ||
       (x.scope === "instrument" && x.scopeKey === symbol) ||
-      (x.scope === "broker" && x.scopeKey === broker),
+      (x.scope === "broker" &&
+        (x.scopeKey === broker || x.scopeKey === `${broker}:${brokerAccountId}`)),
   );
   return b ? `${b.scope}:${b.scopeKey} (${b.reason})` : null;
 }
@@ -269,7 +273,7 @@ export function planFor(
       dailyLossLimit: rel.dailyLossLimit,
     },
     leaderCopyable,
-    breakerOpen: breakerFor(ctx, rel.leaderId, rel.broker, symbol),
+    breakerOpen: breakerFor(ctx, rel.leaderId, rel.broker, rel.brokerAccountId, symbol),
     dailyLoss: rel.dailyLossLimit !== null ? (ctx.dailyLoss.get(rel.id) ?? ZERO) : null,
     onInsufficientFunds: rel.onInsufficientFunds,
   });

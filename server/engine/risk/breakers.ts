@@ -88,6 +88,15 @@ async function unknownKey(tx: Executor, scope: BreakerScope, key: string): Promi
       : `Key: there is no instrument ${JSON.stringify(key)}. Use its symbol, such as AAPL.`;
   }
   if ((BROKERS as readonly string[]).includes(key)) return null;
+  // One account of a broker: `broker:accountId` (an account the broker refuses).
+  const [broker, accountId] = key.split(":");
+  if (accountId !== undefined && UUID.test(accountId)) {
+    const [acct] = await tx
+      .select({ id: brokerAccounts.id })
+      .from(brokerAccounts)
+      .where(and(eq(brokerAccounts.id, accountId), eq(brokerAccounts.broker, broker!)));
+    if (acct) return null;
+  }
   const [row] = await tx
     .select({ b: brokerAccounts.broker })
     .from(brokerAccounts)
