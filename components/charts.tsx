@@ -1,20 +1,57 @@
 "use client";
+import { Decimal } from "decimal.js";
+import { useMemo, useState } from "react";
 import {
   Area,
   AreaChart,
   CartesianGrid,
+  Line,
+  LineChart,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from "recharts";
-import { drawdown as fmtDrawdown, money } from "./format";
+import {
+  inRange,
+  longDay,
+  moneyAxis,
+  niceTicks,
+  pctAxis,
+  RANGES,
+  shortDay,
+  type ChartPoint,
+  type RangeKey,
+  type RangeRow,
+} from "./chart-scale";
+import { money, pct } from "./format";
 
-export type ChartPoint = { day: string; equity: string; growth: string; drawdown: string };
+export type { ChartPoint } from "./chart-scale";
+
+function Tip({
+  active,
+  payload,
+  render,
+}: {
+  active?: boolean;
+  payload?: ReadonlyArray<{ payload?: unknown }>;
+  render: (r: RangeRow) => string;
+}) {
+  const row = payload?.[0]?.payload as RangeRow | undefined;
+  if (!active || !row) return null;
+  return (
+    <div className="chart-tip">
+      <div className="muted">{longDay(row.day)}</div>
+      <strong>{render(row)}</strong>
+    </div>
+  );
+}
+
+const AXIS = { tick: { fontSize: 11 }, width: 64 } as const;
 
 /**
- * Equity and drawdown charts. Numbers become floats here for plotting only; the labels
- * and tooltips format the original decimal strings.
+ * Growth in % (rebased to the chosen range), account value and drawdown. Numbers become
+ * floats for plotting only; tooltips and captions format the decimal strings.
  */
 export function PerformanceCharts({
   points,
@@ -25,6 +62,8 @@ export function PerformanceCharts({
   currency?: string;
   title?: string;
 }) {
+  const [range, setRange] = useState<RangeKey>("all");
+  const data = useMemo(() => inRange(points, range), [points, range]);
   if (points.length < 2) {
     return (
       <p className="card muted" role="status">
@@ -32,42 +71,83 @@ export function PerformanceCharts({
       </p>
     );
   }
-  const data = points.map((p) => ({
-    day: p.day,
-    equity: Number(p.equity),
-    dd: -Number(p.drawdown) * 100,
-    raw: p,
-  }));
-  const last = points[points.length - 1]!;
+  const first = data[0];
+  const last = data.at(-1);
+  const span = (xs: number[]) => [Math.min(...xs), Math.max(...xs)] as const;
+  const gTicks = niceTicks(...span(data.map((d) => d.g)));
+  const eTicks = niceTicks(...span(data.map((d) => d.eq)));
+  const dTicks = niceTicks(Math.min(0, ...data.map((d) => d.dd)), 0, 4);
+  const xAxis = (
+    <XAxis dataKey="day" minTickGap={48} tick={{ fontSize: 11 }} tickFormatter={shortDay} />
+  );
   return (
     <div className="charts">
-      <figure className="card chart" aria-label={`${title} chart`}>
+      <div className="row" role="group" aria-label="Chart range">
+        {RANGES.map((r) => (
+          <button
+            key={r.key}
+            type="button"
+            className={range === r.key ? "range" : "range secondary"}
+            aria-pressed={range === r.key}
+            onClick={() => setRange(r.key)}
+          >
+            {r.label}
+          </button>
+        ))}
+        {data.length < 2 && <span className="muted">Not enough history for this range.</span>}
+      </div>
+      <figure className="card chart" aria-label="Growth chart">
         <figcaption>
-          <strong>{title}</strong>{" "}
+          <strong>Growth</strong>{" "}
           <span className="muted">
-            {points[0]!.day} to {last.day}, now {money(last.equity, currency)}
+            {first && last && `${longDay(first.day)} to ${longDay(last.day)}: ${pct(last.growth)}`};
+            deposits and withdrawals do not count as growth
           </span>
         </figcaption>
         <div className="chart-box">
           <ResponsiveContainer width="100%" height="100%">
+            <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
+              {xAxis}
+              <YAxis
+                {...AXIS}
+                ticks={gTicks}
+                domain={[gTicks[0]!, gTicks.at(-1)!]}
+                tickFormatter={pctAxis(gTicks)}
+              />
+              <Tooltip content={<Tip render={(r) => pct(r.growth)} />} />
+              <Line
+                type="monotone"
+                dataKey="g"
+                stroke="#1e5eff"
+                strokeWidth={2}
+                dot={false}
+                isAnimationActive={false}
+              />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      </figure>
+      <figure className="card chart" aria-label={`${title} chart`}>
+        <figcaption>
+          <strong>{title}</strong>{" "}
+          <span className="muted">now {money(points.at(-1)!.equity, currency)}</span>
+        </figcaption>
+        <div className="chart-box small">
+          <ResponsiveContainer width="100%" height="100%">
             <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-              <XAxis dataKey="day" minTickGap={40} tick={{ fontSize: 11 }} />
+              {xAxis}
               <YAxis
-                domain={["auto", "auto"]}
-                width={64}
-                tick={{ fontSize: 11 }}
-                tickFormatter={(v: number) => `${(v / 1000).toFixed(0)}k`}
+                {...AXIS}
+                ticks={eTicks}
+                domain={[eTicks[0]!, eTicks.at(-1)!]}
+                tickFormatter={moneyAxis(eTicks, currency)}
               />
-              <Tooltip
-                formatter={(_v, _n, item) => [
-                  money((item.payload as { raw: ChartPoint }).raw.equity, currency),
-                  "Equity",
-                ]}
-              />
+              <Tooltip content={<Tip render={(r) => money(r.equity, currency)} />} />
               <Area
                 type="monotone"
-                dataKey="equity"
+                dataKey="eq"
                 stroke="#1e5eff"
                 fill="#dbe6ff"
                 isAnimationActive={false}
@@ -85,17 +165,23 @@ export function PerformanceCharts({
           <ResponsiveContainer width="100%" height="100%">
             <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-              <XAxis dataKey="day" minTickGap={40} tick={{ fontSize: 11 }} />
+              {xAxis}
               <YAxis
-                width={64}
-                tick={{ fontSize: 11 }}
-                tickFormatter={(v: number) => `${v.toFixed(0)} %`}
+                {...AXIS}
+                ticks={dTicks}
+                domain={[dTicks[0]!, 0]}
+                tickFormatter={pctAxis(dTicks, { plus: false })}
               />
               <Tooltip
-                formatter={(_v, _n, item) => [
-                  fmtDrawdown((item.payload as { raw: ChartPoint }).raw.drawdown),
-                  "Drawdown",
-                ]}
+                content={
+                  <Tip
+                    render={(r) =>
+                      new Decimal(r.drawdown).isZero()
+                        ? "0.00 % (at a peak)"
+                        : pct(new Decimal(r.drawdown).neg().toFixed())
+                    }
+                  />
+                }
               />
               <Area
                 type="monotone"
@@ -109,5 +195,40 @@ export function PerformanceCharts({
         </div>
       </figure>
     </div>
+  );
+}
+
+/** A small growth line for discovery lists: no axes, labelled for screen readers. */
+export function Sparkline({ points, label }: { points: string[]; label: string }) {
+  if (points.length < 2) return <span className="muted">not enough data</span>;
+  const ys = points.map(Number);
+  const min = Math.min(...ys);
+  const max = Math.max(...ys);
+  const w = 96;
+  const h = 28;
+  const spread = max - min || 1;
+  const line = ys
+    .map(
+      (y, i) =>
+        `${((i / (ys.length - 1)) * w).toFixed(1)},${(h - 2 - ((y - min) / spread) * (h - 4)).toFixed(1)}`,
+    )
+    .join(" ");
+  const up = ys.at(-1)! >= ys[0]!;
+  return (
+    <svg
+      width={w}
+      height={h}
+      viewBox={`0 0 ${w} ${h}`}
+      role="img"
+      aria-label={label}
+      className="sparkline"
+    >
+      <polyline
+        points={line}
+        fill="none"
+        stroke={up ? "var(--good)" : "var(--bad)"}
+        strokeWidth="1.5"
+      />
+    </svg>
   );
 }

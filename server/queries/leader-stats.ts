@@ -5,6 +5,20 @@ import { performanceSummary } from "../domain/metrics";
 import { periodReturns, toSeries, type SnapshotRow } from "./series";
 import { closedTradesFromFills } from "./trades";
 
+/**
+ * A risk score needs this many daily snapshots and at least one trade: a new leader's flat
+ * cash line has no volatility, and "risk 1/10" would rank them the safest of all.
+ */
+export const MIN_RISK_SNAPSHOTS = 20;
+
+export function riskScoreOrNull(
+  riskScore: number | null,
+  snapshotCount: number,
+  hasTrades: boolean,
+): number | null {
+  return snapshotCount >= MIN_RISK_SNAPSHOTS && hasTrades ? riskScore : null;
+}
+
 /** Stats older than this are recomputed on the next read even without a new snapshot. */
 export const STATS_MAX_AGE_MS = 15 * 60_000;
 
@@ -74,7 +88,7 @@ export async function refreshLeaderStats(db: Db, leaderId: string, now: Date = n
     maxDrawdown: enough ? summary.maxDrawdown : null,
     volatility: enough ? summary.volatility : null,
     sharpe: summary.sharpe,
-    riskScore: enough ? summary.riskScore : null,
+    riskScore: riskScoreOrNull(summary.riskScore, rows.length, symbols.length > 0),
     winRate: summary.winRate,
     tradesPerWeek: summary.tradesPerWeek,
     averageHoldingHours: summary.averageHoldingHours,

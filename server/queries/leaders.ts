@@ -4,6 +4,7 @@ import {
   count,
   desc,
   eq,
+  gte,
   ilike,
   inArray,
   isNull,
@@ -17,6 +18,7 @@ import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   circuitBreakers,
+  equitySnapshots,
   copyRelationships,
   eventStreams,
   instruments,
@@ -30,7 +32,12 @@ import {
 import { D, fmt } from "../domain/money";
 import { choiceField, flagField, form, intField, textField } from "../domain/inputs";
 import { performanceSummary } from "../domain/metrics";
-import { ensureLeaderStats, leaderClosedTrades, leaderSnapshots } from "./leader-stats";
+import {
+  ensureLeaderStats,
+  leaderClosedTrades,
+  leaderSnapshots,
+  riskScoreOrNull,
+} from "./leader-stats";
 import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
 
 /** A leader needs this much history before followers may copy them. */
@@ -117,7 +124,9 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
   const where = conds.length ? and(...conds) : undefined;
   const nullsLast = (col: SQL | AnyPgColumn, dir: "asc" | "desc") =>
     sql`${col} ${sql.raw(dir)} nulls last`;
-  const order: SQL[] = {
+  // Leaders without enough history for a risk score come last whatever the sort.
+  const unrated = sql`(${leaderStats.riskScore} is null) asc`;
+  const byMeasure: SQL[] = {
     return_1m: [nullsLast(leaderStats.return1m, "desc")],
     return_3m: [nullsLast(leaderStats.return3m, "desc")],
     return_1y: [nullsLast(leaderStats.return1y, "desc")],
@@ -128,6 +137,7 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
     track_record: [asc(leaders.trackRecordStartedAt)],
     name: [asc(leaders.displayName)],
   }[input.sort];
+  const order = input.sort === "name" ? byMeasure : [unrated, ...byMeasure];
   const rows = await db
     .select({
       id: leaders.id,
@@ -160,6 +170,11 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
     .from(leaders)
     .leftJoin(leaderStats, eq(leaderStats.leaderId, leaders.id))
     .where(where);
+  const sparks = await sparklines(
+    db,
+    rows.map((r) => r.id),
+    now,
+  );
   return {
     total: total?.n ?? 0,
     page: input.page,
@@ -169,6 +184,7 @@ export async function listLeaders(db: Db, raw: ListLeadersInput, now: Date = new
       const days = trackRecordDays(r.trackRecordStartedAt, now);
       return {
         ...r,
+        spark: sparks.get(r.id) ?? [],
         symbols: r.symbols ?? [],
         assetClasses: r.assetClasses ?? [],
         trackRecordDays: days,
@@ -201,7 +217,11 @@ export async function leaderProfile(db: Db, handle: string, now: Date = new Date
   const rows = await leaderSnapshots(db, leader.id);
   const { series, flows } = toSeries(rows);
   const { trades, symbols } = await leaderClosedTrades(db, leader.id);
-  const summary = performanceSummary({ series, flows, trades });
+  const computed = performanceSummary({ series, flows, trades });
+  const summary = {
+    ...computed,
+    riskScore: riskScoreOrNull(computed.riskScore, rows.length, symbols.length > 0),
+  };
 
   const [fol] = await db
     .select({
@@ -329,4 +349,38 @@ export async function copyAvailability(db: Db, leaderId: string) {
     lastReplicatedAt: cursor?.updatedAt ?? null,
     openBreakers: breakers,
   };
+}
+
+/**
+ * Each listed leader's growth over the last 90 days (the profile chart's index, rebased to
+ * the first day shown): one query for the whole page.
+ */
+async function sparklines(db: Db, ids: string[], now: Date): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const since = new Date(now.getTime() - 90 * 86_400_000).toISOString().slice(0, 10);
+  const snaps = await db
+    .select({
+      ownerId: equitySnapshots.ownerId,
+      day: equitySnapshots.day,
+      equity: equitySnapshots.equity,
+      netFlow: equitySnapshots.netFlow,
+    })
+    .from(equitySnapshots)
+    .where(
+      and(
+        eq(equitySnapshots.ownerType, "leader"),
+        inArray(equitySnapshots.ownerId, ids),
+        gte(equitySnapshots.day, since),
+      ),
+    )
+    .orderBy(asc(equitySnapshots.ownerId), asc(equitySnapshots.day));
+  for (const id of ids) {
+    const mine = snaps.filter((x) => x.ownerId === id);
+    out.set(
+      id,
+      chartSeries(mine).map((p) => p.growth),
+    );
+  }
+  return out;
 }

@@ -100,8 +100,16 @@ describe("discovery in the database", () => {
   it("sorts, filters and pages", async () => {
     const all = await listLeaders(t.db, { sort: "return_all", pageSize: 100 }, NOW);
     expect(all.total).toBe(5);
-    const values = all.items.map((i) => Number(i.returnAll));
+    // Leaders with a risk score by return; those without enough history for one come last.
+    const rated = all.items.filter((i) => i.riskScore !== null);
+    const values = rated.map((i) => Number(i.returnAll));
     expect(values).toEqual([...values].sort((a, b) => b - a));
+    expect(all.items.slice(0, rated.length)).toEqual(rated);
+    const byRisk = await listLeaders(t.db, { sort: "risk_score", pageSize: 100 }, NOW);
+    const fresh = byRisk.items.find((i) => i.handle === "new-futures")!;
+    expect(fresh.riskScore).toBeNull(); // no trades, a short history: "not enough data"
+    expect(byRisk.items.at(-1)!.handle).toBe("new-futures");
+    expect(byRisk.items.find((i) => i.handle === "steady-etf")!.spark.length).toBeGreaterThan(30);
     const page2 = await listLeaders(t.db, { sort: "name", pageSize: 2, page: 2 }, NOW);
     expect(page2.items).toHaveLength(2);
     expect(page2.total).toBe(5);

@@ -1,4 +1,7 @@
+import type { Metadata } from "next";
 import Link from "next/link";
+import { redirect } from "next/navigation";
+import { Sparkline } from "@/components/charts";
 import { drawdown, money, pct } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
 import {
@@ -9,6 +12,7 @@ import {
 } from "@/server/queries/leaders";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Leaders" };
 
 type Search = Promise<Record<string, string | undefined>>;
 
@@ -61,6 +65,8 @@ export default async function LeadersPage({ searchParams }: { searchParams: Sear
     return `?${u.toString()}`;
   };
   const pages = Math.max(1, Math.ceil(data.total / data.pageSize));
+  // "?page=7" past the end (a stale link, a changed filter) lands on the last page instead.
+  if (data.page > pages) redirect(`/leaders${params(pages)}`);
   return (
     <section>
       <h1>Leaders</h1>
@@ -162,6 +168,9 @@ export default async function LeadersPage({ searchParams }: { searchParams: Sear
                 <th scope="col" className="num">
                   Risk
                 </th>
+                <th scope="col" className="hide-sm">
+                  90 days
+                </th>
                 <th scope="col" className="num hide-sm">
                   Followers
                 </th>
@@ -189,7 +198,21 @@ export default async function LeadersPage({ searchParams }: { searchParams: Sear
                   <td className="num hide-sm">{pct(l.return1y)}</td>
                   <td className="num hide-sm">{pct(l.returnAll)}</td>
                   <td className="num">{drawdown(l.maxDrawdown)}</td>
-                  <td className="num">{l.riskScore ?? "—"}/10</td>
+                  <td className="num">
+                    {l.riskScore === null ? (
+                      <span className="muted" title="A score needs 20 days of history and a trade">
+                        not enough data
+                      </span>
+                    ) : (
+                      `${l.riskScore}/10`
+                    )}
+                  </td>
+                  <td className="hide-sm">
+                    <Sparkline
+                      points={l.spark}
+                      label={`${l.displayName}: growth over the last 90 days`}
+                    />
+                  </td>
                   <td className="num hide-sm" title={`${money(l.capitalCopying)} copying`}>
                     {l.followers}
                   </td>

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { PerformanceCharts } from "@/components/charts";
 import { dateTime, drawdown, duration, money, num, pct, qty, signClass } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
+import { decodeSegment } from "@/components/url";
 import { getDb } from "@/server/db";
 import { workerLiveness } from "@/server/ops/heartbeat";
 
@@ -22,7 +23,8 @@ async function load(handle: string) {
 
 export default async function LeaderPage({ params }: { params: Promise<{ handle: string }> }) {
   const { handle } = await params;
-  const p = await load(decodeURIComponent(handle));
+  const name = decodeSegment(handle);
+  const p = name === null ? null : await load(name);
   if (!p) notFound();
   // "Up to date" only while a worker is beating: a dead engine copies nothing (issue 14).
   const engine = await workerLiveness(await getDb());
@@ -47,7 +49,11 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             </span>
           )}
           {!leader.copyable && <span className="badge warn">Not copyable right now</span>}
-          <span className="badge">Risk {summary.riskScore}/10</span>
+          <span className="badge" data-testid="risk-badge">
+            {summary.riskScore === null
+              ? "Risk: not enough data yet"
+              : `Risk ${summary.riskScore}/10`}
+          </span>
           <span className="muted">
             {p.trackRecordDays} days of history · numbers as of {p.asOfDay ?? "—"}
           </span>
@@ -129,7 +135,11 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
           </h2>
           <dl className="kv">
             <dt>Risk score</dt>
-            <dd>{summary.riskScore} of 10</dd>
+            <dd>
+              {summary.riskScore === null
+                ? "Not enough data: a score needs 20 days of history and at least one trade"
+                : `${summary.riskScore} of 10`}
+            </dd>
             <dt>Max drawdown</dt>
             <dd>{drawdown(summary.maxDrawdown)}</dd>
             <dt>Volatility</dt>

@@ -3,10 +3,14 @@ import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { CopyForm } from "@/components/copy-form";
 import { serverCaller } from "@/server/api/server-caller";
+import { decodeSegment } from "@/components/url";
 import { getViewer } from "@/server/auth/session";
+import { money } from "@/components/format";
+import type { Metadata } from "next";
 import { AGREEMENT_VERSION } from "@/server/queries/copies";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Copy a leader" };
 
 export default async function CopyPage({ params }: { params: Promise<{ handle: string }> }) {
   const { handle } = await params;
@@ -15,7 +19,9 @@ export default async function CopyPage({ params }: { params: Promise<{ handle: s
   const api = await serverCaller();
   let p;
   try {
-    p = await api.leaders.profile({ handle: decodeURIComponent(handle) });
+    const name = decodeSegment(handle);
+    if (name === null) notFound();
+    p = await api.leaders.profile({ handle: name });
   } catch (err) {
     if (err instanceof TRPCError && err.code === "NOT_FOUND") notFound();
     throw err;
@@ -35,12 +41,31 @@ export default async function CopyPage({ params }: { params: Promise<{ handle: s
     );
   }
   const account = await api.account.summary();
+  // A second copy of the same leader is refused at the end; say so at the start instead.
+  const existing = (await api.copies.mine()).find(
+    (c) => c.leader.id === leader.id && c.status !== "stopped",
+  );
+  if (existing) {
+    return (
+      <section className="card stack" role="status">
+        <h1>You already copy {leader.displayName}</h1>
+        <p style={{ margin: 0 }}>
+          One copy per leader: change its amount or limits, pause it or stop it on its page.
+        </p>
+        <p style={{ margin: 0 }}>
+          <Link href={`/copies/${existing.id}`} className="button">
+            Manage your copy of {leader.displayName}
+          </Link>
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="stack">
       <h1>Copy {leader.displayName}</h1>
       <p className="muted">
         <Link href={`/leaders/${leader.handle}`}>@{leader.handle}</Link> · performance fee{" "}
-        {leader.performanceFeePct} % · minimum {leader.minAllocation} USD
+        {leader.performanceFeePct} % · minimum {money(leader.minAllocation)}
       </p>
       <CopyForm
         leader={{
