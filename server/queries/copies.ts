@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../db/client";
 import { copyRelationships, leaders } from "../../db/schema";
+import { copyGraphProblem } from "../engine/copies/intents";
 import { D } from "../domain/money";
 import { availableToAllocate } from "./accounts";
 import { MIN_TRACK_RECORD_DAYS } from "./leaders";
@@ -9,48 +10,17 @@ import { MIN_TRACK_RECORD_DAYS } from "./leaders";
 /** The copy agreement followers consent to; bump when its text changes. */
 export const AGREEMENT_VERSION = "2026-11-copy-v1";
 
-const decimalText = (field: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, `${field}: enter a number such as 5000 or 12.5`);
-
-export const riskLimitsInput = z.object({
-  copyStopLossPct: decimalText("Copy stop-loss")
-    .refine((v) => D(v).gt(0) && D(v).lt(100), "Copy stop-loss: must be between 0 and 100 %")
-    .nullable(),
-  maxSymbolExposure: decimalText("Max exposure per instrument")
-    .refine((v) => D(v).gt(0), "Max exposure per instrument: must be greater than 0")
-    .nullable(),
-  maxOpenPositions: z.number().int().min(1, "Max open positions: at least 1").max(1000).nullable(),
-  maxSlippageBps: z.number().int().min(1, "Max slippage: at least 1 bp").max(10_000).nullable(),
-  dailyLossLimit: decimalText("Daily loss limit")
-    .refine((v) => D(v).gt(0), "Daily loss limit: must be greater than 0")
-    .nullable(),
-});
+// The rules live in one pure module shared with the browser forms (server/domain/inputs.ts).
+export { riskLimitsInput } from "../domain/inputs";
+import { copyIdInput, riskLimitsInput, sizingInput } from "../domain/inputs";
 export type RiskLimits = z.infer<typeof riskLimitsInput>;
 
 export { defaultLimits } from "../domain/copy-defaults";
 
-export const sizingInput = z.discriminatedUnion("mode", [
-  z.object({ mode: z.literal("proportional"), amount: decimalText("Amount") }),
-  z.object({
-    mode: z.literal("multiplier"),
-    amount: decimalText("Amount"),
-    factor: decimalText("Multiplier"),
-  }),
-  z.object({
-    mode: z.literal("fixed_notional"),
-    amount: decimalText("Amount"),
-    notional: decimalText("Amount per trade"),
-  }),
-]);
+export { sizingInput };
 export type SizingInput = z.infer<typeof sizingInput>;
 
-export const copyPreviewInput = z.object({
-  leaderId: z.string().uuid(),
-  sizing: sizingInput,
-});
+export { copyPreviewInput } from "../domain/inputs";
 
 /** Refusals that name the field and what to do; null when the amount is acceptable. */
 export function amountProblem(input: {
@@ -77,12 +47,7 @@ function money(v: string, ccy: string) {
 /** Checks before a copy starts; each refusal names the field. */
 export async function validateNewCopy(
   db: Db,
-  input: {
-    followerId: string;
-    leaderId: string;
-    brokerAccountId: string;
-    amount: string;
-  },
+  input: { followerId: string; leaderId: string; brokerAccountId: string; amount: string },
   now: Date = new Date(),
 ): Promise<{
   code: "NOT_FOUND" | "PRECONDITION_FAILED" | "BAD_REQUEST" | "CONFLICT";
@@ -92,11 +57,15 @@ export async function validateNewCopy(
   if (!leader) return { code: "NOT_FOUND", message: "No such leader." };
   if (leader.userId === input.followerId)
     return { code: "BAD_REQUEST", message: "You cannot copy yourself." };
+  // The copy-graph rules again under their lock in startCopy; here for an early answer.
+  const graph = await copyGraphProblem(db, {
+    followerId: input.followerId,
+    leaderUserId: leader.userId,
+    brokerAccountId: input.brokerAccountId,
+  });
+  if (graph) return { code: "PRECONDITION_FAILED", message: graph.message };
   if (!leader.copyable)
-    return {
-      code: "PRECONDITION_FAILED",
-      message: "This leader cannot be copied right now.",
-    };
+    return { code: "PRECONDITION_FAILED", message: "This leader cannot be copied right now." };
   const days = Math.floor((now.getTime() - leader.trackRecordStartedAt.getTime()) / 86_400_000);
   if (days < MIN_TRACK_RECORD_DAYS)
     return {
@@ -128,9 +97,7 @@ export async function validateNewCopy(
   return problem ? { code: "BAD_REQUEST", message: problem } : null;
 }
 
-export const copyIdInput = z.object({
-  id: z.string().uuid("That is not a copy id."),
-});
+export { copyIdInput };
 
 // The copy queries live in modules named for what they do; re-exported for the routers.
 export { copyPreview } from "./copy-preview";
