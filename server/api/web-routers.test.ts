@@ -194,7 +194,10 @@ describe("leader console", () => {
     expect(o.leader.handle).toBe("steady-etf");
     await expect(
       grace.leaderConsole.placeOrder({ symbol: "SPY", side: "buy", type: "market", qty: "0" }),
-    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^Quantity must be greater than 0/) });
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^Quantity must be greater than 0/),
+    });
     await expect(
       grace.leaderConsole.placeOrder({ symbol: "SPY", side: "buy", type: "limit", qty: "1" }),
     ).rejects.toMatchObject({
