@@ -10,7 +10,7 @@ import {
 import { D, fmt, ZERO } from "../../domain/money";
 import type { EngineDeps } from "../deps";
 import { leaderEquity } from "../ingest/leader-book";
-import { copyPnl } from "../../domain/valuation";
+import { bookEquity, copyPnl } from "../../domain/valuation";
 
 /**
  * Today's equity snapshot (UTC day) for every leader, every copy and every follower account,
@@ -34,7 +34,8 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
       ownerType: "leader",
       ownerId: l.id,
       day,
-      equity: fmt(await leaderEquity(deps.db, l.id)),
+      // Performance is valued at exit prices, as copies and accounts are.
+      equity: fmt(await leaderEquity(deps.db, l.id, "exit")),
       netFlow: fmt(flows[0]?.total ?? 0),
     });
   }
@@ -71,26 +72,33 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
   const accounts = await deps.db.execute<{ id: string; cash: string }>(
     sql`select broker_account_id as id, cash from account_balances`,
   );
-  const positions = await deps.db.execute<{ account: string; symbol: string; qty: string }>(
-    sql`select broker_account_id as account, symbol, qty from positions where qty <> 0`,
-  );
+  const positions = await deps.db.execute<{
+    account: string;
+    symbol: string;
+    qty: string;
+    avg_cost: string;
+  }>(sql`select broker_account_id as account, symbol, qty, avg_cost from positions where qty <> 0`);
   const flows = await deps.db.execute<{ account: string; total: string }>(sql`
     select substring(a.code from 'account:(.*):cash') as account, sum(p.amount)::text as total
       from journals j join postings p on p.journal_id = j.id join ledger_accounts a on a.id = p.ledger_account_id
      where j.kind in ('deposit', 'withdrawal') and j.at >= ${dayStart}::timestamptz and a.code like 'account:%:cash'
      group by 1`);
   const flowOf = new Map(flows.map((f) => [f.account, f.total]));
+  const lastFill = new Map(
+    (
+      await deps.db.execute<{ symbol: string; price: string }>(sql`
+        select distinct on (symbol) symbol, price from fills order by symbol, filled_at desc`)
+    ).map((r) => [r.symbol, r.price]),
+  );
   for (const a of accounts) {
-    let equity = D(a.cash);
-    for (const p of positions.filter((x) => x.account === a.id)) {
-      const quote = q.get(p.symbol);
-      if (!quote) continue;
-      equity = equity.plus(
-        D(p.qty)
-          .times(D(quote.bid).plus(quote.ask).div(2))
-          .times(mult.get(p.symbol) ?? "1"),
-      );
-    }
+    const equity = bookEquity({
+      cash: a.cash,
+      positions: positions
+        .filter((x) => x.account === a.id)
+        .map((p) => ({ ...p, lastPrice: lastFill.get(p.symbol) ?? p.avg_cost })),
+      quotes: q,
+      multipliers: mult,
+    });
     rows.push({
       ownerType: "follower",
       ownerId: a.id,
