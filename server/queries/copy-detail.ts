@@ -14,7 +14,7 @@ import {
 } from "../../db/schema";
 import { performanceSummary } from "../domain/metrics";
 import { D, fmt, ZERO } from "../domain/money";
-import { targetPosition } from "../domain/sizing";
+import { sizingTarget } from "../domain/planner";
 import { availableToAllocate } from "./accounts";
 import { copyHealth, loadHealthFacts } from "./copy-health";
 import { marks, pnlParts } from "./copy-valuation";
@@ -22,7 +22,7 @@ import { chartSeries, toSeries } from "./series";
 
 /**
  * The copy's target per instrument: its share of the leader's position, rounded toward zero
- * to the instrument's step (`targetPosition`); zero for a stopped copy that closes, none for
+ * to the instrument's step (`sizingTarget`, the planner's); zero for a stopped copy that closes, none for
  * one that kept its positions. One small function on purpose: the planner in server/domain
  * will replace it.
  */
@@ -49,7 +49,7 @@ export function copyTargets(
           ? "0"
           : null
         : r && qtyStep
-          ? fmt(targetPosition({ ratio: r, leaderPosition: leaderQty, qtyStep }))
+          ? fmt(sizingTarget({ ratio: r, leaderPosition: leaderQty, qtyStep }))
           : D(leaderQty).isZero()
             ? "0"
             : null,

@@ -4,7 +4,7 @@ import type { Db } from "../../db/client";
 import { equitySnapshots, instruments, leaderFills, leaders } from "../../db/schema";
 import { defaultLimits } from "../domain/copy-defaults";
 import { D, fmt, ZERO } from "../domain/money";
-import { targetPosition } from "../domain/sizing";
+import { planCopyOrder } from "../domain/planner";
 import { leaderEquity } from "../engine/ingest/leader-book";
 import { availableToAllocate, primaryAccount } from "./accounts";
 import { amountProblem, copyPreviewInput, type SizingInput } from "./copies";
@@ -105,15 +105,30 @@ async function workedExamples(
   return picked.map((o) => {
     const inst = bySymbol.get(o.symbol)!;
     const unit = D(o.price).times(inst.multiplier);
-    const r =
-      s.mode === "fixed_notional"
-        ? unit.gt(0)
-          ? D(s.notional).div(D(o.qty).times(unit))
-          : ZERO
-        : (ratio ?? ZERO);
-    const qty = targetPosition({ ratio: r, leaderPosition: o.qty, qtyStep: inst.qtyStep });
+    // The engine's own planner, for a new copy that is flat when the leader opens: the
+    // example shows exactly what the fan-out would order (sizing and minimum size).
+    const leaderQty = o.side === "buy" ? D(o.qty) : D(o.qty).neg();
+    const plan = planCopyOrder({
+      sizing: {
+        mode: s.mode,
+        ratio: s.mode === "fixed_notional" ? null : (ratio ?? ZERO),
+        notional: s.mode === "fixed_notional" ? s.notional : null,
+      },
+      leader: { positionBefore: 0, positionAfter: leaderQty },
+      leaderPrice: o.price,
+      copy: { status: "active", position: 0, openQty: 0, openPositions: 0 },
+      instrument: inst,
+      quote: { bid: o.price, ask: o.price },
+      funds: unit.times(o.qty).times(1000).plus(1),
+      limits: {},
+      leaderCopyable: true,
+      breakerOpen: null,
+      dailyLoss: null,
+      onInsufficientFunds: "reduce",
+    });
+    const qty = plan.orderQty.abs();
     const notional = qty.times(unit);
-    const tooSmall = qty.isZero() || qty.lt(inst.minQty) || notional.lt(inst.minNotional);
+    const tooSmall = qty.isZero();
     return {
       symbol: o.symbol,
       side: o.side,
