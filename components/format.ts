@@ -106,8 +106,7 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-// Reason codes in words: one table for every page (components/reason-words.ts).
-export { REASON_TEXT } from "./reason-words";
+// Reason codes in words: one table for every page, in components/reason-words.ts.
 
 export const STATUS_TEXT: Record<string, string> = {
   active: "Active",

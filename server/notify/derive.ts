@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { money, REASON_TEXT } from "../../components/format";
+import { money } from "../../components/format";
+import { REASON_TEXT } from "../../components/reason-words";
 import { KIND_INFO, type NotificationKind } from "./kinds";
 
 /**

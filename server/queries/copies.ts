@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Db } from "../../db/client";
 import { copyRelationships, leaders } from "../../db/schema";
 import { copyGraphProblem } from "../engine/copies/intents";
-import { D } from "../domain/money";
 import { availableToAllocate } from "./accounts";
 import { MIN_TRACK_RECORD_DAYS } from "./leaders";
 
@@ -22,27 +21,8 @@ export type SizingInput = z.infer<typeof sizingInput>;
 
 export { copyPreviewInput } from "../domain/inputs";
 
-/** Refusals that name the field and what to do; null when the amount is acceptable. */
-export function amountProblem(input: {
-  amount: string;
-  minAllocation: string;
-  available: string | null;
-  currency: string;
-}): string | null {
-  const a = D(input.amount);
-  if (a.lte(0)) return "Amount: enter how much to put into this copy.";
-  if (a.lt(input.minAllocation))
-    return `Amount: the minimum for this leader is ${money(input.minAllocation, input.currency)}.`;
-  if (input.available !== null && a.gt(input.available))
-    return `Amount: you have ${money(input.available, input.currency)} available to allocate. Add funds or lower the amount.`;
-  return null;
-}
-
-function money(v: string, ccy: string) {
-  return `${D(v)
-    .toFixed(2)
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ",")} ${ccy}`;
-}
+export { amountProblem } from "./copy-amount";
+import { amountProblem } from "./copy-amount";
 
 /** Checks before a copy starts; each refusal names the field. */
 export async function validateNewCopy(

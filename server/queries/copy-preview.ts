@@ -7,7 +7,9 @@ import { D, fmt, ZERO } from "../domain/money";
 import { planCopyOrder } from "../domain/planner";
 import { leaderEquity } from "../engine/ingest/leader-book";
 import { availableToAllocate, primaryAccount } from "./accounts";
-import { amountProblem, copyPreviewInput, type SizingInput } from "./copies";
+import { copyPreviewInput } from "../domain/inputs";
+import type { SizingInput } from "./copies";
+import { amountProblem } from "./copy-amount";
 
 type LeaderRow = typeof leaders.$inferSelect;
 
