@@ -1,3 +1,4 @@
+import "server-only";
 import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";

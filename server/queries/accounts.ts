@@ -1,3 +1,4 @@
+import "server-only";
 import { asc, eq } from "drizzle-orm";
 import { availableFunds } from "../engine/copies/intents";
 import { openPaperAccount } from "../engine/copies/onboarding";

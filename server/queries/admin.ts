@@ -1,3 +1,4 @@
+import "server-only";
 import { count, desc, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import {

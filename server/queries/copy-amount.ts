@@ -1,3 +1,4 @@
+import "server-only";
 import { D } from "../domain/money";
 
 /** Refusals that name the field and what to do; null when the amount is acceptable. */

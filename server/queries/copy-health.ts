@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq, gte, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { copyDecisions, instruments, orders } from "../../db/schema";

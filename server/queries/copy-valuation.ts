@@ -1,3 +1,4 @@
+import "server-only";
 import { inArray } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { instruments, quotes } from "../../db/schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../db/client";
@@ -17,6 +18,7 @@ import {
 import { D, fmt, ZERO } from "../domain/money";
 import { profileInput } from "../domain/inputs";
 import { copyPnl } from "../domain/valuation";
+import { isMarketOpen } from "../market/hours";
 
 export const OPEN_ORDER_STATUSES = [
   "pending_submit",
@@ -36,7 +38,7 @@ export async function leaderForUser(db: Db, userId: string) {
 }
 
 /** The leader's own console: account, positions, orders, fills, followers, instruments. */
-export async function leaderConsole(db: Db, userId: string) {
+export async function leaderConsole(db: Db, userId: string, now: Date = new Date()) {
   const leader = await leaderForUser(db, userId);
   if (!leader) return null;
   const acct = leader.brokerAccountId;
@@ -67,6 +69,9 @@ export async function leaderConsole(db: Db, userId: string) {
       minQty: instruments.minQty,
       tickSize: instruments.tickSize,
       multiplier: instruments.multiplier,
+      minNotional: instruments.minNotional,
+      commissionPerUnit: instruments.commissionPerUnit,
+      tradingHours: instruments.tradingHours,
       bid: quotes.bid,
       ask: quotes.ask,
     })
@@ -95,6 +100,14 @@ export async function leaderConsole(db: Db, userId: string) {
       price: fills.price,
       fee: fills.fee,
       filledAt: fills.filledAt,
+      orderId: fills.orderId,
+      // Followers this fill reached: copy orders caused by it, one per copy.
+      copiedTo: sql<number>`(select count(distinct o.relationship_id)::int from ${orders} o
+        where o.leader_fill_id = ${fills.brokerTradeId} and o.origin = 'copy')`,
+      skippedFor: sql<number>`(select count(*)::int from copy_decisions d
+        join copy_relationships c on c.id = d.relationship_id
+        where d.leader_fill_id = ${fills.brokerTradeId} and c.leader_id = ${leader.id}
+          and d.action = 'skipped')`,
     })
     .from(fills)
     .innerJoin(orders, eq(orders.id, fills.orderId))
@@ -158,7 +171,11 @@ export async function leaderConsole(db: Db, userId: string) {
     followers,
     followerCount: followers.length,
     capitalCopying: fmt(capital),
-    instruments: instr,
+    instruments: instr.map(({ tradingHours, ...i }) => ({
+      ...i,
+      marketOpen: isMarketOpen({ tradingHours }, now),
+    })),
+    asOf: now,
   };
 }
 

@@ -1,3 +1,4 @@
+import "server-only";
 import { TRPCError } from "@trpc/server";
 import { recordFunding } from "../../engine/book/funding";
 import { engineDepsForWeb } from "../../engine/web-deps";

@@ -1,3 +1,4 @@
+import "server-only";
 import { TRPCError } from "@trpc/server";
 import { closeBreaker, openBreaker } from "../../engine/risk/breakers";
 import { traceOrder } from "../../engine/ops/trace";

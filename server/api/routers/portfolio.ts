@@ -1,3 +1,4 @@
+import "server-only";
 import { TRPCError } from "@trpc/server";
 import { checked, form, symbolField } from "../../domain/inputs";
 import { placeManualOrder } from "../../engine/execute/manual-orders";
