@@ -63,6 +63,22 @@ export const copyRelationships = pgTable(
     /** Highest leader event seq this copy has been brought up to. */
     lastLeaderSeq: bigint("last_leader_seq", { mode: "number" }).notNull().default(0),
     lastReplicatedAt: ts("last_replicated_at"),
+    /*
+     * Fees (replay-format.md, "Fees"): the agreed terms, and where the copy stands. Every
+     * fee charged is also a row of copy_fees and a ledger journal; these are projections.
+     */
+    performanceFeePct: dec("performance_fee_pct"),
+    managementFeePctYear: dec("management_fee_pct_year"),
+    platformFeeBps: dec("platform_fee_bps"),
+    feePeriod: text("fee_period").$type<"month" | "quarter">().notNull().default("month"),
+    /** Starts at the reference capital; moves with allocation changes and after each period. */
+    highWaterMark: dec("high_water_mark"),
+    /** Fees charged so far (all kinds): the copy's equity is net of them. */
+    feesCharged: dec("fees_charged").notNull().default("0"),
+    /** Management fee accrued in the current period, not yet charged. */
+    feesAccrued: dec("fees_accrued").notNull().default("0"),
+    /** Set once a stopped copy's period so far has been settled. */
+    feesSettledAt: ts("fees_settled_at"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -107,4 +123,28 @@ export const copyPositions = pgTable(
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.relationshipId, t.symbol] })],
+);
+
+export const copyFees = pgTable(
+  "copy_fees",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    relationshipId: uuid("relationship_id")
+      .notNull()
+      .references(() => copyRelationships.id),
+    kind: text("kind").$type<"platform" | "management" | "performance">().notNull(),
+    at: ts("at").notNull(),
+    amount: dec("amount").notNull(),
+    /** "2026-01" or "2026-Q1"; null for platform fees. */
+    period: text("period"),
+    /** What the fee was computed on (notional, equity, or the gain above the mark) and the rate. */
+    base: dec("base").notNull(),
+    rate: dec("rate").notNull(),
+    /** The fill a platform fee was charged with. */
+    fillTradeId: text("fill_trade_id"),
+  },
+  (t) => [
+    index("copy_fees_rel_idx").on(t.relationshipId, t.at),
+    uniqueIndex("copy_fees_platform_once").on(t.relationshipId, t.fillTradeId),
+  ],
 );
