@@ -2,9 +2,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { dateTime, money, qty, signClass, ORDER_STATUS } from "./format";
+import { formErrors } from "./errors";
+import { reasonWords } from "./reason-words";
+import { TradeTicket } from "./trade-ticket";
 import { useTRPC } from "./trpc";
 
 type Overview = inferRouterOutputs<AppRouter>["leaderConsole"]["overview"];
@@ -20,49 +23,13 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
   const o = q.data;
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.leaderConsole.overview.queryKey() });
 
-  // trade ticket
-  const [symbol, setSymbol] = useState(o.instruments[0]?.symbol ?? "");
-  const [side, setSide] = useState<"buy" | "sell">("buy");
-  const [type, setType] = useState<"market" | "limit">("market");
-  const [quantity, setQuantity] = useState("");
-  const [limitPrice, setLimitPrice] = useState("");
-  const [ticketMsg, setTicketMsg] = useState<{ ok: boolean; text: string } | null>(null);
-  const place = useMutation(
-    trpc.leaderConsole.placeOrder.mutationOptions({
-      onSuccess: async () => {
-        setTicketMsg({
-          ok: true,
-          text: `Order sent: ${side} ${quantity} ${symbol}. It fills through the broker and is copied to your followers.`,
-        });
-        setQuantity("");
-        await refresh();
-      },
-      onError: (e) => setTicketMsg({ ok: false, text: e.message }),
-    }),
-  );
   const cancel = useMutation(
     trpc.leaderConsole.cancelOrder.mutationOptions({
       onSuccess: refresh,
-      onError: (e) => setTicketMsg({ ok: false, text: e.message }),
+      onError: (e) => setCancelMsg(formErrors(e).form),
     }),
   );
-  const inst = o.instruments.find((i) => i.symbol === symbol);
-
-  function submitTicket(e: FormEvent) {
-    e.preventDefault();
-    setTicketMsg(null);
-    if (!/^\d+(\.\d+)?$/.test(quantity.trim()) || Number(quantity) <= 0)
-      return setTicketMsg({ ok: false, text: "Quantity: enter how many, such as 10." });
-    if (type === "limit" && !/^\d+(\.\d+)?$/.test(limitPrice.trim()))
-      return setTicketMsg({ ok: false, text: "Limit price: enter a price such as 190.25." });
-    place.mutate({
-      symbol,
-      side,
-      type,
-      qty: quantity.trim(),
-      limitPrice: type === "limit" ? limitPrice.trim() : undefined,
-    });
-  }
+  const [cancelMsg, setCancelMsg] = useState<string | null>(null);
 
   // profile
   const [profile, setProfile] = useState({
@@ -77,7 +44,16 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
         setProfileMsg({ ok: true, text: "Profile saved." });
         await refresh();
       },
-      onError: (e) => setProfileMsg({ ok: false, text: e.message }),
+      onError: (e) =>
+        setProfileMsg({
+          ok: false,
+          text:
+            formErrors(e).form ??
+            Object.values(
+              formErrors(e, { displayName: "Display name", bio: "Bio", strategy: "Strategy" })
+                .fields,
+            ).join(" "),
+        }),
     }),
   );
 
@@ -96,7 +72,7 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
       </header>
       {q.isError && (
         <p role="alert" className="error">
-          Live updates failed ({q.error.message}).
+          Live updates failed; showing the last known state. Retrying…
         </p>
       )}
 
@@ -105,83 +81,7 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
           <h2 id="ticket" style={{ marginTop: 0 }}>
             Trade ticket
           </h2>
-          <form onSubmit={submitTicket} className="stack" noValidate aria-label="Trade ticket">
-            <label>
-              Instrument
-              <select value={symbol} onChange={(e) => setSymbol(e.target.value)}>
-                {o.instruments.map((i) => (
-                  <option key={i.symbol} value={i.symbol}>
-                    {i.symbol} — {i.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            {inst && (
-              <p className="hint" style={{ margin: 0 }}>
-                Bid {inst.bid ? money(inst.bid, inst.currency, { dp: 4 }) : "—"} · ask{" "}
-                {inst.ask ? money(inst.ask, inst.currency, { dp: 4 }) : "—"} · steps of{" "}
-                {inst.qtyStep}, minimum {inst.minQty}, tick {inst.tickSize}
-              </p>
-            )}
-            <div role="radiogroup" aria-label="Side" className="row">
-              <label className="inline">
-                <input
-                  type="radio"
-                  name="side"
-                  checked={side === "buy"}
-                  onChange={() => setSide("buy")}
-                />{" "}
-                Buy
-              </label>
-              <label className="inline">
-                <input
-                  type="radio"
-                  name="side"
-                  checked={side === "sell"}
-                  onChange={() => setSide("sell")}
-                />{" "}
-                Sell
-              </label>
-            </div>
-            <label>
-              Order type
-              <select value={type} onChange={(e) => setType(e.target.value as "market" | "limit")}>
-                <option value="market">Market</option>
-                <option value="limit">Limit</option>
-              </select>
-            </label>
-            <label>
-              Quantity
-              <input
-                inputMode="decimal"
-                value={quantity}
-                onChange={(e) => setQuantity(e.target.value)}
-              />
-            </label>
-            {type === "limit" && (
-              <label>
-                Limit price
-                <input
-                  inputMode="decimal"
-                  value={limitPrice}
-                  onChange={(e) => setLimitPrice(e.target.value)}
-                />
-              </label>
-            )}
-            {ticketMsg && (
-              <p
-                role={ticketMsg.ok ? "status" : "alert"}
-                className={ticketMsg.ok ? "pos" : "error"}
-              >
-                {ticketMsg.text}
-              </p>
-            )}
-            <div>
-              <button type="submit" disabled={place.isPending}>
-                {place.isPending ? "Sending…" : `Place ${side} order`}
-              </button>
-            </div>
-          </form>
+          <TradeTicket o={o} onPlaced={refresh} />
         </section>
 
         <section className="card" aria-labelledby="profile">
@@ -286,6 +186,11 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
 
       <section aria-labelledby="oorders">
         <h2 id="oorders">Open orders</h2>
+        {cancelMsg && (
+          <p role="alert" className="form-error">
+            {cancelMsg}
+          </p>
+        )}
         {o.openOrders.length === 0 ? (
           <p className="card muted">No open orders.</p>
         ) : (
@@ -344,7 +249,7 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
                 .map((x) => (
                   <li key={x.id}>
                     {dateTime(x.createdAt)} · {x.side} {qty(x.qty)} {x.symbol}:{" "}
-                    {x.rejectReason?.replace(/_/g, " ").toLowerCase() ?? "rejected"}
+                    {x.rejectReason ? reasonWords(x.rejectReason) : "rejected"}
                   </li>
                 ))}
             </ul>
@@ -369,6 +274,9 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
                   <th scope="col" className="num">
                     Fee
                   </th>
+                  <th scope="col" className="num">
+                    Copied to
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -380,6 +288,10 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
                     </td>
                     <td className="num">{money(f.price)}</td>
                     <td className="num">{money(f.fee)}</td>
+                    <td className="num" data-testid="copied-to">
+                      {f.copiedTo} follower{f.copiedTo === 1 ? "" : "s"}
+                      {f.skippedFor > 0 && <span className="muted"> ({f.skippedFor} skipped)</span>}
+                    </td>
                   </tr>
                 ))}
               </tbody>

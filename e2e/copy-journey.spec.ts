@@ -32,7 +32,11 @@ async function leaderBuys(page: Page, symbol: string, quantity: string) {
   await ticket.getByLabel("Order type").selectOption("market");
   await ticket.getByLabel("Quantity").fill(quantity);
   await ticket.getByRole("button", { name: "Place buy order" }).click();
-  await expect(ticket.getByRole("status")).toContainText("Order sent");
+  // The ticket shows the broker's answer and how many followers the fill reached.
+  await expect(ticket.getByTestId("broker-answer")).toContainText(
+    new RegExp(`Buy ${quantity} ${symbol}: filled.*Copied to \\d+ follower`),
+    { timeout: 20_000 },
+  );
 }
 
 test("a new follower finds a leader and copies with $5,000 and a copy stop-loss", async ({

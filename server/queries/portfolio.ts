@@ -11,7 +11,7 @@ import {
   quotes,
 } from "../../db/schema";
 import { D, fmt, ZERO, type Decimal } from "../domain/money";
-import { copyPnl } from "../domain/valuation";
+import { copyPnl, markPrice } from "../domain/valuation";
 import { isMarketOpen } from "../market/hours";
 import { primaryAccount } from "./accounts";
 import { OPEN_ORDER_STATUSES } from "./leader-console";
@@ -35,9 +35,11 @@ export type PortfolioRow = {
   qty: string;
   avgCost: string;
   /** Exit price: the bid for a long, the ask for a short (what closing now would get). */
-  price: string | null;
-  marketValue: string | null;
-  unrealized: string | null;
+  price: string;
+  /** False when there is no quote yet and the price is the last known one. */
+  quoted: boolean;
+  marketValue: string;
+  unrealized: string;
   origin: Origin;
   closable: boolean;
   marketOpen: boolean;
@@ -155,24 +157,15 @@ export async function portfolio(db: Db, userId: string, now: Date = new Date()) 
     const q = quote.get(p.symbol);
     const open = i ? isMarketOpen(i, now) : false;
     for (const s of splitByOrigin(p.qty, p.avgCost, running, kept)) {
-      const exit = q ? (s.qty.isPos() ? q.bid : q.ask) : null;
-      const mv = exit ? s.qty.times(exit).times(mult.get(p.symbol) ?? "1") : null;
-      if (mv) value = value.plus(mv);
-      const unrealized = q
-        ? copyPnl(
-            [
-              {
-                symbol: p.symbol,
-                qty: fmt(s.qty),
-                avgCost: s.avgCost,
-                realizedPnl: "0",
-                fees: "0",
-              },
-            ],
-            quote,
-            mult,
-          )
-        : null;
+      // The one valuation (domain/valuation.ts): exit prices; unquoted at the last known price.
+      const exit = markPrice(s.qty, q, "exit", s.avgCost);
+      const mv = s.qty.times(exit).times(mult.get(p.symbol) ?? "1");
+      value = value.plus(mv);
+      const unrealized = copyPnl(
+        [{ symbol: p.symbol, qty: fmt(s.qty), avgCost: s.avgCost, realizedPnl: "0", fees: "0" }],
+        quote,
+        mult,
+      );
       rows.push({
         key: `${p.symbol}:${s.origin.kind === "manual" ? "manual" : s.origin.copyId}`,
         symbol: p.symbol,
@@ -180,9 +173,10 @@ export async function portfolio(db: Db, userId: string, now: Date = new Date()) 
         currency: i?.currency ?? account.currency,
         qty: fmt(s.qty),
         avgCost: s.avgCost,
-        price: exit,
-        marketValue: mv ? fmt(mv.toDecimalPlaces(2)) : null,
-        unrealized: unrealized ? fmt(unrealized.toDecimalPlaces(2)) : null,
+        price: fmt(exit),
+        quoted: Boolean(q),
+        marketValue: fmt(mv.toDecimalPlaces(2)),
+        unrealized: fmt(unrealized.toDecimalPlaces(2)),
         origin: s.origin,
         closable: s.origin.kind !== "copy" && !busy.has(p.symbol),
         marketOpen: open,
