@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
@@ -19,6 +20,17 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <Providers>
           <Nav viewer={viewer} />
           <main>{children}</main>
+          <footer className="site-footer">
+            <p>
+              Tandem is a demonstration copy-trading platform: accounts hold paper money and no real
+              orders reach a market. Nothing here is investment advice. Copy trading carries a high
+              risk of losing money.
+            </p>
+            <p>
+              <Link href="/leaders">Leaders</Link> · Terms of copying are shown before every copy ·
+              © {2026} Tandem
+            </p>
+          </footer>
         </Providers>
       </body>
     </html>

@@ -8,7 +8,6 @@ import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
  * the same tRPC endpoints the pages use; what is asserted is what a person sees. The leader
  * trades crypto, which trades around the clock, so nothing depends on the time of day.
  */
-test.describe.configure({ mode: "serial" });
 
 type Json = Record<string, unknown>;
 
