@@ -54,4 +54,20 @@ describe("staff tools", () => {
       as("support@tandem.test").admin.customerCopy({ id: "00000000-0000-4000-8000-000000000000" }),
     ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
+
+  it("breakers are chosen from real leaders, instruments and brokers", async () => {
+    const c = await as("admin@tandem.test").admin.breakerChoices();
+    const steady = c.leaders.find((l) => l.handle === "steady-etf")!;
+    expect(steady.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(c.instruments.map((i) => i.symbol)).toContain("SPY");
+    expect(c.brokers).toContain("paper");
+    const opened = await as("admin@tandem.test").admin.openBreaker({
+      scope: "leader",
+      key: steady.id,
+      reason: "staff tools test",
+    });
+    expect(opened.alreadyOpen).toBe(false);
+    const listed = await as("support@tandem.test").admin.breakers();
+    expect(listed.some((b) => b.scopeKey === steady.id && !b.closedAt)).toBe(true);
+  });
 });

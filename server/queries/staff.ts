@@ -6,10 +6,12 @@ import {
   brokerAccounts,
   copyRelationships,
   fills,
+  instruments,
   leaders,
   orders,
   users,
 } from "../../db/schema";
+import { BROKERS } from "../market/catalogue";
 import { copyDetail } from "./copy-detail";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -131,4 +133,25 @@ export async function customerCopy(db: Db, staffUserId: string, id: string) {
     const detail = await copyDetail(t, rel.followerId, id);
     return detail ? { ...detail, customer: { id: rel.followerId, email: rel.email } } : null;
   });
+}
+
+/** What a breaker can be opened on: real leaders (by id, shown by name), instruments, brokers. */
+export async function breakerChoices(db: Db) {
+  const ls = await db
+    .select({ id: leaders.id, handle: leaders.handle, name: leaders.displayName })
+    .from(leaders)
+    .orderBy(leaders.displayName);
+  const inst = await db
+    .select({ symbol: instruments.symbol, name: instruments.name })
+    .from(instruments)
+    .orderBy(instruments.symbol);
+  const brokers = await db
+    .selectDistinct({ broker: brokerAccounts.broker })
+    .from(brokerAccounts)
+    .orderBy(brokerAccounts.broker);
+  return {
+    leaders: ls,
+    instruments: inst,
+    brokers: [...new Set([...BROKERS, ...brokers.map((b) => b.broker)])].sort(),
+  };
 }

@@ -7,7 +7,7 @@ import { choiceField, form, idField, textField, checked } from "../../domain/inp
 import { auditLog } from "../../../db/schema";
 import { adminOverview, listBreakers, recentReconciliations } from "../../queries/admin";
 import { auditActions, auditSearchInput, searchAudit } from "../../queries/audit";
-import { customerCopy, staffSearch } from "../../queries/staff";
+import { breakerChoices, customerCopy, staffSearch } from "../../queries/staff";
 import { roleProcedure, router } from "../trpc";
 import { engineCall } from "./errors";
 import { inRequestTx } from "./request-tx";
@@ -57,6 +57,8 @@ export const adminRouter = router({
     .input(checked(auditSearchInput))
     .query(({ ctx, input }) => searchAudit(ctx.db, input)),
   auditActions: staff.query(({ ctx }) => auditActions(ctx.db)),
+  /** Real leaders, instruments and brokers to open a breaker on (never a typed key). */
+  breakerChoices: staff.query(({ ctx }) => breakerChoices(ctx.db)),
   /** Staff search: people (with their copies), leaders, orders, fills. */
   search: staff
     .input(checked(form({ q: textField({ label: "Search", min: 2, max: 200 }) })))
