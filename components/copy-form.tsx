@@ -4,7 +4,13 @@ import { useRouter } from "next/navigation";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { defaultLimits } from "@/server/domain/copy-defaults";
 import { AccountChooser } from "./broker-accounts";
+import type { inferRouterInputs } from "@trpc/server";
+import type { AppRouter } from "@/server/api/root";
+import { riskLimitsInput } from "@/server/domain/inputs";
+import { stopLossInMoney } from "./copy-controls";
 import { CopyTerms } from "./copy-terms";
+import { formErrors, issuesToErrors, type FormErrors } from "./errors";
+import { FieldError, FormMessage } from "./form-error";
 import { money, qty } from "./format";
 import { useTRPC } from "./trpc";
 
@@ -17,6 +23,19 @@ type LimitKey =
   | "dailyLossLimit";
 
 const DECIMAL = /^\d+(\.\d+)?$/;
+type StartInput = inferRouterInputs<AppRouter>["copies"]["start"];
+const NO_ERRORS: FormErrors = { fields: {}, form: null };
+const LABELS = {
+  amount: "Amount to copy with (USD)",
+  factor: "Multiplier",
+  notional: "Amount per trade",
+  copyStopLossPct: "Copy stop-loss (%)",
+  maxSymbolExposure: "Max exposure per instrument (USD)",
+  maxOpenPositions: "Max open positions",
+  maxSlippageBps: "Max slippage (basis points)",
+  dailyLossLimit: "Daily loss limit (USD)",
+  consent: "Consent",
+};
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -82,7 +101,10 @@ export function CopyForm({
   const [copyOpen, setCopyOpen] = useState(false);
   const [consent, setConsent] = useState(false);
   const [brokerAccountId, setBrokerAccountId] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [review, setReview] = useState<StartInput | null>(null);
+  const setError = (text: string | null) =>
+    setErrors(text ? formErrors({ message: text }, LABELS) : NO_ERRORS);
   const [deposit, setDeposit] = useState("");
   const [depositMsg, setDepositMsg] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -130,7 +152,10 @@ export function CopyForm({
         router.push("/dashboard");
         router.refresh();
       },
-      onError: (e) => setError(e.message),
+      onError: (e) => {
+        setReview(null);
+        setErrors(formErrors(e, LABELS));
+      },
     }),
   );
 
@@ -163,6 +188,17 @@ export function CopyForm({
       if (v !== null && !/^\d+$/.test(v))
         return setError(`${LIMITS.find((l) => l.key === k)!.label}: enter a whole number.`);
     }
+    const limits = {
+      copyStopLossPct: lim("copyStopLossPct"),
+      maxSymbolExposure: lim("maxSymbolExposure"),
+      maxOpenPositions: int("maxOpenPositions"),
+      maxSlippageBps: int("maxSlippageBps"),
+      dailyLossLimit: lim("dailyLossLimit"),
+    };
+    // The server's own rules, before anything is sent.
+    const checkedLimits = riskLimitsInput.safeParse(limits);
+    if (!checkedLimits.success)
+      return setErrors(issuesToErrors(checkedLimits.error.issues, LABELS));
     if (!consent) return setError("Consent: tick the box to agree to the copy terms.");
     const s =
       mode === "proportional"
@@ -170,17 +206,12 @@ export function CopyForm({
         : mode === "multiplier"
           ? { mode, amount: a, factor: factor.trim() }
           : { mode, amount: a, notional: notional.trim() };
-    start.mutate({
+    // A review step before anything is sent: what is agreed, in money.
+    setReview({
       leaderId: leader.id,
       ...(brokerAccountId ? { brokerAccountId } : {}),
       sizing: s,
-      limits: {
-        copyStopLossPct: lim("copyStopLossPct"),
-        maxSymbolExposure: lim("maxSymbolExposure"),
-        maxOpenPositions: int("maxOpenPositions"),
-        maxSlippageBps: int("maxSlippageBps"),
-        dailyLossLimit: lim("dailyLossLimit"),
-      },
+      limits,
       onInsufficientFunds: onInsufficient,
       copyOpenPositions: copyOpen,
       consent: true,
@@ -189,6 +220,7 @@ export function CopyForm({
   }
 
   const p = preview.data;
+  const stopLoss = stopLossInMoney(limitValue("copyStopLossPct"), amount.trim());
   return (
     <div className="stack">
       <section className="card" aria-labelledby={`${id}-funds`}>
@@ -245,9 +277,10 @@ export function CopyForm({
               value={amount}
               onChange={(e) => setAmount(e.target.value)}
               placeholder="5000"
-              aria-describedby={`${id}-amount-hint`}
-              aria-invalid={p?.amountError && amountOk ? true : undefined}
+              aria-describedby={errors.fields.amount ? "amount-error" : `${id}-amount-hint`}
+              aria-invalid={errors.fields.amount || (p?.amountError && amountOk) ? true : undefined}
             />
+            <FieldError id="amount" message={errors.fields.amount} />
             <span id={`${id}-amount-hint`} className="hint">
               Minimum {money(leader.minAllocation)}. This is the capital the copy works with and the
               base for your stop-loss.
@@ -388,7 +421,19 @@ export function CopyForm({
                   value={limitValue(l.key)}
                   onChange={(e) => setOverrides((o) => ({ ...o, [l.key]: e.target.value }))}
                 />
+                <FieldError id={`limit-${l.key}`} message={errors.fields[l.key]} />
                 <span className="hint">{l.hint}</span>
+                {l.key === "copyStopLossPct" && stopLoss && (
+                  <span
+                    className={stopLoss.tiny ? "field-error" : "hint"}
+                    data-testid="stop-loss-money"
+                  >
+                    That stops the copy after a loss of {money(stopLoss.loss)} on{" "}
+                    {money(amount.trim())}.
+                    {stopLoss.tiny &&
+                      " That is very tight: ordinary price moves and fees may trigger it."}
+                  </span>
+                )}
               </label>
             ))}
           </div>
@@ -444,15 +489,63 @@ export function CopyForm({
           />
           I have read the copy terms (version {agreementVersion}) and agree to copy {leader.name}
         </label>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
+        <FieldError id="consent" message={errors.fields.consent} />
+        <FormMessage message={errors.form} />
+        {review && (
+          <section
+            className="note stack"
+            aria-labelledby={`${id}-review`}
+            style={{ gap: "0.4rem" }}
+          >
+            <h3 id={`${id}-review`} style={{ margin: 0 }}>
+              Review before you start
+            </h3>
+            <ul style={{ margin: 0 }} data-testid="copy-review">
+              <li>
+                Copy {leader.name} with {money(review.sizing.amount)} (
+                {review.sizing.mode === "proportional"
+                  ? "proportional"
+                  : review.sizing.mode === "multiplier"
+                    ? `multiplier ${review.sizing.factor}`
+                    : `${money(review.sizing.notional)} per trade`}
+                ).
+              </li>
+              <li>
+                {review.limits.copyStopLossPct
+                  ? `Stop-loss: the copy closes and stops after a loss of ${money(stopLossInMoney(review.limits.copyStopLossPct, review.sizing.amount)?.loss ?? null)}.`
+                  : "No copy stop-loss: losses are not capped by a stop."}
+              </li>
+              <li>
+                At most{" "}
+                {review.limits.maxSymbolExposure
+                  ? money(review.limits.maxSymbolExposure)
+                  : "no limit"}{" "}
+                per instrument, {review.limits.maxOpenPositions ?? "any number of"} open positions
+                {review.limits.dailyLossLimit
+                  ? `, no new buying after losing ${money(review.limits.dailyLossLimit)} in a day`
+                  : ""}
+                .
+              </li>
+              <li>
+                Performance fee {leader.feePct} % on new profits; terms version {agreementVersion}.
+              </li>
+            </ul>
+            <div className="row">
+              <button type="button" disabled={start.isPending} onClick={() => start.mutate(review)}>
+                {start.isPending ? "Starting…" : "Start copying"}
+              </button>
+              <button type="button" className="secondary" onClick={() => setReview(null)}>
+                Change something
+              </button>
+            </div>
+          </section>
         )}
         <div className="row">
-          <button type="submit" disabled={start.isPending}>
-            {start.isPending ? "Starting…" : "Start copying"}
-          </button>
+          {!review && (
+            <button type="submit" disabled={start.isPending}>
+              Review and start
+            </button>
+          )}
         </div>
       </form>
     </div>

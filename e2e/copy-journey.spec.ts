@@ -55,8 +55,9 @@ test("a new follower finds a leader and copies with $5,000 and a copy stop-loss"
   const form = page.getByRole("form", { name: "Copy Lena Kowalski" });
   await form.getByLabel("Amount to copy with (USD)").fill("9000000");
   await form.getByLabel(/I have read the copy terms/).check();
-  await form.getByRole("button", { name: "Start copying" }).click();
+  await form.getByRole("button", { name: "Review and start" }).click();
   await expect(form.getByRole("alert").first()).toContainText("available to allocate");
+  await expect(form.getByTestId("amount-error")).toContainText(/You have \$[\d,]+\.\d\d available/);
 
   // Paper money can be added right here.
   await page.getByLabel("Add funds (USD, paper money)").fill("10000");
@@ -70,6 +71,10 @@ test("a new follower finds a leader and copies with $5,000 and a copy stop-loss"
   );
   await form.getByLabel("Copy stop-loss (%)").fill("15");
   await expect(form.getByLabel("Max exposure per instrument (USD)")).toHaveValue("2500");
+  // The stop-loss in money, then a review of what is agreed before anything is sent.
+  await expect(form.getByTestId("stop-loss-money")).toContainText("$750.00 on $5,000.00");
+  await form.getByRole("button", { name: "Review and start" }).click();
+  await expect(form.getByTestId("copy-review")).toContainText("Copy Lena Kowalski with $5,000.00");
   await form.getByRole("button", { name: "Start copying" }).click();
 
   await expect(page).toHaveURL(/\/dashboard/);
