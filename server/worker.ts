@@ -12,6 +12,7 @@ import { checkCopyStopLoss } from "./engine/copies/stops";
 import { WORKER_CONFIG, type EngineDeps } from "./engine/deps";
 import { pump } from "./engine/pump";
 import { reconcile } from "./engine/reconcile/reconcile";
+import { feesAtMidnight } from "./engine/fees/settle";
 import { markDayStart } from "./engine/risk/day-marks";
 import { snapshotEquity } from "./engine/ops/snapshots";
 import { applyPaperTransfers } from "./engine/execute/transfers";
@@ -120,7 +121,11 @@ async function main() {
       // The daily loss limit's reference: each copy's P&L as the UTC day turns.
       const today = new Date().toISOString().slice(0, 10);
       if (today !== markedDay) {
-        await markDayStart(deps, new Date(`${today}T00:00:00.000Z`));
+        const midnight = new Date(`${today}T00:00:00.000Z`);
+        // Fees first (the day that ended accrues; a period that ended is settled), then the
+        // daily-loss marks, as replays do. Only once per day turn that this worker sees.
+        if (markedDay !== "") await feesAtMidnight(deps, midnight);
+        await markDayStart(deps, midnight);
         markedDay = today;
       }
       await heartbeat.beat();

@@ -1,4 +1,5 @@
 import { D, DomainError, fmt, ZERO, type Decimal } from "./money";
+import { platformFee } from "./fees";
 import { applyFill, applyFillToPosition, transition, type OrderState } from "./order-state";
 
 /*
@@ -12,6 +13,8 @@ export const cashAccount = (brokerAccountId: string) => `account:${brokerAccount
 export const brokerSettlement = (broker: string) => `broker:${broker}:settlement`;
 export const brokerCommissions = (broker: string) => `broker:${broker}:commissions`;
 export const externalFunding = (broker: string) => `external:${broker}:funding`;
+export const platformRevenue = () => "platform:fees";
+export const leaderFeesPayable = (leaderId: string) => `leader:${leaderId}:fees`;
 
 export type BookOrder = {
   id: string;
@@ -70,6 +73,19 @@ export type BookState = {
   balances: Map<string, { cash: Decimal; currency: string }>;
   instruments: Map<string, { multiplier: string; currency: string }>;
   accounts: Map<string, { broker: string; userId: string | null }>;
+  /** The platform fee rate of each copy that has one (bps of each fill's notional). */
+  platformFeeBps?: Map<string, string>;
+};
+
+export type ChargedFee = {
+  relationshipId: string;
+  kind: "platform" | "management" | "performance";
+  at: Date;
+  amount: string;
+  period: string | null;
+  base: string;
+  rate: string;
+  fillTradeId: string | null;
 };
 
 export type BookResult = {
@@ -79,6 +95,8 @@ export type BookResult = {
   balances: Array<{ brokerAccountId: string; currency: string; cash: string }>;
   journals: Journal[];
   events: BookEvent[];
+  /** Platform fees charged with these fills (already in balances and journals). */
+  fees: ChargedFee[];
   /** The fills booked (after dropping those with unknown orders or repeated trade ids). */
   booked: number;
 };
@@ -121,6 +139,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
   const balTouched = new Set<string>();
   const journals: Journal[] = [];
   const events: BookEvent[] = [];
+  const fees: ChargedFee[] = [];
   const seen = new Set<string>();
   let booked = 0;
   for (const f of fills) {
@@ -199,6 +218,40 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     };
     assertBalanced(journal);
     journals.push(journal);
+
+    // The platform fee is charged with every fill of a copy's order, at once.
+    const bps = o.relationshipId ? state.platformFeeBps?.get(o.relationshipId) : undefined;
+    if (o.relationshipId && bps !== undefined) {
+      const fee = platformFee({ qty: f.qty, price: f.price, multiplier: mult, bps });
+      if (!fee.isZero()) {
+        b.cash = b.cash.minus(fee);
+        const feeJournal: Journal = {
+          kind: "fee",
+          description: `platform fee ${fmt(bps)} bps on ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
+          correlationId: o.correlationId,
+          orderId: o.id,
+          relationshipId: o.relationshipId,
+          at: f.at,
+          currency,
+          lines: [
+            { code: cashAccount(o.brokerAccountId), amount: fmt(fee.neg()), owner },
+            { code: platformRevenue(), amount: fmt(fee), owner: null },
+          ],
+        };
+        assertBalanced(feeJournal);
+        journals.push(feeJournal);
+        fees.push({
+          relationshipId: o.relationshipId,
+          kind: "platform",
+          at: f.at,
+          amount: fmt(fee),
+          period: null,
+          base: fmt(notional.abs()),
+          rate: fmt(bps),
+          fillTradeId: f.tradeId,
+        });
+      }
+    }
     events.push({
       stream: `account:${o.brokerAccountId}`,
       type: "order_fill",
@@ -231,6 +284,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     }),
     journals,
     events,
+    fees,
     booked,
   };
 }

@@ -67,3 +67,92 @@ export function performanceFee(input: {
   const fee = gain.times(rate).div(100);
   return { fee, gain, newHighWaterMark: equity.minus(fee) };
 }
+
+/*
+ * The copy's fees (replay-format.md, "Fees"). Every fee charged is rounded toward zero to
+ * 8 decimal places; accruals are exact and only their charge is rounded.
+ */
+export const FEE_DECIMALS = 8;
+export type FeePeriod = "month" | "quarter";
+
+export function roundFee(x: Decimal.Value): Decimal {
+  return D(x).toDecimalPlaces(FEE_DECIMALS, Decimal.ROUND_DOWN);
+}
+
+/** Platform fee with one fill of a copy's order: bps ÷ 10 000 × qty × price × multiplier. */
+export function platformFee(input: {
+  qty: Decimal.Value;
+  price: Decimal.Value;
+  multiplier: Decimal.Value;
+  bps: Decimal.Value;
+}): Decimal {
+  const bps = nonNegative(input.bps, "platformFeeBps");
+  return roundFee(
+    bps.div(10_000).times(D(input.qty).abs()).times(input.price).times(input.multiplier),
+  );
+}
+
+/** What one day accrues at 00:00 UTC: pct ÷ 36 500 × the copy's equity then (never < 0). */
+export function managementAccrual(input: {
+  equity: Decimal.Value;
+  pctYear: Decimal.Value;
+}): Decimal {
+  const pct = nonNegative(input.pctYear, "managementFeePctYear");
+  const equity = D(input.equity);
+  return equity.lte(0) ? ZERO : pct.div(36_500).times(equity);
+}
+
+/**
+ * Settles a period: the management fee accrued is charged first, then the performance fee
+ * on the equity after it above the high-water mark (a loss carries forward: nothing until
+ * the copy is back above its mark); the mark becomes the larger of itself and the equity
+ * after both fees.
+ */
+export function settleFeePeriod(input: {
+  equity: Decimal.Value;
+  highWaterMark: Decimal.Value;
+  accrued: Decimal.Value;
+  performancePct: Decimal.Value | null;
+}): { management: Decimal; performance: Decimal; gain: Decimal; highWaterMark: Decimal } {
+  const management = roundFee(input.accrued);
+  const afterManagement = D(input.equity).minus(management);
+  const hwm = D(input.highWaterMark);
+  if (input.performancePct === null || D(input.performancePct).isZero()) {
+    return {
+      management,
+      performance: ZERO,
+      gain: ZERO,
+      highWaterMark: maxOf(hwm, afterManagement),
+    };
+  }
+  const p = performanceFee({
+    equity: afterManagement,
+    highWaterMark: hwm,
+    netFlows: 0,
+    ratePct: input.performancePct,
+  });
+  const performance = roundFee(p.fee);
+  return {
+    management,
+    performance,
+    gain: p.gain,
+    highWaterMark: maxOf(hwm, afterManagement.minus(performance)),
+  };
+}
+
+const maxOf = (a: Decimal, b: Decimal) => (a.gte(b) ? a : b);
+
+/** The period containing `at`: "2026-01" or "2026-Q1". */
+export function periodLabel(at: Date, period: FeePeriod): string {
+  const y = at.getUTCFullYear();
+  const m = at.getUTCMonth();
+  return period === "month"
+    ? `${y}-${String(m + 1).padStart(2, "0")}`
+    : `${y}-Q${Math.floor(m / 3) + 1}`;
+}
+
+/** Whether a 00:00 UTC instant starts a new period (and so ends the one before). */
+export function startsPeriod(midnight: Date, period: FeePeriod): boolean {
+  if (midnight.getUTCDate() !== 1) return false;
+  return period === "month" || midnight.getUTCMonth() % 3 === 0;
+}

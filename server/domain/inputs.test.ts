@@ -17,7 +17,19 @@ const msg = (r: { success: boolean; error?: { issues: { message: string }[] } })
 
 describe("decimals: sign, digits, range per field, in words", () => {
   it("names the field and the shape for anything that is not a plain decimal", () => {
-    for (const bad of ["abc", "1e5", "0x10", "1,000", " ", "NaN", "Infinity", "١٢٣", "+5", ".5", "5."])
+    for (const bad of [
+      "abc",
+      "1e5",
+      "0x10",
+      "1,000",
+      " ",
+      "NaN",
+      "Infinity",
+      "١٢٣",
+      "+5",
+      ".5",
+      "5.",
+    ])
       expect(msg(amountInput.safeParse({ amount: bad }))).toMatch(/^Amount(:| must be a number)/);
     expect(msg(amountInput.safeParse({ amount: 250 }))).toBe("Amount must be a number like 250.00");
     expect(msg(amountInput.safeParse({}))).toBe("Amount must be a number like 250.00");
@@ -110,7 +122,9 @@ describe("text: length, no control characters, valid Unicode", () => {
         const r = profileInput.shape.displayName.safeParse(v);
         if (r.success) {
           expect(r.data).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-          expect(r.data).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+          expect(r.data).not.toMatch(
+            /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+          );
         }
       }),
       { numRuns: 1000 },

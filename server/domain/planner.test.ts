@@ -32,38 +32,36 @@ const input = fc
     leaderPrice: fc.constantFrom("100", "99", "101.5"),
     policy: fc.constantFrom("reduce", "skip") as fc.Arbitrary<"reduce" | "skip">,
   })
-  .map(
-    (x): PlanInput => ({
-      sizing: { mode: "multiplier", ratio: x.ratio },
-      leader: { positionBefore: x.leaderBefore, positionAfter: x.leaderAfter },
-      leaderPrice: x.leaderPrice,
-      copy: {
-        status: x.status,
-        position: x.position,
-        openQty: x.openQty,
-        openPositions: x.others + (x.position === 0 ? 0 : 1),
-      },
-      instrument: {
-        qtyStep: "1",
-        minQty: "1",
-        minNotional: "1",
-        multiplier: "1",
-        commissionPerUnit: "0.01",
-      },
-      quote: { bid: "99.98", ask: "100.02" },
-      funds: String(x.funds),
-      limits: {
-        maxSymbolExposure: x.maxSymbolExposure === null ? null : String(x.maxSymbolExposure),
-        maxOpenPositions: x.maxOpenPositions,
-        maxSlippageBps: x.maxSlippageBps === null ? null : String(x.maxSlippageBps),
-        dailyLossLimit: x.dailyLossLimit === null ? null : String(x.dailyLossLimit),
-      },
-      leaderCopyable: x.copyable,
-      breakerOpen: x.breaker ? "global:halt (test)" : null,
-      dailyLoss: x.dailyLossLimit === null ? null : String(x.dailyLoss),
-      onInsufficientFunds: x.policy,
-    }),
-  );
+  .map((x): PlanInput => ({
+    sizing: { mode: "multiplier", ratio: x.ratio },
+    leader: { positionBefore: x.leaderBefore, positionAfter: x.leaderAfter },
+    leaderPrice: x.leaderPrice,
+    copy: {
+      status: x.status,
+      position: x.position,
+      openQty: x.openQty,
+      openPositions: x.others + (x.position === 0 ? 0 : 1),
+    },
+    instrument: {
+      qtyStep: "1",
+      minQty: "1",
+      minNotional: "1",
+      multiplier: "1",
+      commissionPerUnit: "0.01",
+    },
+    quote: { bid: "99.98", ask: "100.02" },
+    funds: String(x.funds),
+    limits: {
+      maxSymbolExposure: x.maxSymbolExposure === null ? null : String(x.maxSymbolExposure),
+      maxOpenPositions: x.maxOpenPositions,
+      maxSlippageBps: x.maxSlippageBps === null ? null : String(x.maxSlippageBps),
+      dailyLossLimit: x.dailyLossLimit === null ? null : String(x.dailyLossLimit),
+    },
+    leaderCopyable: x.copyable,
+    breakerOpen: x.breaker ? "global:halt (test)" : null,
+    dailyLoss: x.dailyLossLimit === null ? null : String(x.dailyLoss),
+    onInsufficientFunds: x.policy,
+  }));
 
 describe("planCopyOrder", () => {
   it("splits every order into a full reduction and an increase that checks only shrink", () => {

@@ -1,17 +1,19 @@
-import { and, inArray, sql } from "drizzle-orm";
+import { and, inArray, isNotNull, sql } from "drizzle-orm";
 import {
   accountBalances,
   brokerAccounts,
+  copyFees,
   copyPositions,
+  copyRelationships,
   instruments,
   ledgerAccounts,
   orders,
   positions,
 } from "../../../db/schema";
-import { D } from "../../domain/money";
+import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import type { IncomingFill } from "./book-fill";
 import { bulkInsert, recordset } from "../core/bulk";
-import { bookFills } from "../../domain/bookkeeping";
+import { bookFills, type ChargedFee } from "../../domain/bookkeeping";
 import { appendEvents, type Tx } from "../core/streams";
 
 export type FillItem = { brokerAccountId: string; clientOrderId: string; fill: IncomingFill };
@@ -157,6 +159,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         ]),
       ),
       accounts: new Map(acctRows.map((a) => [a.id, { broker: a.broker, userId: a.userId }])),
+      platformFeeBps: await platformFeeRates(tx, relIds),
     },
     fresh.map((it) => ({
       brokerAccountId: it.brokerAccountId,
@@ -328,5 +331,28 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   );
   for (let i = 0; i < eventRows.length; i += CHUNK)
     await appendEvents(tx, eventRows.slice(i, i + CHUNK));
+  await writeFees(tx, booked.fees);
   return booked.booked;
+}
+
+async function platformFeeRates(tx: Tx, relIds: string[]): Promise<Map<string, string>> {
+  if (relIds.length === 0) return new Map();
+  const rows = await tx
+    .select({ id: copyRelationships.id, bps: copyRelationships.platformFeeBps })
+    .from(copyRelationships)
+    .where(and(inArray(copyRelationships.id, relIds), isNotNull(copyRelationships.platformFeeBps)));
+  return new Map(rows.map((r) => [r.id, r.bps!]));
+}
+
+/** Fee rows and the copies' running totals; their cash and journals are already written. */
+export async function writeFees(tx: Tx, fees: readonly ChargedFee[]): Promise<void> {
+  if (fees.length === 0) return;
+  await tx.insert(copyFees).values(fees.map((f) => ({ ...f })));
+  const byRel = new Map<string, Decimal>();
+  for (const f of fees)
+    byRel.set(f.relationshipId, (byRel.get(f.relationshipId) ?? ZERO).plus(f.amount));
+  const rows = [...byRel].map(([id, total]) => ({ id, total: fmt(total) }));
+  await tx.execute(sql`
+    update copy_relationships c set fees_charged = c.fees_charged + v.total
+      from ${recordset(rows, "id uuid, total numeric")} where c.id = v.id`);
 }

@@ -33,6 +33,13 @@ export type CopyTerms = {
     dailyLossLimit?: string | null;
   };
   onInsufficientFunds?: "reduce" | "skip";
+  /** The agreed fees (replay-format.md, "Fees"); absent ones are no fee. */
+  fees?: {
+    performanceFeePct?: string | null;
+    managementFeePctYear?: string | null;
+    platformFeeBps?: string | null;
+    period?: "month" | "quarter";
+  };
   agreementVersion: string;
   copyOpenPositions?: boolean;
 };
@@ -301,6 +308,11 @@ export async function startCopy(
         maxSlippageBps: t.risk?.maxSlippageBps ?? null,
         dailyLossLimit: t.risk?.dailyLossLimit ?? null,
         onInsufficientFunds: t.onInsufficientFunds ?? "reduce",
+        performanceFeePct: t.fees?.performanceFeePct ?? null,
+        managementFeePctYear: t.fees?.managementFeePctYear ?? null,
+        platformFeeBps: t.fees?.platformFeeBps ?? null,
+        feePeriod: t.fees?.period ?? "month",
+        highWaterMark: fmt(reference),
         copyOpenPositions: t.copyOpenPositions ?? false,
         agreementVersion: t.agreementVersion,
         consentedAt: now,
@@ -439,6 +451,12 @@ export async function setAllocation(
       .set({
         allocation: fmt(allocation),
         referenceCapital: fmt(allocation),
+        // New money is never charged as profit: the high-water mark moves with the allocation.
+        highWaterMark: fmt(
+          D(rel.highWaterMark ?? rel.referenceCapital)
+            .plus(allocation)
+            .minus(rel.allocation ?? rel.referenceCapital),
+        ),
         ratio,
         ratioFixedAt: now,
       })

@@ -16,6 +16,7 @@ import { copyPnl } from "../../domain/valuation";
 import type { EngineDeps } from "../deps";
 import { riskOrderId } from "../core/ids";
 import type { Tx } from "../core/streams";
+import { settleStoppedCopyFees } from "../fees/settle";
 import { stopCopy } from "./intents";
 
 /*
@@ -42,6 +43,14 @@ export async function settleStoppedCopies(deps: EngineDeps): Promise<number> {
              and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))))
      order by c.id`);
   let work = 0;
+  // Once nothing is held or working, the stop settles the fee period so far, once.
+  const settled = await deps.db.execute<{ id: string }>(sql`
+    select c.id from copy_relationships c
+     where c.status = 'stopped' and c.fees_settled_at is null
+       and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))
+       and (not c.close_on_stop or not exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0))
+     order by c.id`);
+  for (const r of settled) if (await settleStoppedCopyFees(deps, r.id)) work++;
   for (const r of rels) {
     const working = await deps.db
       .update(orders)
@@ -232,7 +241,11 @@ export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promi
       .where(eq(copyRelationships.id, id));
     if (
       rel &&
-      copyStopLossHit({ pnl, referenceCapital: rel.referenceCapital, pct: rel.copyStopLossPct! })
+      copyStopLossHit({
+        pnl: pnl.minus(rel.feesCharged), // fees charged count, as commissions do
+        referenceCapital: rel.referenceCapital,
+        pct: rel.copyStopLossPct!,
+      })
     ) {
       deps.log.warn(
         { relationshipId: id, pnl: fmt(pnl) },

@@ -44,6 +44,7 @@ export async function checkInvariants(
           `${f.id}: position ${symbol} ${qty} != sum of fills ${fmt(sums.get(symbol) ?? ZERO)}`,
         );
     }
+    for (const fee of r.fees) cash = cash.minus(fee.amount); // fees charged, every kind
     if (!cash.eq(r.cash))
       problems.push(`${f.id}: cash ${r.cash} != start + flows − fills − fees = ${fmt(cash)}`);
     // At most one copy order per (leader fill, follower).

@@ -3,6 +3,7 @@ import type { Db } from "../../../db/client";
 import {
   accountBalances,
   copyDecisions,
+  copyFees,
   copyPositions,
   copyRelationships,
   copySymbolRatios,
@@ -50,6 +51,14 @@ type FollowerReport = {
     reason: string;
   }>;
   brokerCalls: CallCounts;
+  fees: Array<{
+    kind: "platform" | "management" | "performance";
+    at: string;
+    amount: string;
+    period: string | null;
+  }>;
+  highWaterMark: string;
+  feesAccrued: string;
 };
 
 /**
@@ -176,9 +185,28 @@ export async function buildReport(
         reason: d.reason,
       })),
       brokerCalls: ctx.counts.get(f.id) ?? { submit: 0, query: 0, cancel: 0 },
+      fees: (
+        await db
+          .select()
+          .from(copyFees)
+          .where(eq(copyFees.relationshipId, relationshipId))
+          .orderBy(asc(copyFees.id))
+      ).map((x) => ({
+        kind: x.kind,
+        at: isoSeconds(x.at),
+        amount: fmt(x.amount),
+        period: x.period,
+      })),
+      highWaterMark: fmt(rel!.highWaterMark ?? rel!.referenceCapital),
+      feesAccrued: fmt(rel!.feesAccrued),
     };
   }
   return report;
+}
+
+/** Times as the scenario writes them: ISO-8601 UTC, milliseconds only when there are some. */
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(".000Z", "Z");
 }
 
 function sortedRecord(entries: Array<[string, string]>): Record<string, string> {

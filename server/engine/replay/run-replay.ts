@@ -21,6 +21,7 @@ import { drain, pump } from "../pump";
 import { reconcile } from "../reconcile/reconcile";
 import { utcDay } from "../replicate/plan-context";
 import { markDayStart } from "../risk/day-marks";
+import { feesAtMidnight } from "../fees/settle";
 import { countingBroker, type CallCounts } from "./counting-broker";
 import { buildReport, type Report } from "./report";
 import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";
@@ -157,6 +158,14 @@ export async function runReplay(
         dailyLossLimit: f.copy.risk?.dailyLossLimit ?? null,
       },
       onInsufficientFunds: f.copy.onInsufficientFunds,
+      fees: f.copy.fees
+        ? {
+            performanceFeePct: f.copy.fees.performanceFeePct ?? null,
+            managementFeePctYear: f.copy.fees.managementFeePctYear ?? null,
+            platformFeeBps: f.copy.fees.platformFeeBps ?? null,
+            period: f.copy.fees.period ?? "month",
+          }
+        : undefined,
       agreementVersion: "replay",
     });
     followers.set(f.id, { accountId: a!.id, relationshipId, userId: u!.id });
@@ -166,12 +175,14 @@ export async function runReplay(
 
   let day = utcDay(clock.now());
   for (const [i, ev] of scenario.events.entries()) {
-    if (utcDay(new Date(ev.at)) !== day) {
-      // A new UTC day: what was due before midnight runs first, then each copy's P&L at
-      // the last quotes before 00:00 becomes the daily loss limit's reference point.
-      const midnight = new Date(`${utcDay(new Date(ev.at))}T00:00:00.000Z`);
+    // Each 00:00 UTC passed, in order: what was due before it runs first; then the day
+    // that ended accrues its management fee and a period that ended is settled, at the
+    // last quotes; then each copy's P&L becomes the next day's daily-loss reference.
+    while (utcDay(new Date(ev.at)) !== day) {
+      const midnight = new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000);
       advanceTo(midnight);
       await run();
+      await feesAtMidnight(deps, midnight);
       await markDayStart(deps, midnight);
       day = utcDay(midnight);
     }

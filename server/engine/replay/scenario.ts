@@ -48,6 +48,13 @@ const risk = z.strictObject({
   dailyLossLimit: nonNegative.optional(),
 });
 
+const fees = z.strictObject({
+  performanceFeePct: nonNegative.optional(),
+  managementFeePctYear: nonNegative.optional(),
+  platformFeeBps: nonNegative.optional(),
+  period: z.enum(["month", "quarter"]).optional(),
+});
+
 const follower = z.strictObject({
   id,
   cash: nonNegative,
@@ -55,6 +62,7 @@ const follower = z.strictObject({
     sizing,
     risk: risk.optional(),
     onInsufficientFunds: z.enum(["reduce", "skip"]),
+    fees: fees.optional(),
   }),
 });
 

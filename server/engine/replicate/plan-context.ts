@@ -174,7 +174,10 @@ async function loadDailyLoss(
   const day = utcDay(now);
   const mult = new Map([...inst.values()].map((i) => [i.symbol, i.multiplier]));
   const pnlNow = new Map(
-    limited.map((r) => [r.id, copyPnl((posByRel.get(r.id) ?? []) as HeldPosition[], qs, mult)]),
+    limited.map((r) => [
+      r.id,
+      copyPnl((posByRel.get(r.id) ?? []) as HeldPosition[], qs, mult).minus(r.feesCharged),
+    ]),
   );
   const marks = new Map(
     (

@@ -23,7 +23,7 @@ import { utcDay } from "../replicate/plan-context";
 export async function markDayStart(deps: EngineDeps, dayStart: Date): Promise<number> {
   const day = utcDay(dayStart);
   const rels = await deps.db
-    .select({ id: copyRelationships.id })
+    .select({ id: copyRelationships.id, feesCharged: copyRelationships.feesCharged })
     .from(copyRelationships)
     .where(
       and(
@@ -33,6 +33,7 @@ export async function markDayStart(deps: EngineDeps, dayStart: Date): Promise<nu
     );
   if (rels.length === 0) return 0;
   const ids = rels.map((r) => r.id);
+  const charged = new Map(rels.map((r) => [r.id, r.feesCharged]));
   const held = await deps.db
     .select()
     .from(copyPositions)
@@ -53,7 +54,7 @@ export async function markDayStart(deps: EngineDeps, dayStart: Date): Promise<nu
   const rows = ids.map((id) => ({
     relationshipId: id,
     day,
-    pnlAtStart: fmt(copyPnl(byRel.get(id) ?? [], quoteMap, mult)),
+    pnlAtStart: fmt(copyPnl(byRel.get(id) ?? [], quoteMap, mult).minus(charged.get(id)!)),
   }));
   const written = await deps.db
     .insert(copyDayMarks)
