@@ -77,6 +77,8 @@ export const copyRelationships = pgTable(
     feesCharged: dec("fees_charged").notNull().default("0"),
     /** Management fee accrued in the current period, not yet charged. */
     feesAccrued: dec("fees_accrued").notNull().default("0"),
+    /** The last 00:00 UTC whose fees were applied: several workers never apply one twice. */
+    feesAppliedAt: ts("fees_applied_at"),
     /** Set once a stopped copy's period so far has been settled. */
     feesSettledAt: ts("fees_settled_at"),
     createdAt: createdAt(),

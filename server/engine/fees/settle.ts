@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import {
   accountBalances,
   copyPositions,
@@ -111,7 +111,16 @@ export async function feesAtMidnight(deps: EngineDeps, midnight: Date): Promise<
     const rels = await tx
       .select()
       .from(copyRelationships)
-      .where(and(inArray(copyRelationships.status, ["active", "paused"]), hasPeriodFees))
+      .where(
+        and(
+          inArray(copyRelationships.status, ["active", "paused"]),
+          hasPeriodFees,
+          or(
+            isNull(copyRelationships.feesAppliedAt),
+            lt(copyRelationships.feesAppliedAt, midnight),
+          ),
+        ),
+      )
       .orderBy(copyRelationships.id)
       .for("update");
     if (rels.length === 0) return 0;
@@ -127,12 +136,16 @@ export async function feesAtMidnight(deps: EngineDeps, midnight: Date): Promise<
       if (!startsPeriod(midnight, period)) {
         await tx
           .update(copyRelationships)
-          .set({ feesAccrued: fmt(accrued) })
+          .set({ feesAccrued: fmt(accrued), feesAppliedAt: midnight })
           .where(eq(copyRelationships.id, rel.id));
         continue;
       }
       const label = periodLabel(new Date(midnight.getTime() - 1), period);
       await settle(deps, tx, rel, equity, accrued, midnight, label);
+      await tx
+        .update(copyRelationships)
+        .set({ feesAppliedAt: midnight })
+        .where(eq(copyRelationships.id, rel.id));
     }
     return rels.length;
   });

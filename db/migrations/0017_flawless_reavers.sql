@@ -1,0 +1,1 @@
+ALTER TABLE "copy_relationships" ADD COLUMN "fees_applied_at" timestamp with time zone;
