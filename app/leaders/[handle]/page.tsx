@@ -291,6 +291,14 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             period (1, 3, 6 months, 1 year) runs from the last daily value on or before its start to
             the newest one; if the history is shorter, it shows &ldquo;not enough history&rdquo;.
           </p>
+          <h3>How positions are valued</h3>
+          <p>
+            Every value on this page, every copy&apos;s value and your account&apos;s value are
+            worked out the same way: open positions at the price closing them would get now (a long
+            at the bid, a short at the ask), after commissions and fees. A position with no current
+            quote is valued at its last traded price, never at zero. Only the copy ratio (your
+            amount ÷ the leader&apos;s account) uses the middle of bid and ask.
+          </p>
           <h3>Max drawdown</h3>
           <p>
             The largest fall of the chained growth from its highest point before, as a share of that
