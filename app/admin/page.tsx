@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { AdminBreakers } from "@/components/admin-breakers";
 import { dateTime, qty } from "@/components/format";
 import { serverCaller } from "@/server/api/server-caller";
 import { getViewer } from "@/server/auth/session";
+
+export const metadata: Metadata = { title: "Admin console" };
 
 type Search = Promise<{ order?: string; q?: string }>;
 

@@ -1,9 +1,11 @@
+import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { LeaderConsole } from "@/components/leader-console";
 import { serverCaller } from "@/server/api/server-caller";
 import { getViewer } from "@/server/auth/session";
 
 export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Leader console" };
 
 export default async function LeaderConsolePage() {
   const viewer = await getViewer();

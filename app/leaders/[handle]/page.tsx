@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { TRPCError } from "@trpc/server";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -9,6 +10,14 @@ import { getDb } from "@/server/db";
 import { workerLiveness } from "@/server/ops/heartbeat";
 
 export const dynamic = "force-dynamic";
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ handle: string }>;
+}): Promise<Metadata> {
+  const name = decodeSegment((await params).handle);
+  return { title: name ? `@${name}` : "Leader" };
+}
 
 async function load(handle: string) {
   const api = await serverCaller();
