@@ -40,6 +40,9 @@ export default defineConfig({
     url: `http://localhost:${PORT}/api/health`,
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
+    // The launcher supervises web, worker and PostgreSQL in their own process groups: it
+    // must be asked to stop (SIGTERM) so it stops them, never killed out from under them.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 30_000 },
     stdout: "pipe",
     env: {
       PORT: String(PORT),
