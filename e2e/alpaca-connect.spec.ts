@@ -24,7 +24,7 @@ test("a follower connects an Alpaca paper account and copies into it", async ({ 
   await auth.signUp("Alpa Follower", uniqueEmail("alpa"), "correct-horse-battery");
   await expect(page).toHaveURL(/\/leaders/);
   await page.goto("/accounts");
-  await expect(page.getByRole("heading", { name: "Broker accounts" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Broker accounts" })).toBeVisible();
   const form = page.getByRole("form", { name: "Connect an Alpaca account" });
 
   // A wrong secret is refused in words, and nothing is saved.
