@@ -87,7 +87,8 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
   const lastFill = new Map(
     (
       await deps.db.execute<{ symbol: string; price: string }>(sql`
-        select distinct on (symbol) symbol, price from fills order by symbol, filled_at desc`)
+        select distinct on (o.symbol) o.symbol, f.price from fills f join orders o on o.id = f.order_id
+         order by o.symbol, f.filled_at desc`)
     ).map((r) => [r.symbol, r.price]),
   );
   for (const a of accounts) {
