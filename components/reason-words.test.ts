@@ -26,6 +26,12 @@ describe("reason words", () => {
       text: "Stopped by your stop-loss at \u221220 % (\u2212$1,000.00 of $5,000.00)",
       tone: "bad",
     });
+    expect(
+      healthWords(
+        { kind: "stopped", reason: "COPY_STOP_LOSS", closeOnStop: true, stopLossPct: "0.01" },
+        { referenceCapital: "25000" },
+      ).text,
+    ).toBe("Stopped by your stop-loss at \u22120.01 % (\u2212$2.50 of $25,000.00)");
     expect(healthWords({ kind: "waiting_market", symbols: ["SPY"] }).text).toBe(
       "Waiting for the market to open (SPY)",
     );

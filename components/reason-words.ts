@@ -85,8 +85,10 @@ export function healthWords(
     case "stopped": {
       if (h.reason === "COPY_STOP_LOSS") {
         const p = h.stopLossPct;
+        // As many decimals as the limit was set with: 20 → "−20 %", 0.01 → "−0.01 %".
+        const places = p?.split(".")[1]?.replace(/0+$/, "").length ?? 0;
         const limit = p
-          ? pct(new Decimal(p).div(100).neg().toFixed(), { dp: p.includes(".") ? 1 : 0 })
+          ? pct(new Decimal(p).div(100).neg().toFixed(), { dp: places })
           : "your limit";
         const loss =
           p && ctx.referenceCapital
