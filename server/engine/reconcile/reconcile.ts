@@ -17,7 +17,7 @@ import { ingestLeaderFill } from "../ingest/leader-events";
 import { fillOf, leaderFillOf } from "../book/broker-events";
 import { brokerReportEvent } from "../execute/order-status";
 import type { EngineDeps } from "../deps";
-import { loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
+import { copyOrderRow, loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
 import { reconcileOrderId } from "../core/ids";
 import { randomId } from "../core/random-id";
 
@@ -358,20 +358,14 @@ async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
             continue;
           }
           const clientOrderId = reconcileOrderId(rel.id, runId, symbol);
-          orderRows.push({
-            clientOrderId,
-            brokerAccountId: rel.brokerAccountId,
-            relationshipId: rel.id,
-            symbol,
-            side: plan.orderQty.isPos() ? "buy" : "sell",
-            type: "market",
-            qty: fmt(plan.orderQty.abs()),
-            status: "pending_submit",
-            origin: "reconcile",
-            correlationId: `rc:${runId}`,
-            createdAt: now,
-            updatedAt: now,
-          });
+          orderRows.push(
+            copyOrderRow(rel, symbol, plan, {
+              clientOrderId,
+              origin: "reconcile",
+              correlationId: `rc:${runId}`,
+              now,
+            }),
+          );
           items.push({
             kind: "copy_drift",
             relationshipId: rel.id,

@@ -13,7 +13,7 @@ import type { EngineDeps } from "../deps";
 import { copyOrderId } from "../core/ids";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { appendEvents, copyStream, type Tx } from "../core/streams";
-import { loadPlanContext, planFor, type Rel } from "./plan-context";
+import { copyOrderRow, loadPlanContext, planFor, type Rel } from "./plan-context";
 
 export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expired"] as const;
 
@@ -86,22 +86,16 @@ export async function fanOutBatch(
       at: now,
     });
     if (clientOrderId) {
-      orderRows.push({
-        clientOrderId,
-        brokerAccountId: rel.brokerAccountId,
-        relationshipId: rel.id,
-        symbol,
-        side: plan.orderQty.isPos() ? "buy" : "sell",
-        type: "market",
-        qty: fmt(plan.orderQty.abs()),
-        status: "pending_submit",
-        origin: "copy",
-        leaderFillId: fill.fillId,
-        leaderEventSeq: seq,
-        correlationId,
-        createdAt: now,
-        updatedAt: now,
-      });
+      orderRows.push(
+        copyOrderRow(rel, symbol, plan, {
+          clientOrderId,
+          origin: "copy",
+          correlationId,
+          now,
+          leaderFillId: fill.fillId,
+          leaderEventSeq: seq,
+        }),
+      );
     }
   }
 

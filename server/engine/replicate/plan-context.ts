@@ -294,3 +294,38 @@ export function planFor(
   if (plan.ratioChange.kind === "clear") ctx.fixedRatios.delete(key(rel.id, symbol));
   return plan;
 }
+
+/**
+ * The market order a plan places for a copy (copy orders are market orders, replay-format.md),
+ * ready to insert as `pending_submit`; the worker's submission loop sends it.
+ */
+export function copyOrderRow(
+  rel: Rel,
+  symbol: string,
+  plan: Plan,
+  o: {
+    clientOrderId: string;
+    origin: "copy" | "reconcile";
+    correlationId: string;
+    now: Date;
+    leaderFillId?: string;
+    leaderEventSeq?: number;
+  },
+): typeof orders.$inferInsert {
+  return {
+    clientOrderId: o.clientOrderId,
+    brokerAccountId: rel.brokerAccountId,
+    relationshipId: rel.id,
+    symbol,
+    side: plan.orderQty.isPos() ? "buy" : "sell",
+    type: "market",
+    qty: fmt(plan.orderQty.abs()),
+    status: "pending_submit",
+    origin: o.origin,
+    leaderFillId: o.leaderFillId ?? null,
+    leaderEventSeq: o.leaderEventSeq ?? null,
+    correlationId: o.correlationId,
+    createdAt: o.now,
+    updatedAt: o.now,
+  };
+}
