@@ -10,4 +10,7 @@ process.env.TANDEM_DATA_DIR = dir;
 // Alpaca journeys connect accounts at a local Alpaca-compatible gateway (ADR 0022).
 process.env.TANDEM_BROKER ??= "alpaca-local";
 process.env.ALPACA_GATEWAY_PORT ??= process.env.E2E_GATEWAY_PORT ?? "54341";
+// Journeys sign up many people from one address; the per-address sign-up limit (10 an hour)
+// is tested on its own in server/auth/rate-limits.test.ts.
+process.env.TANDEM_SIGNUPS_PER_HOUR ??= "1000";
 await launch("start");
