@@ -33,7 +33,7 @@ test("a follower connects an Alpaca paper account and copies into it", async ({ 
   await form.getByLabel("API key ID").fill(key.key_id);
   await form.getByLabel("Secret key").fill("not-the-secret-at-all-0000");
   await form.getByRole("button", { name: "Connect" }).click();
-  await expect(page.getByRole("alert")).toContainText("did not accept this key");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("did not accept this key");
   await expect(page.getByTestId("account-alpaca")).toHaveCount(0);
 
   // An account whose trading is blocked is refused with Alpaca's reason.
@@ -41,7 +41,7 @@ test("a follower connects an Alpaca paper account and copies into it", async ({ 
   await form.getByLabel("API key ID").fill(blocked.key_id);
   await form.getByLabel("Secret key").fill(blocked.secret_key);
   await form.getByRole("button", { name: "Connect" }).click();
-  await expect(page.getByRole("alert")).toContainText("trading is blocked");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("trading is blocked");
 
   await form.getByLabel("API key ID").fill(key.key_id);
   await form.getByLabel("Secret key").fill(key.secret_key);
@@ -67,6 +67,8 @@ test("a follower connects an Alpaca paper account and copies into it", async ({ 
     .selectOption({ label: "My Alpaca — Alpaca paper ($30,000.00)" });
   await copy.getByLabel("Amount to copy with (USD)").fill("5000");
   await copy.getByLabel(/I have read the copy terms/).check();
+  // The copy flow reviews what is agreed before anything is sent.
+  await copy.getByRole("button", { name: "Review and start" }).click();
   await copy.getByRole("button", { name: "Start copying" }).click();
   await expect(page).toHaveURL(/\/dashboard/);
   await expect(
@@ -78,5 +80,5 @@ test("a follower connects an Alpaca paper account and copies into it", async ({ 
   // A copy trades in it: disconnecting is refused, with what to do.
   await page.goto("/accounts");
   await page.getByTestId("account-alpaca").getByRole("button", { name: "Disconnect" }).click();
-  await expect(page.getByRole("alert")).toContainText("Stop it first");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("Stop it first");
 });
