@@ -16,3 +16,5 @@ export * from "./stats";
 export * from "./alpaca";
 export * from "./ops";
 export * from "./notifications";
+export * from "./mfa";
+export * from "./applications";
