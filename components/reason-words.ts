@@ -23,6 +23,7 @@ export const REASON_WORDS: Record<string, string> = {
   LEADER_NOT_COPYABLE: "leader not copyable",
   CIRCUIT_BREAKER: "trading halted for safety",
   RATE_LIMITED: "broker busy",
+  LEADER_STRATEGY_CHANGE: "leader changed strategy",
 };
 
 export const REASON_TEXT: Record<string, string> = {
@@ -42,6 +43,8 @@ export const REASON_TEXT: Record<string, string> = {
   LEADER_NOT_COPYABLE: "The leader could not be copied at that moment.",
   CIRCUIT_BREAKER: "Copying was halted by a safety circuit breaker.",
   RATE_LIMITED: "The broker was busy, so increases were held back.",
+  LEADER_STRATEGY_CHANGE:
+    "The leader's trading changed sharply from their last 30 days, and you chose to pause new buying while that is checked (reductions still follow the leader).",
 };
 
 /** The broker's refusal codes (server/brokers/types.ts REJECT_REASONS) in words. */

@@ -224,7 +224,8 @@ describe("decide: worked examples", () => {
 
 describe("REASONS", () => {
   it("is the closed list from the replay format plus engine codes", () => {
-    expect(REASONS).toHaveLength(14);
+    expect(REASONS).toHaveLength(15);
+    expect(isReason("LEADER_STRATEGY_CHANGE")).toBe(true);
     expect(isReason("SLIPPAGE")).toBe(true);
     expect(isReason("slippage")).toBe(false);
   });

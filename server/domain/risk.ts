@@ -17,6 +17,7 @@ export const REASONS = [
   "LEADER_NOT_COPYABLE",
   "CIRCUIT_BREAKER",
   "RATE_LIMITED",
+  "LEADER_STRATEGY_CHANGE",
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -46,6 +47,11 @@ export interface RiskInput {
   leaderCopyable: boolean;
   /** Name of the open circuit breaker, or null. */
   breakerOpen: string | null;
+  /**
+   * The leader is flagged for a strategy change (server/domain/strategy-change.ts) and this
+   * follower chose to pause increases while the flag is open; the flag's reason, or null.
+   */
+  leaderStrategyChange?: string | null;
   /** Current signed follower position in the symbol. */
   position: Decimal.Value;
   /** Desired signed order quantity (orderDelta). */
@@ -172,6 +178,16 @@ export function decide(input: RiskInput): Decision {
         );
         inc = ZERO;
       }
+    },
+    () => {
+      if (!present(input.leaderStrategyChange)) return;
+      record(
+        "leader_strategy_change",
+        false,
+        `leader flagged for a strategy change (${input.leaderStrategyChange}): no increases, as you chose`,
+        "LEADER_STRATEGY_CHANGE",
+      );
+      inc = ZERO;
     },
     () => {
       if (!present(input.dailyLossLimit)) return;
