@@ -17,6 +17,7 @@ import { submitDueOrders } from "../server/engine/execute/submit";
 import { accountsToPoll, pump } from "../server/engine/pump";
 import { replicateLeader } from "../server/engine/replicate/replicate";
 import { freePort } from "../test/free-port";
+import { measureRawInsertRowsPerSec } from "./lib/raw-insert";
 
 /**
  * `npm run bench:fanout [-- 1 100 1000 10000]`: one leader fill fanned out to N followers
@@ -109,7 +110,7 @@ async function runOnce(n: number) {
         sql`select extract(epoch from (p.created_at - lf.recorded_at)) * 1000 as ms from paper_orders p, leader_fills lf where lf.broker_trade_id = 'bench-1' order by 1`,
       )
     ).map((r) => Number(r.ms));
-    const raw = await rawInsertRate(h.sql, Math.max(n, 1000));
+    const raw = await measureRawInsertRowsPerSec(h.sql);
     const copiesPerSec = (n / wallMs) * 1000;
     return {
       followers: n,
@@ -164,22 +165,6 @@ async function setup(db: EngineDeps["db"], n: number, paper: PaperBroker) {
   // r = 10000 / 1000000 = 0.01: the leader's 1000 becomes 10 for every follower.
   await db.execute(sql`insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at)
     select a.user_id, ${leaderId}, a.id, 'active', 'proportional', '10000', '0.01', '10000', 'bench', now(), now() from broker_accounts a where a.external_id like 'bf-%'`);
-}
-
-/** Baseline: plain multi-row INSERTs of `rows` rows into a table as wide as `orders`. */
-async function rawInsertRate(client: postgres.Sql, rows: number): Promise<number> {
-  await client.unsafe(`create table if not exists bench_raw (like orders including defaults)`);
-  await client.unsafe(`truncate bench_raw`);
-  const batch = 1000;
-  const t0 = performance.now();
-  for (let i = 0; i < rows; i += batch) {
-    const k = Math.min(batch, rows - i);
-    await client.unsafe(
-      `insert into bench_raw (client_order_id, broker_account_id, symbol, side, type, qty, status, origin, created_at, updated_at)
-       select 'raw-' || g, gen_random_uuid(), 'XYZ', 'buy', 'market', 10, 'pending_submit', 'copy', now(), now() from generate_series(${i + 1}, ${i + k}) g`,
-    );
-  }
-  return (rows / (performance.now() - t0)) * 1000;
 }
 
 function pct(sorted: number[], p: number): number {
