@@ -18,3 +18,4 @@ export * from "./ops";
 export * from "./notifications";
 export * from "./mfa";
 export * from "./applications";
+export * from "./api-keys";

@@ -18,6 +18,8 @@ export const leaders = pgTable("leaders", {
     .references(() => brokerAccounts.id),
   /** Admins (or the engine's breakers) can make a leader uncopyable without deleting history. */
   copyable: boolean("copyable").notNull().default(true),
+  /** Strategy API only (ADR 0055): market orders unless the leader turns limit orders on. */
+  apiLimitOrders: boolean("api_limit_orders").notNull().default(false),
   minAllocation: dec("min_allocation").notNull().default("100"),
   performanceFeePct: dec("performance_fee_pct").notNull().default("0"),
   trackRecordStartedAt: ts("track_record_started_at").notNull(),
