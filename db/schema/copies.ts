@@ -20,6 +20,8 @@ import { instruments } from "./instruments";
 export const copyStatus = pgEnum("copy_status", ["active", "paused", "stopped"]);
 export const sizingMode = pgEnum("sizing_mode", ["proportional", "multiplier", "fixed_notional"]);
 export const insufficientFundsPolicy = pgEnum("insufficient_funds_policy", ["reduce", "skip"]);
+/** What a copy does while its leader is flagged for a strategy change (ADR 0035). */
+export const leaderFlagPolicy = pgEnum("leader_flag_policy", ["notify", "pause_increases"]);
 
 export const copyRelationships = pgTable(
   "copy_relationships",
@@ -52,6 +54,7 @@ export const copyRelationships = pgTable(
     onInsufficientFunds: insufficientFundsPolicy("on_insufficient_funds")
       .notNull()
       .default("reduce"),
+    onLeaderFlag: leaderFlagPolicy("on_leader_flag").notNull().default("notify"),
     copyOpenPositions: boolean("copy_open_positions").notNull().default(false),
     agreementVersion: text("agreement_version").notNull(),
     consentedAt: ts("consented_at").notNull(),

@@ -19,3 +19,4 @@ export * from "./notifications";
 export * from "./mfa";
 export * from "./applications";
 export * from "./api-keys";
+export * from "./flags";
