@@ -15,6 +15,8 @@ const CODES: Record<string, TRPCError["code"]> = {
   ALREADY_COPYING: "CONFLICT",
   COPY_CYCLE: "PRECONDITION_FAILED",
   LEADER_ACCOUNT: "PRECONDITION_FAILED",
+  MARKET_CLOSED: "PRECONDITION_FAILED",
+  NO_PRICE: "PRECONDITION_FAILED",
 };
 
 /** PostgreSQL error codes that mean "another request got there first", not a bug. */
@@ -118,5 +120,8 @@ export function publicError(shape: Shape, error: TRPCError) {
       data: { ...data, fieldErrors: null, errorId },
     };
   }
-  return { ...shape, data: { ...data, fieldErrors: null } };
+  // A refusal the UI acts on (step-up: "confirm with your code") names itself in data.reasonCode.
+  const publicCode = (error.cause as { publicCode?: unknown } | undefined)?.publicCode;
+  const reasonCode = typeof publicCode === "string" ? publicCode : undefined;
+  return { ...shape, data: { ...data, fieldErrors: null, ...(reasonCode ? { reasonCode } : {}) } };
 }

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../test/db";
+import { signInWithPassword, signUp } from "./accounts";
+import { recordSecondFactorProof, requireStepUp, STEP_UP_REQUIRED } from "./step-up";
+import { resolveSession } from "./sessions";
+
+let t: Awaited<ReturnType<typeof createTestDb>>;
+const client = { ip: "198.51.100.9", userAgent: "Vitest" };
+
+beforeAll(async () => {
+  t = await createTestDb();
+  await signUp(t.db, { email: "sam@example.test", password: "sam-password-1", displayName: "Sam" });
+});
+afterAll(() => t.drop());
+
+async function session() {
+  const u = await signInWithPassword(
+    t.db,
+    { email: "sam@example.test", password: "sam-password-1" },
+    client,
+  );
+  return { db: t.db, viewer: await resolveSession(t.db, u.sessionId) };
+}
+
+describe("step-up", () => {
+  it("is refused with STEP_UP_REQUIRED before any second factor", async () => {
+    const ctx = await session();
+    const err = await requireStepUp(ctx, "account.withdraw").catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "FORBIDDEN", cause: { publicCode: STEP_UP_REQUIRED } });
+    expect((err as Error).message).toMatch(/Confirm it's you/);
+  });
+
+  it("passes within the window and expires after it, per session", async () => {
+    const ctx = await session();
+    const other = await session();
+    const proven = new Date("2026-12-02T02:00:00Z");
+    await recordSecondFactorProof(t.db, ctx.viewer!.sessionId!, "totp", proven);
+    await expect(
+      requireStepUp(ctx, "account.withdraw", new Date(proven.getTime() + 4 * 60_000)),
+    ).resolves.toBeUndefined();
+    await expect(
+      requireStepUp(ctx, "account.withdraw", new Date(proven.getTime() + 5 * 60_000 + 1000)),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // Another session of the same user proved nothing.
+    await expect(
+      requireStepUp(other, "account.withdraw", new Date(proven.getTime() + 60_000)),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("a caller without a session is refused", async () => {
+    const ctx = await session();
+    await expect(
+      requireStepUp({ db: t.db, viewer: { ...ctx.viewer!, sessionId: undefined } }, "x"),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+});

@@ -1,0 +1,88 @@
+import { TRPCError } from "@trpc/server";
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { sessionFactorProofs } from "../../db/schema";
+import type { Viewer } from "./sessions";
+
+/**
+ * Step-up (docs/adr/0050): a high-risk action (raising an allocation above the threshold,
+ * withdrawing, connecting or disconnecting a broker, creating an API key, opening or closing a
+ * breaker) needs a second factor proven by this very session within the last few minutes, so
+ * a stolen cookie alone cannot move money or weaken the platform's guards.
+ */
+
+/** Minutes a second-factor proof counts for step-up; TANDEM_STEP_UP_MINUTES, 5 by default. */
+export function stepUpWindowMinutes(env: Record<string, string | undefined> = process.env) {
+  const n = Number(env.TANDEM_STEP_UP_MINUTES);
+  return Number.isInteger(n) && n > 0 && n <= 60 ? n : 5;
+}
+
+/** The machine-readable reason the UI looks for (error.data.reasonCode) to open its dialog. */
+export const STEP_UP_REQUIRED = "STEP_UP_REQUIRED";
+
+/** The cause of a step-up refusal; publicError copies `publicCode` into data.reasonCode. */
+export class StepUpRequired extends Error {
+  readonly publicCode = STEP_UP_REQUIRED;
+  constructor(
+    readonly action: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StepUpRequired";
+  }
+}
+
+export type StepUpContext = { db: Db; viewer: Viewer | null };
+
+/** When this session last proved a second factor, or null. */
+export async function secondFactorProvenAt(
+  db: Pick<Db, "select">,
+  sessionId: string | undefined,
+): Promise<Date | null> {
+  if (!sessionId) return null;
+  const [row] = await db
+    .select({ at: sessionFactorProofs.provenAt })
+    .from(sessionFactorProofs)
+    .where(eq(sessionFactorProofs.sessionId, sessionId));
+  return row?.at ?? null;
+}
+
+/** Records that this session just proved a second factor (sign-in or step-up). */
+export async function recordSecondFactorProof(
+  db: Pick<Db, "insert">,
+  sessionId: string,
+  method: "totp" | "recovery_code" | "passkey",
+  now: Date = new Date(),
+): Promise<void> {
+  await db
+    .insert(sessionFactorProofs)
+    .values({ sessionId, provenAt: now, method })
+    .onConflictDoUpdate({
+      target: sessionFactorProofs.sessionId,
+      set: { provenAt: sql`excluded.proven_at`, method: sql`excluded.method` },
+    });
+}
+
+/**
+ * Throws FORBIDDEN (reasonCode STEP_UP_REQUIRED) unless the asking session proved a second
+ * factor within the window. A caller without a session (a job, a test's in-process caller
+ * built without one) has proved nothing, so it is refused too: there is no bypass.
+ */
+export async function requireStepUp(
+  ctx: StepUpContext,
+  action: string,
+  now: Date = new Date(),
+): Promise<void> {
+  if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  const at = await secondFactorProvenAt(ctx.db, ctx.viewer.sessionId);
+  const windowMs = stepUpWindowMinutes() * 60_000;
+  if (at && now.getTime() - at.getTime() <= windowMs && at.getTime() <= now.getTime() + 60_000)
+    return;
+  const message =
+    "Confirm it's you: enter a code from your authenticator app (or use your passkey) to continue.";
+  throw new TRPCError({
+    code: "FORBIDDEN",
+    message,
+    cause: new StepUpRequired(action, message),
+  });
+}
