@@ -127,7 +127,11 @@ export const copyPositions = pgTable(
     fees: dec("fees").notNull().default("0"),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.relationshipId, t.symbol] })],
+  (t) => [
+    primaryKey({ columns: [t.relationshipId, t.symbol] }),
+    // The copy stop-loss runs on every quote: it finds the copies holding that symbol.
+    index("copy_positions_symbol_idx").on(t.symbol),
+  ],
 );
 
 export const copyFees = pgTable(
