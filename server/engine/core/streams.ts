@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { bulkInsert } from "./bulk";
+import { bulkInsert, recordset } from "./bulk";
 
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Executor = Db | Tx;
@@ -27,7 +27,10 @@ export async function appendEvents(tx: Executor, items: NewEvent[]): Promise<num
   const n = streams.map((s) => counts.get(s)!);
   const rows = await tx.execute<{ stream: string; last_seq: string }>(sql`
     insert into event_streams (stream, last_seq)
-    select * from unnest(${sql.raw(pgTextArray(streams))}::text[], ${sql.raw(pgIntArray(n))}::bigint[])
+    select v.stream, v.n from ${recordset(
+      streams.map((stream, i) => ({ stream, n: n[i]! })),
+      "stream text, n bigint",
+    )}
     on conflict (stream) do update set last_seq = event_streams.last_seq + excluded.last_seq
     returning stream, last_seq`);
   const next = new Map<string, number>();
@@ -58,16 +61,6 @@ export async function appendEvents(tx: Executor, items: NewEvent[]): Promise<num
     })),
   );
   return seqs;
-}
-
-/** A literal array for unnest(): values are escaped, so this stays injection-safe. */
-export function pgTextArray(values: readonly string[]): string {
-  return `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`;
-}
-
-function pgIntArray(values: readonly number[]): string {
-  if (!values.every((v) => Number.isSafeInteger(v))) throw new Error("integer array expected");
-  return `ARRAY[${values.join(",")}]`;
 }
 
 export const leaderStream = (leaderId: string) => `leader:${leaderId}`;

@@ -6,7 +6,8 @@ import type { EngineDeps } from "../deps";
 import { fanOutBatch } from "./fanout";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
-import { leaderStream, pgTextArray, type Tx } from "../core/streams";
+import { recordset } from "../core/bulk";
+import { leaderStream, type Tx } from "../core/streams";
 
 /**
  * Brings every follower of one leader up to the end of the leader's stream, strictly in
@@ -132,7 +133,10 @@ async function refixProportionalRatios(
   await tx.execute(sql`
     update copy_relationships c
        set ratio = v.ratio, ratio_fixed_at = ${deps.clock.now().toISOString()}::timestamptz, last_leader_seq = ${seq}
-      from (select unnest(${sql.raw(pgTextArray(ids))}::uuid[]) as id, unnest(${sql.raw(pgTextArray(ratios))}::numeric[]) as ratio) v
+      from ${recordset(
+        ids.map((id, i) => ({ id, ratio: ratios[i]! })),
+        "id uuid, ratio numeric",
+      )}
      where c.id = v.id`);
   return rels.length;
 }
