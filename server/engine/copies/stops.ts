@@ -4,15 +4,13 @@ import {
   copyDecisions,
   copyPositions,
   copyRelationships,
-  instruments,
   orders,
-  quotes,
 } from "../../../db/schema";
 import { D, fmt } from "../../domain/money";
 import { transition, type OrderState } from "../../domain/order-state";
 import { copyStopLossHit } from "../../domain/risk";
 import { brokerReportEvent, stateAfter } from "../execute/order-status";
-import { copyPnl } from "../../domain/valuation";
+import { copyPnl, type HeldPosition } from "../../domain/valuation";
 import type { EngineDeps } from "../deps";
 import { riskOrderId } from "../core/ids";
 import type { Tx } from "../core/streams";
@@ -210,41 +208,62 @@ export async function closePositions(
 /**
  * Copy stop-loss, checked whenever a quote moves: when the copy's P&L (realized plus
  * unrealized minus fees) falls to −pct % of its reference capital, close all and stop.
+ *
+ * Set-based (ADR 0045): ONE query per quote loads every limited copy that holds the symbol
+ * (through the `copy_positions_symbol_idx` index) with all of its positions, their quotes
+ * and multipliers; the one valuation (`copyPnl`) and the one rule (`copyStopLossHit`) then
+ * run in memory. Only copies that are hit cost further queries (the stop itself).
  */
 export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promise<string[]> {
-  const rows = await deps.db.execute<{ id: string }>(sql`
-    select distinct c.id from copy_relationships c
-      join copy_positions p on p.relationship_id = c.id
-     where c.status in ('active','paused') and c.copy_stop_loss_pct is not null
-       and p.symbol = ${symbol} and (p.qty <> 0 or p.realized_pnl <> 0) -- a realized loss counts too
-     order by c.id`);
+  const rows = await deps.db.execute<{
+    id: string;
+    reference_capital: string;
+    pct: string;
+    fees_charged: string;
+    symbol: string;
+    qty: string;
+    avg_cost: string;
+    realized_pnl: string;
+    fees: string;
+    bid: string | null;
+    ask: string | null;
+    multiplier: string | null;
+  }>(sql`
+    with hit as (
+      select c.id, c.reference_capital, c.copy_stop_loss_pct as pct, c.fees_charged
+        from copy_positions s join copy_relationships c on c.id = s.relationship_id
+       where s.symbol = ${symbol} and (s.qty <> 0 or s.realized_pnl <> 0) -- a realized loss counts too
+         and c.status in ('active','paused') and c.copy_stop_loss_pct is not null)
+    select hit.id, hit.reference_capital, hit.pct, hit.fees_charged,
+           p.symbol, p.qty, p.avg_cost, p.realized_pnl, p.fees, q.bid, q.ask, i.multiplier
+      from hit join copy_positions p on p.relationship_id = hit.id
+      left join quotes q on q.symbol = p.symbol
+      left join instruments i on i.symbol = p.symbol
+     order by hit.id, p.symbol`);
+  const quoteMap = new Map<string, { bid: string; ask: string }>();
+  const mult = new Map<string, string>();
+  const byRel = new Map<string, { rel: (typeof rows)[number]; held: HeldPosition[] }>();
+  for (const r of rows) {
+    if (r.bid !== null && r.ask !== null) quoteMap.set(r.symbol, { bid: r.bid, ask: r.ask });
+    if (r.multiplier !== null) mult.set(r.symbol, r.multiplier);
+    let entry = byRel.get(r.id);
+    if (!entry) byRel.set(r.id, (entry = { rel: r, held: [] }));
+    entry.held.push({
+      symbol: r.symbol,
+      qty: r.qty,
+      avgCost: r.avg_cost,
+      realizedPnl: r.realized_pnl,
+      fees: r.fees,
+    });
+  }
   const stopped: string[] = [];
-  for (const { id } of rows) {
-    const held = await deps.db
-      .select()
-      .from(copyPositions)
-      .where(eq(copyPositions.relationshipId, id));
-    const symbols = held.map((h) => h.symbol);
-    const qs = await deps.db.select().from(quotes).where(inArray(quotes.symbol, symbols));
-    const ms = await deps.db
-      .select({ s: instruments.symbol, m: instruments.multiplier })
-      .from(instruments)
-      .where(inArray(instruments.symbol, symbols));
-    const pnl = copyPnl(
-      held,
-      new Map(qs.map((q) => [q.symbol, q])),
-      new Map(ms.map((m) => [m.s, m.m])),
-    );
-    const [rel] = await deps.db
-      .select()
-      .from(copyRelationships)
-      .where(eq(copyRelationships.id, id));
+  for (const [id, { rel, held }] of byRel) {
+    const pnl = copyPnl(held, quoteMap, mult);
     if (
-      rel &&
       copyStopLossHit({
-        pnl: pnl.minus(rel.feesCharged), // fees charged count, as commissions do
-        referenceCapital: rel.referenceCapital,
-        pct: rel.copyStopLossPct!,
+        pnl: pnl.minus(rel.fees_charged), // fees charged count, as commissions do
+        referenceCapital: rel.reference_capital,
+        pct: rel.pct,
       })
     ) {
       deps.log.warn(
