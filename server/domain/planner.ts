@@ -68,6 +68,8 @@ export type PlanInput = {
   limits: PlanLimits;
   leaderCopyable: boolean;
   breakerOpen: string | null;
+  /** The leader's open strategy-change flag, when this copy chose to pause increases for it. */
+  leaderStrategyChange?: string | null;
   /** Today's loss so far (positive is a loss), or null when the copy has no daily limit. */
   dailyLoss: Decimal.Value | null;
   onInsufficientFunds: "reduce" | "skip";
@@ -162,6 +164,7 @@ export function planCopyOrder(input: PlanInput): Plan {
     status: input.copy.status,
     leaderCopyable: input.leaderCopyable,
     breakerOpen: input.breakerOpen,
+    leaderStrategyChange: input.leaderStrategyChange ?? null,
     position: effective,
     delta,
     fillPrice: delta.isNeg() ? input.quote.bid : input.quote.ask,

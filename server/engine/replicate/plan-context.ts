@@ -7,6 +7,7 @@ import {
   copyRelationships,
   copySymbolRatios,
   instruments,
+  leaderFlags,
   orders,
   positions,
   quotes,
@@ -39,6 +40,8 @@ export type PlanContext = {
   /** Today's loss so far (positive = loss) of each copy with a daily loss limit. */
   dailyLoss: Map<string, Decimal>;
   breakers: (typeof circuitBreakers.$inferSelect)[];
+  /** The open strategy-change flag's reason, by leader id (ADR 0035). */
+  leaderFlags: Map<string, string>;
 };
 
 const key = (a: string, b: string) => `${a}|${b}`;
@@ -142,6 +145,16 @@ export async function loadPlanContext(
   const posByRel = groupBy(cps, (p) => p.relationshipId);
   const dailyLoss = await loadDailyLoss(tx, rels, posByRel, qs, inst, now);
   const breakers = await tx.select().from(circuitBreakers).where(isNull(circuitBreakers.closedAt));
+  const leaderIds = [...new Set(rels.map((r) => r.leaderId))];
+  const flags = new Map(
+    (leaderIds.length
+      ? await tx
+          .select({ leaderId: leaderFlags.leaderId, reason: leaderFlags.reason })
+          .from(leaderFlags)
+          .where(and(inArray(leaderFlags.leaderId, leaderIds), isNull(leaderFlags.closedAt)))
+      : []
+    ).map((f) => [f.leaderId, f.reason]),
+  );
   return {
     instruments: inst,
     quotes: qs,
@@ -151,6 +164,7 @@ export async function loadPlanContext(
     fixedRatios,
     dailyLoss,
     breakers,
+    leaderFlags: flags,
   };
 }
 
@@ -277,6 +291,9 @@ export function planFor(
     },
     leaderCopyable,
     breakerOpen: breakerFor(ctx, rel.leaderId, rel.broker, rel.brokerAccountId, symbol),
+    // Only copies whose follower chose to pause increases while the leader is flagged.
+    leaderStrategyChange:
+      rel.onLeaderFlag === "pause_increases" ? (ctx.leaderFlags.get(rel.leaderId) ?? null) : null,
     dailyLoss: rel.dailyLossLimit !== null ? (ctx.dailyLoss.get(rel.id) ?? ZERO) : null,
     onInsufficientFunds: rel.onInsufficientFunds,
   });
