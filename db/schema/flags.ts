@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { ts } from "./columns";
 import { leaders } from "./leaders";
 
@@ -36,3 +45,24 @@ export const leaderFlags = pgTable(
     index("leader_flags_leader_idx").on(t.leaderId, t.openedAt),
   ],
 );
+
+/**
+ * The last check of a leader's history against the broker's own fills (server/domain/
+ * verified.ts), written by the worker: the web app never asks a broker (ADR 0002), so the
+ * profile reads the badge and its reasons from here. ADR 0036.
+ */
+export const leaderVerifications = pgTable("leader_verifications", {
+  leaderId: uuid("leader_id")
+    .primaryKey()
+    .references(() => leaders.id),
+  verified: boolean("verified").notNull(),
+  fillsChecked: integer("fills_checked").notNull(),
+  fillsMatched: integer("fills_matched").notNull(),
+  /** Why not, in words, one line per kind of mismatch (empty when verified). */
+  reasons: jsonb("reasons").$type<string[]>().notNull().default([]),
+  /** Up to a few mismatching fills, for support. */
+  mismatches: jsonb("mismatches").$type<Array<Record<string, string>>>().notNull().default([]),
+  checkedAt: ts("checked_at").notNull(),
+  /** When the history last became verified; null while it is not. */
+  verifiedSince: ts("verified_since"),
+});
