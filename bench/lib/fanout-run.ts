@@ -1,0 +1,201 @@
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { connect } from "../../db/client";
+import { applyMigrations } from "../../db/migrate";
+import type { BrokerAdapter } from "../../server/brokers/types";
+import { PaperBroker } from "../../server/brokers/paper";
+import { systemClock } from "../../server/domain/clock";
+import { createRng } from "../../server/domain/random";
+import { WORKER_CONFIG, silentLog, type EngineDeps } from "../../server/engine/deps";
+import { ingestLeaderFill } from "../../server/engine/ingest/leader-events";
+import { ensureLeaderBook } from "../../server/engine/ingest/leader-book";
+import { consumeBrokerEventsMany } from "../../server/engine/book/broker-events-batch";
+import { submitDueOrders } from "../../server/engine/execute/submit";
+import { accountsToPoll, pump } from "../../server/engine/pump";
+import { replicateLeader } from "../../server/engine/replicate/replicate";
+import { MemoryBroker } from "./memory-broker";
+import { measureRawInsertRowsPerSec } from "./raw-insert";
+
+export type BrokerKind = "paper" | "memory";
+
+/**
+ * One leader fill fanned out to `n` followers on a fresh database of the server at
+ * `adminUrl`, through the engine steps the worker runs, until every follower order is
+ * filled and booked. Set-up (accounts, copies) is not timed. `rowsPerCopy` counts every
+ * row inserted, updated or deleted in the run (PostgreSQL's own table statistics, read after
+ * the engine's connections are closed so every backend has flushed them) per follower.
+ */
+export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
+  const name = `tandem_bench_${kind}_${n}_${Date.now().toString(36)}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  await applyMigrations(url);
+  const stats = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const memory = new MemoryBroker(new Map([["XYZ", "100.01"]]));
+    const engineDeps = (db: EngineDeps["db"]): EngineDeps => {
+      const broker: BrokerAdapter =
+        kind === "paper" ? new PaperBroker({ db, clock: systemClock, seed: "bench" }) : memory;
+      return {
+        db,
+        broker: () => broker,
+        clock: systemClock,
+        rng: createRng("bench"),
+        log: silentLog,
+        config: WORKER_CONFIG,
+        owner: "bench",
+      };
+    };
+
+    const s = connect(url, { max: 2 });
+    try {
+      await setup(s.db, n, kind, memory);
+    } finally {
+      await s.close();
+    }
+    await stats`analyze`;
+    const rows0 = await rowsWritten(stats);
+
+    const h = connect(url, { max: 10 });
+    const deps = engineDeps(h.db);
+    const leaderId = (await h.db.execute<{ id: string }>(sql`select id from leaders limit 1`))[0]!
+      .id;
+    const phases: Record<string, number> = {};
+    const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+      const s0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        phases[step] = Math.round((phases[step] ?? 0) + performance.now() - s0);
+      }
+    };
+    const t0 = performance.now();
+    await timed("ingest", () =>
+      ingestLeaderFill(deps, {
+        leaderId,
+        fillId: "bench-1",
+        orderId: "bench-o-1",
+        symbol: "XYZ",
+        side: "buy",
+        qty: "1000",
+        price: "100",
+        at: new Date(),
+      }),
+    );
+    // The worker's loop, step by step so the time of each step can be reported.
+    await timed("replicate", () => replicateLeader(deps, leaderId));
+    await timed("submit", () => submitDueOrders(deps, { limit: 20_000 }));
+    await timed("events+booking", async () =>
+      consumeBrokerEventsMany(deps, await accountsToPoll(deps)),
+    );
+    for (;;) {
+      await timed("rest", () => pump(deps));
+      const [left] = await h.db.execute<{ n: string }>(
+        sql`select count(*) as n from orders where status <> 'filled'`,
+      );
+      if (Number(left!.n) === 0) break;
+    }
+    const wallMs = performance.now() - t0;
+    // Lag: the leader fill's arrival to the follower order's fill booked (updated_at of the
+    // filled order), per follower.
+    const lags = (
+      await h.db.execute<{ ms: string }>(
+        sql`select extract(epoch from (o.updated_at - lf.recorded_at)) * 1000 as ms
+              from orders o, leader_fills lf
+             where lf.broker_trade_id = 'bench-1' and o.leader_fill_id = lf.broker_trade_id
+             order by 1`,
+      )
+    ).map((r) => Number(r.ms));
+    const [booked] = await h.db.execute<{ orders: string; fills: string; journals: string }>(
+      sql`select (select count(*) from orders where status = 'filled') as orders, (select count(*) from fills) as fills, (select count(*) from journals where kind = 'trade') as journals`,
+    );
+    const raw = await measureRawInsertRowsPerSec(h.sql);
+    await h.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const rows = (await rowsWritten(stats)) - rows0;
+    const copiesPerSec = (n / wallMs) * 1000;
+    return {
+      bench: kind === "paper" ? "fanout" : "fanout-engine",
+      followers: n,
+      wallMs: Math.round(wallMs),
+      copiesPerSec: Math.round(copiesPerSec),
+      lagMs: { p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)) },
+      rowsPerCopy: Number((rows / n).toFixed(1)),
+      rawInsertRowsPerSec: Math.round(raw),
+      ratio: Number((copiesPerSec / raw).toFixed(4)),
+      phasesMs: phases,
+      booked: {
+        orders: Number(booked!.orders),
+        fills: Number(booked!.fills),
+        tradeJournals: Number(booked!.journals),
+      },
+    };
+  } finally {
+    await stats.end();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+/** Rows inserted, updated and deleted in the database's own tables so far. */
+async function rowsWritten(c: postgres.Sql): Promise<number> {
+  const [r] = await c<{ n: string }[]>`
+    select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) as n
+      from pg_stat_user_tables where relname <> 'bench_raw_insert'`;
+  return Number(r!.n);
+}
+
+/** Followers, accounts and copies written in bulk: set-up is not what is measured. */
+async function setup(db: EngineDeps["db"], n: number, kind: BrokerKind, memory: MemoryBroker) {
+  const now = new Date();
+  await db.execute(sql`insert into instruments (symbol, name, asset_class, currency, tick_size, qty_step, min_qty, min_notional, multiplier, commission_per_unit, trading_hours)
+    values ('XYZ', 'XYZ', 'equity', 'USD', '0.01', '1', '1', '1', '1', '0.005', '{"timeZone":"UTC","sessions":[]}')`);
+  const paper = new PaperBroker({ db, clock: systemClock, seed: "bench" });
+  if (kind === "paper")
+    await paper.onQuote({ symbol: "XYZ", bid: "99.99", ask: "100.01", at: now });
+  else
+    await db.execute(
+      sql`insert into quotes (symbol, bid, ask, at) values ('XYZ', '99.99', '100.01', ${now.toISOString()}::timestamptz)`,
+    );
+  await db.execute(
+    sql`insert into users (id, email, password_hash, display_name, role) values (gen_random_uuid(), 'leader@bench', '!', 'Leader', 'leader')`,
+  );
+  await db.execute(
+    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'L' from users where email = 'leader@bench'`,
+  );
+  await db.execute(sql`insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
+    select u.id, 'bench', 'Bench', a.id, now() from users u join broker_accounts a on a.user_id = u.id where u.email = 'leader@bench'`);
+  const leaderId = (await db.execute<{ id: string }>(sql`select id from leaders limit 1`))[0]!.id;
+  await ensureLeaderBook(db, leaderId, "1000000", now);
+  if (kind === "paper") await paper.openAccount({ accountId: "L", cash: "1000000" });
+  else memory.openAccount("L");
+  await db.execute(
+    sql`insert into users (email, password_hash, display_name, role) select 'f' || g || '@bench', '!', 'F' || g, 'follower' from generate_series(1, ${n}) g`,
+  );
+  await db.execute(
+    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'bf-' || id from users where role = 'follower'`,
+  );
+  await db.execute(
+    sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`,
+  );
+  if (kind === "paper")
+    await db.execute(
+      sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`,
+    );
+  else
+    for (const r of await db.execute<{ id: string }>(
+      sql`select external_id as id from broker_accounts where external_id like 'bf-%'`,
+    ))
+      memory.openAccount(r.id);
+  // r = 10000 / 1000000 = 0.01: the leader's 1000 becomes 10 for every follower.
+  await db.execute(sql`insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at)
+    select a.user_id, ${leaderId}, a.id, 'active', 'proportional', '10000', '0.01', '10000', 'bench', now(), now() from broker_accounts a where a.external_id like 'bf-%'`);
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
