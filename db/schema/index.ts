@@ -20,3 +20,4 @@ export * from "./mfa";
 export * from "./applications";
 export * from "./api-keys";
 export * from "./flags";
+export * from "./fees";

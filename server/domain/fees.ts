@@ -156,3 +156,118 @@ export function startsPeriod(midnight: Date, period: FeePeriod): boolean {
   if (midnight.getUTCDate() !== 1) return false;
   return period === "month" || midnight.getUTCMonth() % 3 === 0;
 }
+
+/*
+ * The fee caps and the revenue share (docs/adr/0060, 0061). Leaders set their performance
+ * and management fees within the caps; admins set the platform fee and the platform's share.
+ */
+export const FEE_CAPS = {
+  performanceFeePct: "30",
+  managementFeePctYear: "3",
+  platformFeeBps: "100",
+  platformSharePct: "100",
+} as const;
+
+function capped(v: string, label: string, cap: string, unit: string): string {
+  const d = /^\d+(\.\d{1,4})?$/.test(v.trim()) ? D(v.trim()) : null;
+  if (!d) throw new DomainError("INVALID_FEE_INPUT", `${label}: enter a number such as 20 or 1.5.`);
+  if (d.gt(cap))
+    throw new DomainError("INVALID_FEE_INPUT", `${label}: at most ${cap}${unit}, got ${v.trim()}.`);
+  return d.toFixed();
+}
+
+export type LeaderFeeInput = {
+  performanceFeePct: string;
+  managementFeePctYear: string;
+  period: FeePeriod;
+};
+
+/** A leader's fees, checked against the caps; the message names the field. */
+export function checkLeaderFees(input: LeaderFeeInput): LeaderFeeInput {
+  if (input.period !== "month" && input.period !== "quarter")
+    throw new DomainError("INVALID_FEE_INPUT", "Fee period: choose month or quarter.");
+  return {
+    performanceFeePct: capped(
+      input.performanceFeePct,
+      "Performance fee",
+      FEE_CAPS.performanceFeePct,
+      " %",
+    ),
+    managementFeePctYear: capped(
+      input.managementFeePctYear,
+      "Management fee",
+      FEE_CAPS.managementFeePctYear,
+      " % a year",
+    ),
+    period: input.period,
+  };
+}
+
+/** The platform's settings, checked: the platform fee in bps and its share of leader fees. */
+export function checkPlatformFees(input: { platformFeeBps: string; platformSharePct: string }) {
+  return {
+    platformFeeBps: capped(input.platformFeeBps, "Platform fee", FEE_CAPS.platformFeeBps, " bps"),
+    platformSharePct: capped(
+      input.platformSharePct,
+      "Platform share",
+      FEE_CAPS.platformSharePct,
+      " %",
+    ),
+  };
+}
+
+/**
+ * A management or performance fee split between the platform and the leader: the platform's
+ * share is rounded toward zero to 8 decimals and the leader gets the rest, so the two add up
+ * to the fee exactly.
+ */
+export function revenueShare(
+  amount: Decimal.Value,
+  platformSharePct: Decimal.Value,
+): { platform: Decimal; leader: Decimal } {
+  const pct = nonNegative(platformSharePct, "platformSharePct");
+  const platform = roundFee(D(amount).times(pct).div(100));
+  return { platform, leader: D(amount).minus(platform) };
+}
+
+/**
+ * The copy flow's worked example in money: on `amount` that gains `gainPct` in one period of
+ * `days` days, with the position bought once (one fill of `amount`): the platform fee on that
+ * fill, the management fee accrued on each day's equity (taken as the amount, a slight
+ * overestimate as the day's gain is left out), and the performance fee on what is above the
+ * mark after both — the same functions the engine charges with.
+ */
+export function workedFeeExample(input: {
+  amount: Decimal.Value;
+  gainPct: Decimal.Value;
+  days: number;
+  performanceFeePct: Decimal.Value;
+  managementFeePctYear: Decimal.Value;
+  platformFeeBps: Decimal.Value;
+}): { platform: Decimal; management: Decimal; performance: Decimal; total: Decimal } {
+  const amount = D(input.amount);
+  const platform = platformFee({ qty: 1, price: amount, multiplier: 1, bps: input.platformFeeBps });
+  let accrued = ZERO;
+  for (let i = 0; i < input.days; i++)
+    accrued = accrued.plus(
+      managementAccrual({ equity: amount, pctYear: input.managementFeePctYear }),
+    );
+  const equity = amount.times(D(100).plus(input.gainPct)).div(100).minus(platform);
+  const s = settleFeePeriod({
+    equity,
+    highWaterMark: amount,
+    accrued,
+    performancePct: input.performanceFeePct,
+  });
+  return {
+    platform,
+    management: s.management,
+    performance: s.performance,
+    total: platform.plus(s.management).plus(s.performance),
+  };
+}
+
+/** Ledger accounts of fees: the platform's share of leader fees, a follower's fees owed. */
+export const platformShareAccount = () => "platform:fee-share";
+export const feesReceivable = (brokerAccountId: string) =>
+  `account:${brokerAccountId}:fees-receivable`;

@@ -1,15 +1,23 @@
-import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import {
   accountBalances,
+  brokerAccounts,
+  copyFeeTerms,
   copyPositions,
   copyRelationships,
+  feePeriodMarks,
+  feeSchedules,
   instruments,
+  platformFeeSettings,
   quotes,
 } from "../../../db/schema";
 import { cashAccount, leaderFeesPayable, type ChargedFee } from "../../domain/bookkeeping";
 import {
+  feesReceivable,
   managementAccrual,
   periodLabel,
+  platformShareAccount,
+  revenueShare,
   settleFeePeriod,
   startsPeriod,
   type FeePeriod,
@@ -19,7 +27,7 @@ import { copyPnl } from "../../domain/valuation";
 import { writeFees } from "../book/book-fills-batch";
 import { postJournal } from "../book/ledger";
 import { groupBy } from "../core/concurrency";
-import type { Tx } from "../core/streams";
+import { appendEvents, copyStream, type Tx } from "../core/streams";
 import type { EngineDeps } from "../deps";
 
 /*
@@ -32,8 +40,10 @@ import type { EngineDeps } from "../deps";
 
 type Rel = typeof copyRelationships.$inferSelect;
 
+type Valued = { equity: Decimal; unrealized: Decimal };
+
 /** The copy's equity: reference capital plus P&L at exit prices, net of fees charged. */
-async function equities(tx: Tx, rels: readonly Rel[]): Promise<Map<string, Decimal>> {
+async function equities(tx: Tx, rels: readonly Rel[]): Promise<Map<string, Valued>> {
   const ids = rels.map((r) => r.id);
   const held = ids.length
     ? await tx.select().from(copyPositions).where(inArray(copyPositions.relationshipId, ids))
@@ -52,16 +62,38 @@ async function equities(tx: Tx, rels: readonly Rel[]): Promise<Map<string, Decim
   const m = new Map(ms.map((x) => [x.s, x.m]));
   const byRel = groupBy(held, (p) => p.relationshipId);
   return new Map(
-    rels.map((r) => [
-      r.id,
-      D(r.referenceCapital)
-        .plus(copyPnl(byRel.get(r.id) ?? [], q, m))
-        .minus(r.feesCharged),
-    ]),
+    rels.map((r) => {
+      const ps = byRel.get(r.id) ?? [];
+      const pnl = copyPnl(ps, q, m);
+      // What copyPnl adds beyond realized P&L net of commissions is the open positions' value.
+      const booked = ps.reduce((s, p) => s.plus(p.realizedPnl).minus(p.fees), ZERO);
+      return [
+        r.id,
+        {
+          equity: D(r.referenceCapital).plus(pnl).minus(r.feesCharged),
+          unrealized: pnl.minus(booked),
+        },
+      ];
+    }),
   );
 }
 
-/** Charges fees: follower cash down, a journal to the leader, a copy_fees row each. */
+/** The part of every management and performance fee the platform keeps (admins set it). */
+export async function platformSharePct(tx: Tx): Promise<string> {
+  const [row] = await tx
+    .select({ pct: platformFeeSettings.platformSharePct })
+    .from(platformFeeSettings)
+    .orderBy(desc(platformFeeSettings.id))
+    .limit(1);
+  return row?.pct ?? "0";
+}
+
+/**
+ * Charges fees: a journal each from the follower to the leader's fees payable and the
+ * platform's share (docs/adr/0060), and a copy_fees row each. At the paper broker the fee
+ * is taken from the follower's cash (the worker moves it at the broker, `fee-cash.ts`); at
+ * an external broker Tandem cannot take cash, so the fee is a receivable from the follower.
+ */
 async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): Promise<void> {
   const due = fees.filter((f) => !D(f.amount).isZero());
   if (due.length === 0) return;
@@ -70,15 +102,24 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
     .from(accountBalances)
     .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId))
     .for("update");
+  const [acct] = await tx
+    .select({ broker: brokerAccounts.broker })
+    .from(brokerAccounts)
+    .where(eq(brokerAccounts.id, rel.brokerAccountId));
+  const paper = (acct?.broker ?? "paper") === "paper";
   const total = due.reduce((s, f) => s.plus(f.amount), ZERO);
-  await tx
-    .update(accountBalances)
-    .set({
-      cash: sql`${accountBalances.cash} - ${fmt(total)}::numeric`,
-      updatedAt: deps.clock.now(),
-    })
-    .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId));
-  for (const f of due)
+  if (paper)
+    await tx
+      .update(accountBalances)
+      .set({
+        cash: sql`${accountBalances.cash} - ${fmt(total)}::numeric`,
+        updatedAt: deps.clock.now(),
+      })
+      .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId));
+  const share = await platformSharePct(tx);
+  const payer = paper ? cashAccount(rel.brokerAccountId) : feesReceivable(rel.brokerAccountId);
+  for (const f of due) {
+    const split = revenueShare(f.amount, share);
     await postJournal(
       tx,
       {
@@ -89,10 +130,12 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
         relationshipId: rel.id,
       },
       [
-        { code: cashAccount(rel.brokerAccountId), amount: fmt(D(f.amount).neg()) },
-        { code: leaderFeesPayable(rel.leaderId), amount: f.amount },
+        { code: payer, amount: fmt(D(f.amount).neg()), ownerUserId: rel.followerId },
+        { code: leaderFeesPayable(rel.leaderId), amount: fmt(split.leader) },
+        { code: platformShareAccount(), amount: fmt(split.platform) },
       ],
     );
+  }
   await writeFees(tx, due);
 }
 
@@ -107,47 +150,115 @@ const hasPeriodFees = or(
  * before anything at or after that instant (the replay does; the worker at the day's turn).
  */
 export async function feesAtMidnight(deps: EngineDeps, midnight: Date): Promise<number> {
-  return deps.db.transaction(async (tx) => {
-    const rels = await tx
-      .select()
-      .from(copyRelationships)
-      .where(
-        and(
-          inArray(copyRelationships.status, ["active", "paused"]),
-          hasPeriodFees,
-          or(
-            isNull(copyRelationships.feesAppliedAt),
-            lt(copyRelationships.feesAppliedAt, midnight),
+  return deps.db
+    .transaction(async (tx) => {
+      const rels = await tx
+        .select()
+        .from(copyRelationships)
+        .where(
+          and(
+            inArray(copyRelationships.status, ["active", "paused"]),
+            hasPeriodFees,
+            or(
+              isNull(copyRelationships.feesAppliedAt),
+              lt(copyRelationships.feesAppliedAt, midnight),
+            ),
           ),
-        ),
-      )
-      .orderBy(copyRelationships.id)
-      .for("update");
-    if (rels.length === 0) return 0;
-    const eq_ = await equities(tx, rels);
-    for (const rel of rels) {
-      const equity = eq_.get(rel.id)!;
-      const accrued = D(rel.feesAccrued).plus(
-        rel.managementFeePctYear
-          ? managementAccrual({ equity, pctYear: rel.managementFeePctYear })
-          : ZERO,
-      );
-      const period = rel.feePeriod as FeePeriod;
-      if (!startsPeriod(midnight, period)) {
+        )
+        .orderBy(copyRelationships.id)
+        .for("update");
+      if (rels.length === 0) return 0;
+      const eq_ = await equities(tx, rels);
+      for (const rel of rels) {
+        const valued = eq_.get(rel.id)!;
+        const equity = valued.equity;
+        const accrued = D(rel.feesAccrued).plus(
+          rel.managementFeePctYear
+            ? managementAccrual({ equity, pctYear: rel.managementFeePctYear })
+            : ZERO,
+        );
+        const period = rel.feePeriod as FeePeriod;
+        if (!startsPeriod(midnight, period)) {
+          await tx
+            .update(copyRelationships)
+            .set({ feesAccrued: fmt(accrued), feesAppliedAt: midnight })
+            .where(eq(copyRelationships.id, rel.id));
+          continue;
+        }
+        const label = periodLabel(new Date(midnight.getTime() - 1), period);
+        await settle(deps, tx, rel, valued, accrued, midnight, label);
         await tx
           .update(copyRelationships)
-          .set({ feesAccrued: fmt(accrued), feesAppliedAt: midnight })
+          .set({ feesAppliedAt: midnight })
           .where(eq(copyRelationships.id, rel.id));
-        continue;
       }
-      const label = periodLabel(new Date(midnight.getTime() - 1), period);
-      await settle(deps, tx, rel, equity, accrued, midnight, label);
+      return rels.length;
+    })
+    .then(async (n) => n + (await applyAcceptedTerms(deps, midnight)));
+}
+
+/**
+ * Terms a follower accepted take effect at the start of the next period, after the period
+ * that ended was settled under the old ones (docs/adr/0061). A copy that had no performance
+ * fee starts its mark at its equity now: gains made before the follower agreed to pay on
+ * them are not charged; a copy below its mark keeps it (the loss is still carried).
+ */
+async function applyAcceptedTerms(deps: EngineDeps, midnight: Date): Promise<number> {
+  return deps.db.transaction(async (tx) => {
+    const due = await tx
+      .select({ t: copyFeeTerms, s: feeSchedules })
+      .from(copyFeeTerms)
+      .innerJoin(feeSchedules, eq(feeSchedules.id, copyFeeTerms.acceptedScheduleId))
+      .where(
+        and(isNotNull(copyFeeTerms.acceptedScheduleId), lte(copyFeeTerms.effectiveAt, midnight)),
+      )
+      .orderBy(copyFeeTerms.relationshipId)
+      .for("update", { of: copyFeeTerms });
+    for (const { t, s } of due) {
+      const [rel] = await tx
+        .select()
+        .from(copyRelationships)
+        .where(eq(copyRelationships.id, t.relationshipId))
+        .for("update");
+      if (!rel) continue;
+      let hwm = rel.highWaterMark ?? rel.referenceCapital;
+      if (
+        rel.status !== "stopped" &&
+        (!rel.performanceFeePct || D(rel.performanceFeePct).isZero())
+      ) {
+        const { equity } = (await equities(tx, [rel])).get(rel.id)!;
+        if (equity.gt(hwm)) hwm = fmt(equity);
+      }
       await tx
         .update(copyRelationships)
-        .set({ feesAppliedAt: midnight })
+        .set({
+          performanceFeePct: s.performanceFeePct,
+          managementFeePctYear: s.managementFeePctYear,
+          platformFeeBps: s.platformFeeBps,
+          feePeriod: s.period,
+          highWaterMark: hwm,
+        })
         .where(eq(copyRelationships.id, rel.id));
+      await tx
+        .update(copyFeeTerms)
+        .set({
+          scheduleId: s.id,
+          consentedAt: t.acceptedAt ?? midnight,
+          acceptedScheduleId: null,
+          acceptedAt: null,
+          effectiveAt: null,
+        })
+        .where(eq(copyFeeTerms.relationshipId, rel.id));
+      await appendEvents(tx, [
+        {
+          stream: copyStream(rel.id),
+          type: "copy_fee_terms_applied",
+          payload: { scheduleId: s.id, version: s.version, highWaterMark: hwm },
+          at: midnight,
+        },
+      ]);
     }
-    return rels.length;
+    return due.length;
   });
 }
 
@@ -155,11 +266,12 @@ async function settle(
   deps: EngineDeps,
   tx: Tx,
   rel: Rel,
-  equity: Decimal,
+  valued: Valued,
   accrued: Decimal,
   at: Date,
   label: string,
 ): Promise<void> {
+  const equity = valued.equity;
   const hwm = D(rel.highWaterMark ?? rel.referenceCapital);
   const s = settleFeePeriod({
     equity,
@@ -194,6 +306,19 @@ async function settle(
     .update(copyRelationships)
     .set({ feesAccrued: "0", highWaterMark: fmt(s.highWaterMark) })
     .where(eq(copyRelationships.id, rel.id));
+  // What the statement shows for the period's end: quotes move on, so it is kept as it was.
+  await tx
+    .insert(feePeriodMarks)
+    .values({
+      relationshipId: rel.id,
+      period: label,
+      at,
+      equity: fmt(equity),
+      unrealized: fmt(valued.unrealized),
+      highWaterMarkBefore: fmt(hwm),
+      highWaterMarkAfter: fmt(s.highWaterMark),
+    })
+    .onConflictDoNothing();
 }
 
 /**
@@ -213,12 +338,12 @@ export async function settleStoppedCopyFees(
     if (!rel || rel.status !== "stopped" || rel.feesSettledAt) return false;
     const now = deps.clock.now();
     if (rel.managementFeePctYear || rel.performanceFeePct) {
-      const equity = (await equities(tx, [rel])).get(rel.id)!;
+      const valued = (await equities(tx, [rel])).get(rel.id)!;
       await settle(
         deps,
         tx,
         rel,
-        equity,
+        valued,
         D(rel.feesAccrued),
         now,
         periodLabel(now, rel.feePeriod as FeePeriod),
