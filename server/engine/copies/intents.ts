@@ -269,11 +269,13 @@ export async function startCopy(
     const cash = D(balance?.cash ?? 0);
     let ratio: string | null = null;
     let reference = cash;
+    // Recorded with copy_started: "why my numbers differ" measures the leader's return from it.
+    const startEquity = await leaderEquity(tx, t.leaderId);
     if (t.sizing.mode === "proportional") {
       const allocation = parseDecimal(t.sizing.allocation, "sizing.allocation");
       if (allocation.lte(0))
         throw new CopyError("INVALID_ALLOCATION", "sizing.allocation must be positive.");
-      ratio = fmt(proportionalRatio(allocation, await leaderEquity(tx, t.leaderId)));
+      ratio = fmt(proportionalRatio(allocation, startEquity));
       reference = allocation;
     } else if (t.sizing.mode === "multiplier") {
       const factor = parseDecimal(t.sizing.factor, "sizing.factor");
@@ -326,7 +328,17 @@ export async function startCopy(
       .onConflictDoNothing();
     const { enforceFunds: _enforce, ...terms } = t;
     await appendEvents(tx, [
-      { stream: copyStream(rel!.id), type: "copy_started", payload: { ...terms, ratio }, at: now },
+      {
+        stream: copyStream(rel!.id),
+        type: "copy_started",
+        payload: {
+          ...terms,
+          ratio,
+          leaderEquity: fmt(startEquity),
+          leaderSeq: Number(stream?.last_seq ?? 0),
+        },
+        at: now,
+      },
     ]);
     await writeAudit(tx, {
       by: `user:${t.followerId}`,
