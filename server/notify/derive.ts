@@ -362,7 +362,77 @@ async function fromBreakers(tx: Tx, o: Opts): Promise<number> {
         dedupeKey: `breaker:${b.id}:${a.rel_id}`,
       });
   }
+  items.push(...(await staffAlerts(tx, w)), ...(await leaderFlagNotices(tx, w)));
   return emit(tx, items, o);
+}
+
+/**
+ * Breakers the engine opened by itself (fill rate, abnormal quotes): every admin is told,
+ * and for a leader's breaker the leader too, so someone looks before it closes by itself.
+ */
+async function staffAlerts(tx: Tx, w: { from: number; to: number }): Promise<Item[]> {
+  const rows = await tx.execute<{
+    id: string;
+    scope: string;
+    key: string;
+    reason: string | null;
+    user_id: string;
+    leader_name: string | null;
+  }>(sql`
+    select a.id, replace(a.target_type, 'breaker:', '') as scope, a.target_id as key,
+           a.details->>'reason' as reason, u.id as user_id, l.display_name as leader_name
+      from audit_log a
+      left join leaders l on a.target_type = 'breaker:leader' and l.id::text = a.target_id
+      join users u on u.role = 'admin' or u.id = l.user_id
+     where a.id > ${w.from} and a.id <= ${w.to} and a.action = 'breaker.open'
+       and a.details->>'by' in ('engine', 'system')
+     order by a.id`);
+  return rows.map((r) => {
+    const what =
+      r.scope === "leader" ? `trading of ${r.leader_name ?? r.key}` : `${r.scope} ${r.key}`;
+    return {
+      userId: r.user_id,
+      kind: "breaker_alert" as const,
+      title: `Safety breaker opened by itself: ${what}`,
+      body: `A circuit breaker opened automatically on ${what}${r.reason ? ` (${r.reason})` : ""}. Copies open no new positions there; reductions still follow. It closes by itself after a quiet period, or an admin can close it.`,
+      link: r.scope === "leader" ? "/leader" : "/admin",
+      dedupeKey: `breaker-alert:${r.id}:${r.user_id}`,
+    };
+  });
+}
+
+/** A leader flagged for a strategy change: each follower hears what they chose happens. */
+async function leaderFlagNotices(tx: Tx, w: { from: number; to: number }): Promise<Item[]> {
+  const rows = await tx.execute<{
+    id: string;
+    reasons: string[] | null;
+    rel_id: string;
+    follower_id: string;
+    leader_name: string;
+    policy: "notify" | "pause_increases";
+  }>(sql`
+    select a.id, a.details->'reasons' as reasons, c.id as rel_id, c.follower_id,
+           l.display_name as leader_name, c.on_leader_flag as policy
+      from audit_log a
+      join copy_relationships c on c.leader_id::text = a.target_id and c.status in ('active', 'paused')
+      join leaders l on l.id = c.leader_id
+     where a.id > ${w.from} and a.id <= ${w.to} and a.action = 'leader_flag.open'
+     order by a.id`);
+  return rows.map((r) => {
+    const why = (r.reasons ?? []).join("; ");
+    const then =
+      r.policy === "pause_increases"
+        ? "As you chose, your copy buys nothing new while the flag is open; reductions and closes still follow the leader."
+        : "As you chose, your copy keeps following; you can pause it or change this choice on the copy's page.";
+    return {
+      userId: r.follower_id,
+      kind: "leader_flagged" as const,
+      title: `${r.leader_name} changed how they trade`,
+      body: `${r.leader_name}'s trading of the last 24 hours is far outside their own last 30 days${why ? `: ${why}` : ""}. ${then}`,
+      link: `/copies/${r.rel_id}`,
+      dedupeKey: `leader-flag:${r.id}:${r.rel_id}`,
+    };
+  });
 }
 
 async function fromRejections(tx: Tx, o: Opts): Promise<number> {

@@ -9,6 +9,8 @@ export const NOTIFICATION_KINDS = [
   "order_rejected",
   "copy_started",
   "copy_stopped",
+  "leader_flagged",
+  "breaker_alert",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -49,6 +51,20 @@ export const KIND_INFO: Record<
   copy_stopped: {
     label: "Copy stopped",
     description: "A copy of yours was stopped.",
+    inApp: true,
+    email: true,
+  },
+  leader_flagged: {
+    label: "Leader changed strategy",
+    description:
+      "A leader you copy traded far outside their own last 30 days (size, leverage, instruments, holding time or volatility).",
+    inApp: true,
+    email: true,
+  },
+  breaker_alert: {
+    label: "Safety breaker opened (staff and leaders)",
+    description:
+      "A circuit breaker opened by itself: for admins every one, for a leader the one on their own trading.",
     inApp: true,
     email: true,
   },
