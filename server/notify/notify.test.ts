@@ -156,8 +156,9 @@ describe("notifications", () => {
       reason: "fill rate far above normal",
       by: "engine",
     });
-    // The breaker's audience is the copies it halts: read before they stop.
-    expect((await derive()).created).toBe(2);
+    // The breaker's audience is the copies it halts (read before they stop), and, since the
+    // engine opened it by itself, the leader (breaker_alert; the world has no admin).
+    expect((await derive()).created).toBe(3);
     await stopCopy(w.deps, f0!.relationshipId, { reason: "COPY_STOP_LOSS", by: "engine" });
     await stopCopy(w.deps, f1!.relationshipId, { reason: "COPY_STOP_LOSS", by: "engine" });
     // A broker rejection of an order in follower 0's account.
@@ -180,7 +181,7 @@ describe("notifications", () => {
     refuseOnce.add(u0.email);
     const first = await deliver();
     expect(first.retried).toBe(1);
-    expect(first.sent).toBe(3);
+    expect(first.sent).toBe(4); // with the leader's breaker alert
     now = new Date(now.getTime() + 6 * 60_000); // past the retry and the batch window
     expect(await deliver()).toMatchObject({ sent: 2, retried: 0, failed: 0 });
     expect(await deliver()).toMatchObject({ sent: 0 });
