@@ -271,3 +271,15 @@ export function workedFeeExample(input: {
 export const platformShareAccount = () => "platform:fee-share";
 export const feesReceivable = (brokerAccountId: string) =>
   `account:${brokerAccountId}:fees-receivable`;
+
+/** 00:00 UTC on the first day of the period containing `at`. */
+export function periodStart(at: Date, period: FeePeriod): Date {
+  const m = at.getUTCMonth();
+  return new Date(Date.UTC(at.getUTCFullYear(), period === "month" ? m : m - (m % 3), 1));
+}
+
+/** The 00:00 UTC that ends the period containing `at` (and starts the next). */
+export function nextPeriodStart(at: Date, period: FeePeriod): Date {
+  const s = periodStart(at, period);
+  return new Date(Date.UTC(s.getUTCFullYear(), s.getUTCMonth() + (period === "month" ? 1 : 3), 1));
+}
