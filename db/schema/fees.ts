@@ -89,17 +89,20 @@ export const feePeriodMarks = pgTable(
 );
 
 /**
- * Each fee's cash at the broker: at the paper broker it really moves (follower's paper
- * account to the leader's earnings account and the platform's); at an external broker the
- * fee is a receivable from the follower (docs/adr/0060). One row per copy_fees row, written
- * in the same transaction as the move, so a fee's cash moves once.
+ * Each management, performance and platform fee's split and its cash at the broker: the
+ * split (leader's and platform's part) is written when the fee is charged; at the paper
+ * broker the worker then really moves the cash (follower's paper account to the leader's
+ * earnings account and the platform's) and sets `movedAt` in the same transaction, so a
+ * fee's cash moves once; at an external broker the fee stays a receivable from the follower
+ * (docs/adr/0060). Earnings pages read pending (not moved yet or owed) and paid from it.
  */
 export const feeCashMoves = pgTable("fee_cash_moves", {
   copyFeeId: bigint("copy_fee_id", { mode: "number" })
     .primaryKey()
     .references(() => copyFees.id),
-  kind: text("kind").$type<"paper" | "receivable">().notNull(),
+  kind: text("kind").$type<"pending" | "moved" | "receivable">().notNull(),
   leaderAmount: dec("leader_amount").notNull(),
   platformAmount: dec("platform_amount").notNull(),
   at: ts("at").notNull(),
+  movedAt: ts("moved_at"),
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "fee_cash_moves" ADD COLUMN "moved_at" timestamp with time zone;
