@@ -5,6 +5,7 @@ import { Decimal } from "decimal.js";
 import { useState, type FormEvent } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { decimalProblem, DECIMAL_RULES } from "@/server/domain/inputs";
+import { orderEstimate } from "@/server/domain/order-estimate";
 import { formErrors, type FormErrors } from "./errors";
 import { FieldError, fieldProps, FormMessage } from "./form-error";
 import { money, qty as fmtQty } from "./format";
@@ -16,16 +17,11 @@ type Instrument = Overview["instruments"][number];
 const NONE: FormErrors = { fields: {}, form: null };
 const LABELS = { qty: "Quantity", limitPrice: "Limit price", symbol: "Instrument" };
 
-/** Price × quantity × multiplier plus commission: what the order would cost (or bring in). */
+/** The ticket's estimate, once the boxes hold numbers: the one rule in server/domain/order-estimate. */
 export function estimate(i: Instrument, side: "buy" | "sell", quantity: string, limit?: string) {
   if (!/^\d+(\.\d+)?$/.test(quantity.trim())) return null;
-  const price =
-    limit && /^\d+(\.\d+)?$/.test(limit.trim()) ? limit.trim() : side === "buy" ? i.ask : i.bid;
-  if (!price) return null;
-  const q = new Decimal(quantity.trim());
-  const gross = q.times(price).times(i.multiplier);
-  const fee = q.times(i.commissionPerUnit);
-  return { gross, fee, total: side === "buy" ? gross.plus(fee) : gross.minus(fee) };
+  const price = limit && /^\d+(\.\d+)?$/.test(limit.trim()) ? limit.trim() : null;
+  return orderEstimate(i, side, quantity.trim(), price);
 }
 
 /** The first reason to refuse before anything is sent, keyed by field; null when fine. */

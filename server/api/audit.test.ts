@@ -54,7 +54,10 @@ beforeAll(async () => {
   );
   await t.db
     .insert(s.quotes)
-    .values({ symbol: "SPY", bid: "499.95", ask: "500.05", at: new Date() })
+    .values([
+      { symbol: "SPY", bid: "499.95", ask: "500.05", at: new Date() },
+      { symbol: "ETH-USD", bid: "3199.5", ask: "3200.5", at: new Date() },
+    ])
     .onConflictDoNothing();
   const fu = await person("finn", "follower");
   await openPaperAccount(t.db, fu.id, "20000");
@@ -148,11 +151,12 @@ describe("every money- and security-relevant action is audited, with address and
     expect(await rows("breaker.close")).toMatchObject([
       { actorUserId: people.ada!.id, ip: CLIENT.ip },
     ]);
+    // Crypto trades around the clock (the server refuses orders for a closed market).
     await as("lena").leaderConsole.placeOrder({
-      symbol: "SPY",
+      symbol: "ETH-USD",
       side: "buy",
       type: "market",
-      qty: "1",
+      qty: "0.1",
     });
     expect(await rows("order.place")).toMatchObject([
       { actorUserId: people.lena!.id, ip: CLIENT.ip, userAgent: CLIENT.userAgent },

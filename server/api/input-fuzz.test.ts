@@ -253,7 +253,8 @@ const TEMPLATES: Record<string, Template> = {
   },
   "leaderConsole.placeOrder": {
     as: "leader",
-    valid: () => ({ symbol: "SPY", side: "buy", type: "market", qty: "1" }),
+    // Crypto trades around the clock (the server refuses orders for a closed market).
+    valid: () => ({ symbol: "ETH-USD", side: "buy", type: "market", qty: "0.1" }),
     fields: {
       symbol: required(badSymbol),
       side: required(badChoice(["buy", "sell"])),
@@ -393,6 +394,11 @@ function judge(path: string, input: unknown, outcome: PromiseSettledResult<unkno
 beforeAll(async () => {
   t = await createTestDb();
   await seedDemoWorld(t.db);
+  // The price feed is the worker's; the ticket's orders need a quote to be valued.
+  await t.db
+    .insert(s.quotes)
+    .values({ symbol: "ETH-USD", bid: "3199.5", ask: "3200.5", at: new Date() })
+    .onConflictDoNothing();
   for (const u of await t.db.select().from(s.users))
     viewers[
       u.email === "follower@tandem.test"
@@ -422,10 +428,10 @@ beforeAll(async () => {
   ).id;
   ids.order = (
     await callerFor("leader").leaderConsole.placeOrder({
-      symbol: "SPY",
+      symbol: "ETH-USD",
       side: "buy",
       type: "market",
-      qty: "1",
+      qty: "0.1",
     })
   ).orderId;
   ids.breaker = (

@@ -34,6 +34,11 @@ beforeAll(async () => {
       .onConflictDoNothing();
   }
   newId = ls.find((l) => l.handle === "new-futures")!.id;
+  // The price feed is the worker's; the ticket's orders need a quote to be valued.
+  await t.db
+    .insert(s.quotes)
+    .values({ symbol: "ETH-USD", bid: "3199.5", ask: "3200.5", at: new Date() })
+    .onConflictDoNothing();
 }, 180_000);
 afterAll(() => t.drop());
 
@@ -204,11 +209,12 @@ describe("leader console", () => {
       code: "BAD_REQUEST",
       message: expect.stringContaining("Limit price"),
     });
+    // Crypto trades around the clock: the server refuses orders for a closed market.
     const placed = await grace.leaderConsole.placeOrder({
-      symbol: "SPY",
+      symbol: "ETH-USD",
       side: "buy",
       type: "market",
-      qty: "10",
+      qty: "0.5",
     });
     const after = await grace.leaderConsole.overview();
     expect(after.openOrders.map((x) => x.id)).toContain(placed.orderId);

@@ -406,3 +406,21 @@ export function checked<S extends z.ZodType>(schema: S): S {
   });
   return parser;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Orders a person places (the leader's ticket, a follower's portfolio, the strategy API)
+
+export const orderInput = form({
+  symbol: symbolField,
+  side: choiceField("Side", ["buy", "sell"]),
+  type: choiceField("Order type", ["market", "limit"]),
+  qty: decimalField(DECIMAL_RULES.qty),
+  // An empty box is "no price" (market orders); anything typed must be a valid price.
+  limitPrice: z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    decimalField(DECIMAL_RULES.limitPrice).optional(),
+  ),
+}).refine((v) => v.type === "market" || (v.limitPrice ?? "") !== "", {
+  message: "Limit price: a limit order needs a price",
+  path: ["limitPrice"],
+});

@@ -1,20 +1,7 @@
 import "server-only";
-import { TRPCError } from "@trpc/server";
-import { eq } from "drizzle-orm";
-import { z } from "zod";
-import { quotes } from "../../../db/schema";
 import { placeManualOrder, requestCancelOrder } from "../../engine/execute/manual-orders";
 import { engineDepsForWeb } from "../../engine/web-deps";
-import {
-  choiceField,
-  DECIMAL_RULES,
-  decimalField,
-  form,
-  idField,
-  priceCollarProblem,
-  symbolField,
-  checked,
-} from "../../domain/inputs";
+import { form, idField, checked, orderInput } from "../../domain/inputs";
 import {
   leaderConsole,
   leaderForUser,
@@ -27,20 +14,8 @@ import { inRequestTx } from "./request-tx";
 
 const leaderProcedure = roleProcedure("leader");
 
-export const placeOrderInput = form({
-  symbol: symbolField,
-  side: choiceField("Side", ["buy", "sell"]),
-  type: choiceField("Order type", ["market", "limit"]),
-  qty: decimalField(DECIMAL_RULES.qty),
-  // An empty box is "no price" (market orders); anything typed must be a valid price.
-  limitPrice: z.preprocess(
-    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
-    decimalField(DECIMAL_RULES.limitPrice).optional(),
-  ),
-}).refine((v) => v.type === "market" || (v.limitPrice ?? "") !== "", {
-  message: "Limit price: a limit order needs a price",
-  path: ["limitPrice"],
-});
+// One set of rules for every order a person places (server/domain/inputs.ts).
+export const placeOrderInput = orderInput;
 
 export const leaderConsoleRouter = router({
   overview: leaderProcedure.query(async ({ ctx }) => {
@@ -60,13 +35,9 @@ export const leaderConsoleRouter = router({
   placeOrder: leaderProcedure.input(checked(placeOrderInput)).mutation(async ({ ctx, input }) => {
     const leader =
       (await leaderForUser(ctx.db, ctx.viewer.id)) ?? notFound("leader profile for this account");
+    // The market, the price collar and buying power are checked in placeManualOrder, for
+    // every way an order arrives.
     const limitPrice = input.type === "limit" && input.limitPrice ? input.limitPrice : undefined;
-    if (limitPrice) {
-      // The collar: a limit far from the market is a typo that every follower would copy.
-      const [quote] = await ctx.db.select().from(quotes).where(eq(quotes.symbol, input.symbol));
-      const problem = quote ? priceCollarProblem(limitPrice, quote) : null;
-      if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
-    }
     return inRequestTx(ctx, (db) =>
       engineCall(() =>
         placeManualOrder(engineDepsForWeb(db), {

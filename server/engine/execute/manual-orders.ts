@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { auditLog, brokerAccounts, instruments, orders } from "../../../db/schema";
+import {
+  accountBalances,
+  auditLog,
+  brokerAccounts,
+  instruments,
+  orders,
+  quotes,
+} from "../../../db/schema";
+import { priceCollarProblem } from "../../domain/inputs";
 import { D, fmt, isOnStep, parseDecimal } from "../../domain/money";
+import { orderEstimate } from "../../domain/order-estimate";
+import { isMarketOpen } from "../../market/hours";
 import { CopyError } from "../copies/intents";
 import type { EngineDeps } from "../deps";
 
@@ -72,6 +82,7 @@ export async function placeManualOrder(
     limitPrice = fmt(p);
   }
   const now = deps.clock.now();
+  await refuseWhatTheBrokerWould(deps, acct.id, inst, input.side, qty, limitPrice, now);
   const clientOrderId = `mn-${randomUUID()}`;
   const [row] = await deps.db
     .insert(orders)
@@ -99,6 +110,57 @@ export async function placeManualOrder(
     at: now,
   });
   return { orderId: row!.id, clientOrderId };
+}
+
+/**
+ * The refusals a person should get before "sent" rather than from the broker a moment later,
+ * for every caller alike (the leader's ticket, a follower's portfolio, the strategy API): a
+ * closed market, a limit far from the market (a typo every follower would copy), no price to
+ * value a market order, and a buy that costs more than the account's cash. The browser runs the
+ * same rules first (components/trade-ticket.tsx); these are the ones it cannot be trusted with.
+ */
+async function refuseWhatTheBrokerWould(
+  deps: EngineDeps,
+  brokerAccountId: string,
+  inst: typeof instruments.$inferSelect,
+  side: "buy" | "sell",
+  qty: ReturnType<typeof D>,
+  limitPrice: string | null,
+  now: Date,
+): Promise<void> {
+  if (!isMarketOpen(inst, now))
+    throw new CopyError(
+      "MARKET_CLOSED",
+      `symbol: the market for ${inst.symbol} is closed now, so the broker would refuse the order. Try again when it opens.`,
+    );
+  const [quote] = await deps.db.select().from(quotes).where(eq(quotes.symbol, inst.symbol));
+  if (limitPrice) {
+    const problem = priceCollarProblem(limitPrice, quote);
+    if (problem)
+      throw new CopyError("INVALID_PRICE", `limitPrice: ${problem.replace(/^Limit price:? /, "")}`);
+  }
+  const est = orderEstimate(
+    { ...inst, bid: quote?.bid ?? null, ask: quote?.ask ?? null },
+    side,
+    qty,
+    limitPrice,
+  );
+  if (!est)
+    throw new CopyError(
+      "NO_PRICE",
+      `symbol: there is no price for ${inst.symbol} yet, so a market order cannot be valued; try again shortly.`,
+    );
+  if (side !== "buy") return;
+  const [bal] = await deps.db
+    .select({ cash: accountBalances.cash, currency: accountBalances.currency })
+    .from(accountBalances)
+    .where(eq(accountBalances.brokerAccountId, brokerAccountId));
+  // No balance on record yet (a broker account just connected): the broker decides.
+  if (bal && est.total.gt(bal.cash))
+    throw new CopyError(
+      "INSUFFICIENT_FUNDS",
+      `qty: this would cost about ${est.total.toFixed(2)} ${inst.currency}; the account's buying power is ${D(bal.cash).toFixed(2)} ${bal.currency}.`,
+    );
 }
 
 /** Asks the worker to cancel one of the caller's orders. */

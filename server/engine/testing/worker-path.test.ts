@@ -83,7 +83,8 @@ describe("worker path", () => {
     const fu = await user("follower@x.test", "follower");
     const followerAccount = await openPaperAccount(t.db, fu.id, "20000");
     await applyPaperTransfers(deps, paper);
-    const web = engineDepsForWeb(t.db);
+    // The web as it would be at this test's time (placeManualOrder refuses a closed market).
+    const web = { ...engineDepsForWeb(t.db), clock };
     const rel = await startCopy(web, {
       followerId: fu.id,
       leaderId: leader!.id,
