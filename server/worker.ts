@@ -12,6 +12,7 @@ import { checkCopyStopLoss } from "./engine/copies/stops";
 import { WORKER_CONFIG, type EngineDeps } from "./engine/deps";
 import { pump } from "./engine/pump";
 import { reconcile } from "./engine/reconcile/reconcile";
+import { moveFeeCash } from "./engine/fees/cash";
 import { feesAtMidnight } from "./engine/fees/settle";
 import { markDayStart } from "./engine/risk/day-marks";
 import { snapshotEquity } from "./engine/ops/snapshots";
@@ -131,6 +132,8 @@ async function main() {
       await heartbeat.beat();
       await applyPaperTransfers(deps, paper);
       await pump(deps);
+      // Fees charged on our books move at the paper broker too (reconciliation sees no gap).
+      await moveFeeCash(deps);
       await externalLeaders.tick();
       if (Date.now() - lastReconcile > 60_000) {
         lastReconcile = Date.now();
