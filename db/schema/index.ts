@@ -21,3 +21,4 @@ export * from "./applications";
 export * from "./api-keys";
 export * from "./flags";
 export * from "./fees";
+export * from "./whatif";
