@@ -25,6 +25,7 @@ import {
 import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import { copyPnl } from "../../domain/valuation";
 import { writeFees } from "../book/book-fills-batch";
+import { recordFeeSplits } from "./cash";
 import { postJournal } from "../book/ledger";
 import { groupBy } from "../core/concurrency";
 import { appendEvents, copyStream, type Tx } from "../core/streams";
@@ -137,6 +138,7 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
     );
   }
   await writeFees(tx, due);
+  await recordFeeSplits(tx, rel.id, share, paper, deps.clock.now());
 }
 
 const hasPeriodFees = or(
