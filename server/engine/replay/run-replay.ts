@@ -35,7 +35,11 @@ import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";
 export async function runReplay(
   db: Db,
   scenario: Scenario,
-  opts: { log?: EngineLog } = {},
+  opts: {
+    log?: EngineLog;
+    /** After each scenario event (what-if runs report progress and may stop the run). */
+    onEvent?: (done: number, total: number, at: Date) => Promise<void>;
+  } = {},
 ): Promise<Report> {
   const first = scenario.events[0]?.at ?? "2026-01-01T00:00:00Z";
   const clock = new ManualClock(new Date(first));
@@ -200,6 +204,7 @@ export async function runReplay(
       throw err;
     }
     await run();
+    await opts.onEvent?.(i + 1, scenario.events.length, clock.now());
   }
   await drain(deps, { advanceTo, accounts: followerAccounts });
   return buildReport(db, { scenario, leaderId: leader!.id, followers, counts });
