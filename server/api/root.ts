@@ -1,6 +1,7 @@
 import "server-only";
 import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
+import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { brokersRouter } from "./routers/brokers";
 import { copiesRouter } from "./routers/copies";
@@ -20,6 +21,7 @@ export const appRouter = router({
   portfolio: portfolioRouter,
   brokers: brokersRouter,
   notifications: notificationsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;
