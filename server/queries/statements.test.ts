@@ -3,7 +3,20 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
-import { copyRelationships, platformFeeSettings } from "../../db/schema";
+import {
+  accountBalances,
+  brokerAccounts,
+  copyRelationships,
+  feeCashMoves,
+  paperAccounts,
+  platformFeeSettings,
+} from "../../db/schema";
+import { eq } from "drizzle-orm";
+import { leaderEarningsPaperAccount, PLATFORM_FEES_PAPER_ACCOUNT } from "../brokers/paper/fee-cash";
+import { ManualClock } from "../domain/clock";
+import { DEFAULT_CONFIG, silentLog, type EngineDeps } from "../engine/deps";
+import { moveFeeCash } from "../engine/fees/cash";
+import { createRng } from "../domain/random";
 import { cashAccount, leaderFeesPayable, platformRevenue } from "../domain/bookkeeping";
 import { platformShareAccount } from "../domain/fees";
 import { D } from "../domain/money";
@@ -153,6 +166,44 @@ describe("a copy's statement", () => {
       currency: "USD",
     });
     expect(lines.every((l) => l.split(",").length === STATEMENT_CSV_COLUMNS.length)).toBe(true);
+  });
+
+  it("moves each fee's cash at the paper broker once, so broker cash and our books agree", async () => {
+    const clock = new ManualClock(new Date("2026-03-04T00:00:00Z"));
+    const deps = {
+      db: t.db,
+      clock,
+      rng: createRng("fees"),
+      log: silentLog,
+      config: DEFAULT_CONFIG,
+      owner: "test",
+      broker: () => {
+        throw new Error("no broker calls here");
+      },
+    } as EngineDeps;
+    const [acct] = await t.db
+      .select()
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.id, rel.brokerAccountId));
+    const paperCash = async (id: string) =>
+      D((await t.db.select().from(paperAccounts).where(eq(paperAccounts.id, id)))[0]?.cash ?? 0);
+    const before = await paperCash(acct!.externalId);
+    const fees = s.periods.reduce((a, p) => a.plus(p.feesTotal), D(0));
+    expect(await moveFeeCash(deps)).toBe(s.periods.flatMap((p) => p.fees).length);
+    expect(await moveFeeCash(deps)).toBe(0);
+    const after = await paperCash(acct!.externalId);
+    expect(before.minus(after).eq(fees)).toBe(true);
+    const [bal] = await t.db
+      .select()
+      .from(accountBalances)
+      .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId));
+    expect(after.eq(bal!.cash)).toBe(true);
+    const leaderGot = await paperCash(leaderEarningsPaperAccount(rel.leaderId));
+    const platformGot = await paperCash(PLATFORM_FEES_PAPER_ACCOUNT);
+    expect(leaderGot.eq(await posted(leaderFeesPayable(rel.leaderId)))).toBe(true);
+    expect(leaderGot.plus(platformGot).eq(fees)).toBe(true);
+    const moves = await t.db.select().from(feeCashMoves);
+    expect(moves.every((m) => m.kind === "moved" && m.movedAt !== null)).toBe(true);
   });
 
   it("a copy that does not exist has no statement", async () => {
