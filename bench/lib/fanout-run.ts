@@ -35,6 +35,7 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
   await applyMigrations(url);
   const stats = postgres(url, { max: 1, onnotice: () => {} });
   try {
+    const planMs = { total: 0 };
     const memory = new MemoryBroker(new Map([["XYZ", "100.01"]]));
     const engineDeps = (db: EngineDeps["db"]): EngineDeps => {
       const broker: BrokerAdapter =
@@ -44,7 +45,14 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
         broker: () => broker,
         clock: systemClock,
         rng: createRng("bench"),
-        log: silentLog,
+        log: {
+          ...silentLog,
+          // The fan-out logs its planning time per batch: summed for planUsPerFollower.
+          info(obj: object) {
+            const ms = (obj as { planMs?: number }).planMs;
+            if (typeof ms === "number") planMs.total += ms;
+          },
+        },
         config: WORKER_CONFIG,
         owner: "bench",
       };
@@ -124,6 +132,7 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
       copiesPerSec: Math.round(copiesPerSec),
       lagMs: { p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)) },
       rowsPerCopy: Number((rows / n).toFixed(1)),
+      planUsPerFollower: Number(((planMs.total * 1000) / n).toFixed(1)),
       rawInsertRowsPerSec: Math.round(raw),
       ratio: Number((copiesPerSec / raw).toFixed(4)),
       phasesMs: phases,

@@ -12,7 +12,7 @@ import {
 } from "../../../db/schema";
 import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import type { IncomingFill } from "./book-fill";
-import { bulkInsert, recordset } from "../core/bulk";
+import { bulkInsert, recordset, anyOf } from "../core/bulk";
 import { bookFills, type ChargedFee } from "../../domain/bookkeeping";
 import { appendEvents, type Tx } from "../core/streams";
 
@@ -37,7 +37,10 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     .select()
     .from(orders)
     .where(
-      and(inArray(orders.brokerAccountId, accountIds), inArray(orders.clientOrderId, clientIds)),
+      and(
+        anyOf(orders.brokerAccountId, accountIds),
+        anyOf(orders.clientOrderId, clientIds, "text"),
+      ),
     )
     .orderBy(orders.id)
     .for("update");
@@ -98,9 +101,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const posRows = await tx
     .select()
     .from(positions)
-    .where(
-      and(inArray(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)),
-    )
+    .where(and(anyOf(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)))
     .orderBy(positions.brokerAccountId, positions.symbol)
     .for("update");
   const pos = new Map(
@@ -117,10 +118,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         .select()
         .from(copyPositions)
         .where(
-          and(
-            inArray(copyPositions.relationshipId, relIds),
-            inArray(copyPositions.symbol, symbols),
-          ),
+          and(anyOf(copyPositions.relationshipId, relIds), inArray(copyPositions.symbol, symbols)),
         )
         .orderBy(copyPositions.relationshipId, copyPositions.symbol)
         .for("update")
@@ -134,7 +132,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const balRows = await tx
     .select()
     .from(accountBalances)
-    .where(inArray(accountBalances.brokerAccountId, freshAccounts))
+    .where(anyOf(accountBalances.brokerAccountId, freshAccounts))
     .orderBy(accountBalances.brokerAccountId)
     .for("update");
   const bal = new Map(
@@ -143,7 +141,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const acctRows = await tx
     .select({ id: brokerAccounts.id, broker: brokerAccounts.broker, userId: brokerAccounts.userId })
     .from(brokerAccounts)
-    .where(inArray(brokerAccounts.id, freshAccounts));
+    .where(anyOf(brokerAccounts.id, freshAccounts));
 
   // Everything in between is the one bookkeeping core, shared with the single-fill path.
   const booked = bookFills(
@@ -282,9 +280,10 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       })
       .from(ledgerAccounts)
       .where(
-        inArray(
+        anyOf(
           ledgerAccounts.code,
           part.map((c) => c.code),
+          "text",
         ),
       );
     for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
@@ -340,7 +339,7 @@ async function platformFeeRates(tx: Tx, relIds: string[]): Promise<Map<string, s
   const rows = await tx
     .select({ id: copyRelationships.id, bps: copyRelationships.platformFeeBps })
     .from(copyRelationships)
-    .where(and(inArray(copyRelationships.id, relIds), isNotNull(copyRelationships.platformFeeBps)));
+    .where(and(anyOf(copyRelationships.id, relIds), isNotNull(copyRelationships.platformFeeBps)));
   return new Map(rows.map((r) => [r.id, r.bps!]));
 }
 

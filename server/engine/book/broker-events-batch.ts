@@ -6,7 +6,7 @@ import { bookFillsBatch, type FillItem } from "./book-fills-batch";
 import { fillOf } from "./broker-events";
 import { groupBy } from "../core/concurrency";
 import { brokerReportEvent } from "../execute/order-status";
-import { recordset } from "../core/bulk";
+import { recordset, anyOf } from "../core/bulk";
 import type { EngineDeps } from "../deps";
 
 const PAGE = 200;
@@ -31,7 +31,7 @@ export async function consumeBrokerEventsMany(
     })
     .from(brokerAccounts)
     .leftJoin(leaders, sql`${leaders.brokerAccountId} = ${brokerAccounts.id}`)
-    .where(inArray(brokerAccounts.id, accountIds));
+    .where(anyOf(brokerAccounts.id, accountIds));
   const rest: string[] = [];
   const batchable = accts.filter((a) => {
     const ok = !a.leaderId && typeof deps.broker(a.broker).readEventsMany === "function";
@@ -45,7 +45,7 @@ export async function consumeBrokerEventsMany(
       .select()
       .from(brokerEventCursors)
       .where(
-        inArray(
+        anyOf(
           brokerEventCursors.brokerAccountId,
           list.map((a) => a.id),
         ),
@@ -119,8 +119,8 @@ async function applyStatusEvents(
     .from(orders)
     .where(
       and(
-        inArray(orders.brokerAccountId, [...new Set(status.map((s) => s.account))]),
-        inArray(orders.clientOrderId, [...new Set(status.map((s) => s.e.clientOrderId))]),
+        anyOf(orders.brokerAccountId, [...new Set(status.map((s) => s.account))]),
+        anyOf(orders.clientOrderId, [...new Set(status.map((s) => s.e.clientOrderId))], "text"),
       ),
     )
     .orderBy(orders.id)

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Executor } from "./streams";
 
 /**
@@ -39,4 +39,15 @@ export async function bulkInsert<R extends Record<string, unknown>>(
 export function recordset(rows: readonly Record<string, unknown>[], defs: string) {
   const json = JSON.stringify(rows, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v));
   return sql`jsonb_to_recordset(${json}::jsonb) as v(${sql.raw(defs)})`;
+}
+
+/**
+ * `column = any($1::type[])` with the values as ONE array parameter. `inArray` sends one
+ * parameter per value: for a fan-out's 10 000 ids that is 10 000 parameters for the driver
+ * and the query builder to handle (the builder alone cost seconds per fan-out) and a long
+ * list for PostgreSQL to parse. The array travels as text[] (the driver, as Drizzle
+ * configures it, serializes text arrays) and is cast in SQL. `type` is a constant of the caller.
+ */
+export function anyOf(column: SQLWrapper, values: readonly string[], type = "uuid"): SQL {
+  return sql`${column} = any(${sql.param([...values])}::text[]::${sql.raw(type)}[])`;
 }

@@ -65,4 +65,6 @@ export async function appendEvents(tx: Executor, items: NewEvent[]): Promise<num
 
 export const leaderStream = (leaderId: string) => `leader:${leaderId}`;
 export const copyStream = (relationshipId: string) => `copy:${relationshipId}`;
+/** A leader's fan-out log: one `copy_decision` event per fan-out batch (ADR 0041). */
+export const fanoutStream = (leaderId: string) => `fanout:${leaderId}`;
 export const accountStream = (brokerAccountId: string) => `account:${brokerAccountId}`;

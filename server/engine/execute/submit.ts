@@ -13,7 +13,7 @@ import {
   type OrderEvent,
   type OrderState,
 } from "../../domain/order-state";
-import { recordset } from "../core/bulk";
+import { recordset, anyOf } from "../core/bulk";
 import { stateAfter } from "./order-status";
 import { forEachLimit, groupBy } from "../core/concurrency";
 import { recordBrokerFailure } from "../risk/breakers";
@@ -63,7 +63,7 @@ export async function submitDueOrders(
     .from(orders)
     .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
     .where(
-      inArray(
+      anyOf(
         orders.id,
         claimed.map((c) => c.id),
       ),
@@ -101,7 +101,7 @@ export async function submitDueOrders(
     } else single.push(d);
   }
   if (release.length) {
-    await deps.db.update(orders).set({ nextAttemptAt: null }).where(inArray(orders.id, release));
+    await deps.db.update(orders).set({ nextAttemptAt: null }).where(anyOf(orders.id, release));
   }
   for (const [brokerName, list] of batches) await submitBatch(deps, brokerName, list);
   const byAccount = [...groupBy(single, (d) => d.order.brokerAccountId).values()];
@@ -134,7 +134,7 @@ async function submitBatch(
         status: transition("pending_submit", "submit"),
         attempts: sql`${orders.attempts} + 1`,
       })
-      .where(inArray(orders.id, ids));
+      .where(anyOf(orders.id, ids));
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
     try {
       results = await broker.placeOrders!(
@@ -157,7 +157,7 @@ async function submitBatch(
       await deps.db
         .update(orders)
         .set({ status: transition("submitted", "timeout"), nextAttemptAt: null })
-        .where(inArray(orders.id, ids));
+        .where(anyOf(orders.id, ids));
       continue;
     }
     const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
@@ -187,15 +187,22 @@ async function submitBatch(
                             broker_order_id = v.broker_order_id, next_attempt_at = null, updated_at = ${deps.clock.now().toISOString()}::timestamptz
           from ${recordset(rows, "id uuid, broker_order_id text, from_status text, to_status text")}
          where o.id = v.id`);
+      // An order the broker filled in the same answer (a market order against a quote) gets
+      // no separate `order_accepted` event: its `order_fill` event, booked from the broker's
+      // stream, records it, and the broker's order id is on the order row written here. One
+      // row and one stream counter less per copy (ADR 0041); an order left working still
+      // gets its acceptance recorded.
       await appendEvents(
         tx,
-        accepted.map(({ order, b }) => ({
-          stream: accountStream(order.brokerAccountId),
-          type: "order_accepted",
-          payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
-          at: deps.clock.now(),
-          correlationId: order.correlationId,
-        })),
+        accepted
+          .filter(({ b }) => b.status !== "filled")
+          .map(({ order, b }) => ({
+            stream: accountStream(order.brokerAccountId),
+            type: "order_accepted",
+            payload: { clientOrderId: order.clientOrderId, brokerOrderId: b.brokerOrderId },
+            at: deps.clock.now(),
+            correlationId: order.correlationId,
+          })),
       );
     });
   }

@@ -77,6 +77,8 @@ export async function traceOrder(db: Db, ref: string) {
     `account:${order.brokerAccountId}`,
     ...(relationship ? [`copy:${relationship.id}`] : []),
     ...(leader ? [`leader:${leader.id}`] : []),
+    // The fan-out's decisions, one event per batch of followers (ADR 0041).
+    ...(leader ? [`fanout:${leader.id}`] : []),
   ];
   const related = order.correlationId
     ? await db
@@ -94,6 +96,13 @@ export async function traceOrder(db: Db, ref: string) {
     relationship: relationship ?? null,
     leader: leader ?? null,
     leaderFill: leaderFill ?? null,
-    events: related,
+    events: related.flatMap((e) => {
+      // A fan-out event lists a whole batch of followers: show only this copy's decision.
+      if (!e.stream.startsWith("fanout:")) return [e];
+      const mine = ((e.payload.decisions as unknown[][] | undefined) ?? []).filter(
+        (d) => d[0] === relationship?.id,
+      );
+      return mine.length ? [{ ...e, payload: { ...e.payload, decisions: mine } }] : [];
+    }),
   };
 }

@@ -8,11 +8,11 @@ import {
   orders,
 } from "../../../db/schema";
 import { fmt } from "../../domain/money";
-import { bulkInsert } from "../core/bulk";
+import { bulkInsert, anyOf } from "../core/bulk";
 import type { EngineDeps } from "../deps";
 import { copyOrderId } from "../core/ids";
 import type { LeaderFillEvent } from "../ingest/leader-events";
-import { appendEvents, copyStream, type Tx } from "../core/streams";
+import { appendEvents, fanoutStream, type Tx } from "../core/streams";
 import { copyOrderRow, loadPlanContext, planFor, type Rel } from "./plan-context";
 
 export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expired"] as const;
@@ -66,6 +66,7 @@ export async function fanOutBatch(
   const ratioDeletes: string[] = [];
   const correlationId = `lf:${fill.fillId}`;
 
+  const planStart = performance.now();
   for (const rel of rels) {
     const plan = planFor(ctx, rel, symbol, leaderMove, fill.price, leader?.copyable ?? false);
     if (plan.ratioChange.kind === "set")
@@ -99,6 +100,8 @@ export async function fanOutBatch(
     }
   }
 
+  // Planning alone (no I/O), logged so benchmarks can report the per-follower cost.
+  const planMs = performance.now() - planStart;
   await bulkInsert(
     tx,
     "copy_decisions",
@@ -181,41 +184,55 @@ export async function fanOutBatch(
       .delete(copySymbolRatios)
       .where(
         and(
-          inArray(copySymbolRatios.relationshipId, ratioDeletes),
+          anyOf(copySymbolRatios.relationshipId, ratioDeletes),
           eq(copySymbolRatios.symbol, symbol),
         ),
       );
   }
-  await appendEvents(
-    tx,
-    decisionRows.map((d) => ({
-      stream: copyStream(d.relationshipId),
+  // One event per batch, not one per follower: the decisions themselves are rows of
+  // copy_decisions (what the follower and support read); the event keeps them in the
+  // append-only log in a compact form, on the leader's fan-out stream (ADR 0041). One row
+  // and one stream counter instead of two per follower, and no per-copy stream lock.
+  await appendEvents(tx, [
+    {
+      stream: fanoutStream(leaderId),
       type: "copy_decision",
       payload: {
-        leaderFillId: d.leaderFillId,
+        leaderFillId: fill.fillId,
         leaderSeq: seq,
         symbol,
-        target: d.target,
-        orderQty: d.orderQty,
-        action: d.action,
-        reason: d.reason,
-        clientOrderId: d.clientOrderId,
+        // [relationshipId, target, orderQty, action, reason, clientOrderId] per follower
+        decisions: decisionRows.map((d) => [
+          d.relationshipId,
+          d.target,
+          d.orderQty,
+          d.action,
+          d.reason,
+          d.clientOrderId ?? null,
+        ]),
       },
       at,
       correlationId,
-    })),
-  );
+    },
+  ]);
   await tx
     .update(copyRelationships)
     .set({ lastLeaderSeq: seq, lastReplicatedAt: now })
     .where(
-      inArray(
+      anyOf(
         copyRelationships.id,
         rels.map((r) => r.id),
       ),
     );
   deps.log.info(
-    { correlationId, leaderId, seq, followers: rels.length, orders: orderRows.length },
+    {
+      correlationId,
+      leaderId,
+      seq,
+      followers: rels.length,
+      orders: orderRows.length,
+      planMs: Number(planMs.toFixed(3)),
+    },
     "fan-out batch",
   );
   return rels.length;

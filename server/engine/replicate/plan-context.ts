@@ -17,6 +17,7 @@ import { availableFunds, planCopyOrder, type Plan, type WorkingOrder } from "../
 import { copyPnl, type HeldPosition } from "../../domain/valuation";
 import { groupBy } from "../core/concurrency";
 import type { Tx } from "../core/streams";
+import { anyOf } from "../core/bulk";
 
 export type Rel = typeof copyRelationships.$inferSelect & { broker: string };
 type InstrumentRow = typeof instruments.$inferSelect;
@@ -55,7 +56,7 @@ export async function loadPlanContext(
   const relIds = rels.map((r) => r.id);
   const accountIds = [...new Set(rels.map((r) => r.brokerAccountId))];
   const cps = relIds.length
-    ? await tx.select().from(copyPositions).where(inArray(copyPositions.relationshipId, relIds))
+    ? await tx.select().from(copyPositions).where(anyOf(copyPositions.relationshipId, relIds))
     : [];
   const working = accountIds.length
     ? await tx
@@ -69,11 +70,11 @@ export async function loadPlanContext(
           limitPrice: orders.limitPrice,
         })
         .from(orders)
-        .where(and(inArray(orders.brokerAccountId, accountIds), LIVE_ORDER))
+        .where(and(anyOf(orders.brokerAccountId, accountIds), LIVE_ORDER))
         .orderBy(orders.createdAt, orders.clientOrderId)
     : [];
   const acctPositions = accountIds.length
-    ? await tx.select().from(positions).where(inArray(positions.brokerAccountId, accountIds))
+    ? await tx.select().from(positions).where(anyOf(positions.brokerAccountId, accountIds))
     : [];
   const allSymbols = [
     ...new Set([
@@ -108,7 +109,7 @@ export async function loadPlanContext(
       ? await tx
           .select()
           .from(accountBalances)
-          .where(inArray(accountBalances.brokerAccountId, accountIds))
+          .where(anyOf(accountBalances.brokerAccountId, accountIds))
       : []
     ).map((b) => [b.brokerAccountId, b.cash]),
   );
@@ -138,7 +139,7 @@ export async function loadPlanContext(
       ? await tx
           .select()
           .from(copySymbolRatios)
-          .where(inArray(copySymbolRatios.relationshipId, relIds))
+          .where(anyOf(copySymbolRatios.relationshipId, relIds))
       : []
     ).map((r) => [key(r.relationshipId, r.symbol), D(r.ratio)]),
   );
@@ -200,7 +201,7 @@ async function loadDailyLoss(
         .from(copyDayMarks)
         .where(
           and(
-            inArray(
+            anyOf(
               copyDayMarks.relationshipId,
               limited.map((r) => r.id),
             ),
