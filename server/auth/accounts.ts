@@ -4,6 +4,7 @@ import type { Db } from "../../db/client";
 import { auditLog, users, type UserRole } from "../../db/schema";
 import { openPaperAccount } from "../engine/copies/onboarding";
 import type { ClientInfo } from "./client-info";
+import { beginPendingSignIn, hasSecondFactor, SecondFactorRequired } from "./mfa";
 import { hashPassword, verifyPassword } from "./password";
 import { RateLimited } from "./rate-limits";
 import { createSession, revokeAllSessions } from "./sessions";
@@ -205,6 +206,13 @@ export async function signInWithPassword(
       await audit("user.sign_in_failed", known?.id ?? null);
     }
     throw err;
+  }
+  // A user with a second factor gets a pending sign-in instead of a session (docs/adr/0050);
+  // the throttle is cleared only once that second step succeeds.
+  if (await hasSecondFactor(db, user.id)) {
+    const token = await beginPendingSignIn(db, user.id);
+    await audit("user.sign_in_password_ok", user.id, { secondFactor: "pending" });
+    throw new SecondFactorRequired(token);
   }
   await throttle.succeeded(email, client.ip);
   const sessionId = await createSession(db, user.id, client);

@@ -6,6 +6,8 @@ import { clientInfo } from "./client-info";
 import { requestContext } from "./request-context";
 import { servedOverHttps } from "./security-headers";
 import { resolveSession, revokeSession, SESSION_TTL_SEC } from "./sessions";
+import { secondStep } from "./mfa-sign-in";
+import { SECOND_FACTOR_PREFIX, SecondFactorRequired } from "./mfa";
 
 /** Served over HTTPS (see servedOverHttps): decides Secure cookies and their names. */
 export function isHttps(headers: Headers | Record<string, string | undefined>): boolean {
@@ -44,13 +46,18 @@ export function authOptionsFor(secure: boolean): NextAuthOptions {
         credentials: {
           email: { label: "E-mail", type: "email" },
           password: { label: "Password", type: "password" },
+          // The second step (docs/adr/0050): the pending token the password step handed out,
+          // and a code or a passkey's answer (JSON).
+          pending: { type: "text" },
+          code: { type: "text" },
+          passkey: { type: "text" },
         },
         async authorize(credentials, req) {
+          const headers = (req?.headers ?? {}) as Record<string, string | string[] | undefined>;
+          const client = clientInfo(headers);
+          if (credentials?.pending) return secondStep(credentials, headers, client);
           if (!credentials?.email || !credentials.password)
             throw new Error("Enter your e-mail and password.");
-          const client = clientInfo(
-            (req?.headers ?? {}) as Record<string, string | string[] | undefined>,
-          );
           try {
             const user = await signInWithPassword(
               await getDb(),
@@ -59,6 +66,8 @@ export function authOptionsFor(secure: boolean): NextAuthOptions {
             );
             return { id: user.id, email: user.email, name: user.name, sid: user.sessionId };
           } catch (err) {
+            if (err instanceof SecondFactorRequired)
+              throw new Error(`${SECOND_FACTOR_PREFIX}${err.token}`);
             if (err instanceof AuthError) {
               // The route handler turns this into a 429 with Retry-After.
               const store = requestContext.getStore();
