@@ -15,6 +15,9 @@ import { reconcile } from "./engine/reconcile/reconcile";
 import { moveFeeCash } from "./engine/fees/cash";
 import { feesAtMidnight } from "./engine/fees/settle";
 import { markDayStart } from "./engine/risk/day-marks";
+import { closeQuietFillRateBreakers, createQuoteWatch } from "./engine/risk/auto-breakers";
+import { detectStrategyChanges } from "./engine/risk/strategy-change";
+import { verifyLeaders } from "./engine/risk/verify-leaders";
 import { snapshotEquity } from "./engine/ops/snapshots";
 import { applyPaperTransfers } from "./engine/execute/transfers";
 import { ensureLeaderStats } from "./queries/leader-stats";
@@ -72,6 +75,8 @@ async function main() {
   );
 
   const recorder = createCandleRecorder(handle.db);
+  // Abnormal quote jumps open the instrument's breaker (ADR 0036).
+  const quoteWatch = createQuoteWatch(deps);
   const feed = new SimulatedFeed({
     instruments: CATALOGUE,
     seed: `feed:${Date.now()}`,
@@ -86,6 +91,7 @@ async function main() {
       recorder.sink,
       (q) => paper.onQuote(q),
       (q) => checkCopyStopLoss(deps, q.symbol).then(() => {}),
+      (q) => quoteWatch.onQuote(q),
     ],
   });
 
@@ -142,6 +148,12 @@ async function main() {
         // Today's equity rows and the leader statistics built from them stay current.
         await snapshotEquity(deps);
         await ensureLeaderStats(handle.db);
+        // Manipulation checks (ADR 0035, 0036): strategy changes, verified histories, and
+        // the automatic breakers' closes.
+        await detectStrategyChanges(deps);
+        await verifyLeaders(deps);
+        await quoteWatch.closeCooledDown();
+        await closeQuietFillRateBreakers(deps);
       }
       if (demoTrading && Date.now() - lastBot > 20_000) {
         lastBot = Date.now();

@@ -51,7 +51,7 @@ export async function detectStrategyChanges(
     .from(leaderFlags)
     .where(isNull(leaderFlags.closedAt));
 
-  const byLeader = new Map<string, typeof rows>();
+  const byLeader = new Map<string, Array<(typeof rows)[number]>>();
   for (const r of rows) byLeader.set(r.leader_id, [...(byLeader.get(r.leader_id) ?? []), r]);
   const equity = new Map<string, Array<{ day: string; equity: string }>>();
   for (const e of equityRows) equity.set(e.owner_id, [...(equity.get(e.owner_id) ?? []), e]);
