@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { detectStrategyChange, strategyChangeRuleWords, type HistoryFill } from "./strategy-change";
-import { verifyHistory } from "./verified";
+import { autoBreakerRuleWords, verifyHistory } from "./verified";
+import { LEADER_FILLS_PER_MINUTE_LIMIT } from "../engine/risk/breakers";
 
 const NOW = new Date("2026-03-31T12:00:00Z");
 const HOUR = 3_600_000;
@@ -91,6 +92,10 @@ describe("strategy-change detector", () => {
     const words = strategyChangeRuleWords().join(" ");
     expect(words).toMatch(/at least 5× the leader's median position of the 30 days before/);
     expect(words).toMatch(/50 %/);
+    // The breaker words quote the engine's own fill-rate limit.
+    expect(autoBreakerRuleWords()[1]).toContain(
+      `more than ${LEADER_FILLS_PER_MINUTE_LIMIT} trades`,
+    );
   });
 });
 

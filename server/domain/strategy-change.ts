@@ -287,3 +287,21 @@ export function detectStrategyChange(input: StrategyChangeInput): StrategyChange
     fills: { recent: recent.length, trailing: trailing.length },
   };
 }
+
+/** What a follower can choose to happen while their leader is flagged (copy option `on_leader_flag`). */
+export const LEADER_FLAG_CHOICES = {
+  notify: {
+    label: "Tell me and keep copying",
+    words: "You are told in your notifications, and the copy keeps following the leader as before.",
+  },
+  pause_increases: {
+    label: "Tell me and pause new buying",
+    words:
+      "You are told, and the copy opens or adds to no position while the flag is open (reason “leader changed strategy”); reductions and closes still follow the leader.",
+  },
+} as const;
+export type LeaderFlagChoice = keyof typeof LEADER_FLAG_CHOICES;
+
+/** How a flag ends, in words. */
+export const FLAG_END_WORDS =
+  "A flag closes by itself once a full 24 hours pass without a departure from the leader's own trailing 30 days (so a lasting new style becomes the new normal after about a month), or when an admin clears it after looking into it.";

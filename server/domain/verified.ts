@@ -107,3 +107,39 @@ export function verifyHistory(
     mismatches: mismatches.slice(0, MAX_LISTED),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Automatic breakers (the same ADR): their settings and their words live here, beside the
+// badge's, so the engine (server/engine/risk/auto-breakers.ts) and the pages share them.
+
+export type AutoBreakerConfig = {
+  /** An instrument's breaker opens when its mid price moves more than this many percent… */
+  jumpPct: string;
+  /** …within this window. */
+  jumpWindowMs: number;
+  /** It closes once it has been open this long and the last window was calm. */
+  coolDownMs: number;
+  /** A leader's fill-rate breaker closes after this long without a new leader fill. */
+  fillRateQuietMs: number;
+};
+
+export const AUTO_BREAKER_CONFIG: AutoBreakerConfig = {
+  jumpPct: "10",
+  jumpWindowMs: 60_000,
+  coolDownMs: 5 * 60_000,
+  fillRateQuietMs: 10 * 60_000,
+};
+
+/** The automatic breakers in words, for the profile and the agreement. */
+export function autoBreakerRuleWords(
+  c: AutoBreakerConfig = AUTO_BREAKER_CONFIG,
+  // The engine's fill-rate limit (engine/risk/breakers.ts); a test keeps the two equal.
+  fillsPerMinute = 120,
+): string[] {
+  const s = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+  return [
+    `Abnormal market: when an instrument's price moves more than ${c.jumpPct} % within ${s(c.jumpWindowMs)}, copying opens no new positions in it; it resumes by itself after ${s(c.coolDownMs)} once the price has been calm for ${s(c.jumpWindowMs)}.`,
+    `Runaway trading: when a leader makes more than ${fillsPerMinute} trades in a minute, copying of that leader opens no new positions; admins and the leader are told, and it resumes by itself after ${s(c.fillRateQuietMs)} without a new trade.`,
+    "While a breaker is open, reductions and closes are still copied.",
+  ];
+}

@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { D, type Decimal } from "../../domain/money";
 import type { Quote } from "../../market/quotes";
 import type { EngineDeps } from "../deps";
-import { closeBreaker, LEADER_FILLS_PER_MINUTE_LIMIT, openBreaker } from "./breakers";
+import { AUTO_BREAKER_CONFIG, type AutoBreakerConfig } from "../../domain/verified";
+import { closeBreaker, openBreaker } from "./breakers";
 
 /*
  * Breakers that open and close by themselves (ADR 0036), on the one breaker mechanism of
@@ -11,37 +12,9 @@ import { closeBreaker, LEADER_FILLS_PER_MINUTE_LIMIT, openBreaker } from "./brea
  * Every automatic open and close is audited with actor "system".
  */
 
-export type AutoBreakerConfig = {
-  /** An instrument's breaker opens when its mid price moves more than this many percent… */
-  jumpPct: string;
-  /** …within this window. */
-  jumpWindowMs: number;
-  /** It closes once it has been open this long and the last window was calm. */
-  coolDownMs: number;
-  /** A leader's fill-rate breaker closes after this long without a new leader fill. */
-  fillRateQuietMs: number;
-};
-
-export const AUTO_BREAKER_CONFIG: AutoBreakerConfig = {
-  jumpPct: "10",
-  jumpWindowMs: 60_000,
-  coolDownMs: 5 * 60_000,
-  fillRateQuietMs: 10 * 60_000,
-};
-
 export const SYSTEM = "system";
 /** How an abnormal-market breaker's reason starts: the closer finds its own breakers by it. */
 const ABNORMAL = "abnormal market:";
-
-/** The automatic breakers in words, for the profile and the agreement. */
-export function autoBreakerRuleWords(c: AutoBreakerConfig = AUTO_BREAKER_CONFIG): string[] {
-  const s = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
-  return [
-    `Abnormal market: when an instrument's price moves more than ${c.jumpPct} % within ${s(c.jumpWindowMs)}, copying opens no new positions in it; it resumes by itself after ${s(c.coolDownMs)} once the price has been calm for ${s(c.jumpWindowMs)}.`,
-    `Runaway trading: when a leader makes more than ${LEADER_FILLS_PER_MINUTE_LIMIT} trades in a minute, copying of that leader opens no new positions; admins and the leader are told, and it resumes by itself after ${s(c.fillRateQuietMs)} without a new trade.`,
-    "While a breaker is open, reductions and closes are still copied.",
-  ];
-}
 
 /**
  * Watches published quotes (one call in the quote path: the worker's feed sinks). Keeps
