@@ -19,6 +19,7 @@ import { closeQuietFillRateBreakers, createQuoteWatch } from "./engine/risk/auto
 import { detectStrategyChanges } from "./engine/risk/strategy-change";
 import { verifyLeaders } from "./engine/risk/verify-leaders";
 import { snapshotEquity } from "./engine/ops/snapshots";
+import { startWhatIfRunner } from "./engine/whatif/run";
 import { applyPaperTransfers } from "./engine/execute/transfers";
 import { ensureLeaderStats } from "./queries/leader-stats";
 import { loadEnv } from "./env";
@@ -107,6 +108,9 @@ async function main() {
   // Leaders who trade in Alpaca's own app: their fills into their streams (ADR 0023).
   const externalLeaders = startExternalLeaders(deps, alpaca);
 
+  // What-if runs requested from leader profiles, each on a throwaway database (ADR 0066).
+  const whatIfs = startWhatIfRunner({ db: handle.db, serverUrl: database.url, owner, log });
+
   let running = true;
   let wake: (() => void) | null = null;
   const shutdown = (signal: string) => {
@@ -170,6 +174,7 @@ async function main() {
   }
   await runner.stop();
   await externalLeaders.stop();
+  await whatIfs.stop();
   await alpaca.close();
   await notifier.stop();
   await heartbeat.remove().catch(() => {});
