@@ -7,6 +7,7 @@ import type { AppRouter } from "@/server/api/root";
 import { dateTime, money, qty, signClass, ORDER_STATUS } from "./format";
 import { formErrors } from "./errors";
 import { reasonWords } from "./reason-words";
+import { ApiKeys } from "./api-keys";
 import { TradeTicket } from "./trade-ticket";
 import { useTRPC } from "./trpc";
 
@@ -335,6 +336,7 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
           </div>
         )}
       </section>
+      <ApiKeys />
       <p className="muted" style={{ fontSize: "0.85rem" }}>
         Updates every 2 seconds.
       </p>
