@@ -123,7 +123,7 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
     const raw = await measureRawInsertRowsPerSec(h.sql);
     await h.close();
     await new Promise((r) => setTimeout(r, 300));
-    const rows = (await rowsWritten(stats)) - rows0;
+    const rows = rowsPerFollower(rows0, await rowsWritten(stats), n);
     const copiesPerSec = (n / wallMs) * 1000;
     return {
       bench: kind === "paper" ? "fanout" : "fanout-engine",
@@ -131,11 +131,12 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
       wallMs: Math.round(wallMs),
       copiesPerSec: Math.round(copiesPerSec),
       lagMs: { p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)) },
-      rowsPerCopy: Number((rows / n).toFixed(1)),
+      rowsPerCopy: rows.total,
       planUsPerFollower: Number(((planMs.total * 1000) / n).toFixed(1)),
       rawInsertRowsPerSec: Math.round(raw),
       ratio: Number((copiesPerSec / raw).toFixed(4)),
       phasesMs: phases,
+      rowsPerCopyByTable: rows.byTable,
       booked: {
         orders: Number(booked!.orders),
         fills: Number(booked!.fills),
@@ -149,12 +150,25 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
   }
 }
 
-/** Rows inserted, updated and deleted in the database's own tables so far. */
-async function rowsWritten(c: postgres.Sql): Promise<number> {
-  const [r] = await c<{ n: string }[]>`
-    select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) as n
+/** Rows inserted, updated and deleted so far, per table of the database. */
+async function rowsWritten(c: postgres.Sql): Promise<Map<string, number>> {
+  const rows = await c<{ t: string; n: string }[]>`
+    select relname as t, n_tup_ins + n_tup_upd + n_tup_del as n
       from pg_stat_user_tables where relname <> 'bench_raw_insert'`;
-  return Number(r!.n);
+  return new Map(rows.map((r) => [r.t, Number(r.n)]));
+}
+
+/** Rows written per follower between two readings: the total and the tables that wrote any. */
+function rowsPerFollower(before: Map<string, number>, after: Map<string, number>, n: number) {
+  const byTable: Record<string, number> = {};
+  let total = 0;
+  for (const [t, v] of [...after].sort((a, b) => b[1] - a[1])) {
+    const d = v - (before.get(t) ?? 0);
+    if (d <= 0) continue;
+    total += d;
+    byTable[t] = Number((d / n).toFixed(2));
+  }
+  return { total: Number((total / n).toFixed(1)), byTable };
 }
 
 /** Followers, accounts and copies written in bulk: set-up is not what is measured. */
