@@ -7,6 +7,7 @@ import type { AppRouter } from "@/server/api/root";
 import { formErrors } from "./errors";
 import { FormMessage } from "./form-error";
 import { money, pct, qty, signClass } from "./format";
+import { TradeTicket } from "./trade-ticket";
 import { useTRPC } from "./trpc";
 
 export type Portfolio = NonNullable<inferRouterOutputs<AppRouter>["portfolio"]["summary"]>;
@@ -71,6 +72,7 @@ export function PortfolioView({ initial }: { initial: Portfolio }) {
     refetchInterval: 3_000,
   });
   const p = q.data ?? initial;
+  const ticket = useQuery({ ...trpc.portfolio.ticket.queryOptions(), refetchInterval: 3_000 });
   const [confirming, setConfirming] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const close = useMutation(
@@ -196,6 +198,27 @@ export function PortfolioView({ initial }: { initial: Portfolio }) {
           running copy holds follow its leader; to change them, pause or stop the copy. What you
           keep or trade yourself belongs to no copy.
         </p>
+      </section>
+      <section aria-labelledby="trade-h" className="card">
+        <h2 id="trade-h">Trade by hand</h2>
+        <p className="muted" style={{ marginTop: 0 }}>
+          Buy or sell in your own account. What you trade here belongs to no copy: your copies keep
+          following their leaders, and you can sell only the units that are your own.
+        </p>
+        {ticket.data ? (
+          <TradeTicket
+            o={ticket.data}
+            own
+            onPlaced={async () => {
+              await qc.invalidateQueries({ queryKey: trpc.portfolio.ticket.queryKey() });
+              await qc.invalidateQueries({ queryKey: trpc.portfolio.summary.queryKey() });
+            }}
+          />
+        ) : (
+          <p className="muted" role="status">
+            {ticket.isError ? "The trade ticket could not be loaded." : "Loading prices…"}
+          </p>
+        )}
       </section>
     </div>
   );

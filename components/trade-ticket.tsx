@@ -12,7 +12,8 @@ import { money, qty as fmtQty } from "./format";
 import { reasonWords } from "./reason-words";
 import { useTRPC } from "./trpc";
 
-type Overview = inferRouterOutputs<AppRouter>["leaderConsole"]["overview"];
+// The leader console's overview carries the same ticket fields (server/queries/ticket.ts).
+type Overview = inferRouterOutputs<AppRouter>["portfolio"]["ticket"];
 type Instrument = Overview["instruments"][number];
 const NONE: FormErrors = { fields: {}, form: null };
 const LABELS = { qty: "Quantity", limitPrice: "Limit price", symbol: "Instrument" };
@@ -68,7 +69,7 @@ export function ticketProblem(
 }
 
 /** What the broker answered for the order just placed, in words, with its reach. */
-function BrokerAnswer({ o, orderId }: { o: Overview; orderId: string }) {
+function BrokerAnswer({ o, orderId, own }: { o: Overview; orderId: string; own: boolean }) {
   const order = o.recentOrders.find((x) => x.id === orderId);
   if (!order) return <span>Recorded; waiting for the broker…</span>;
   const fills = o.recentFills.filter((f) => f.orderId === orderId);
@@ -82,9 +83,14 @@ function BrokerAnswer({ o, orderId }: { o: Overview; orderId: string }) {
         <span data-testid="broker-answer">
           {what}:{" "}
           {order.status === "filled" ? "filled" : `${fmtQty(order.filledQty)} filled so far`}
-          {order.avgPrice && ` at ${money(order.avgPrice)}`}. Copied to {copied} follower
-          {copied === 1 ? "" : "s"}
-          {skipped > 0 && `; skipped for ${skipped} (their limits)`}.
+          {order.avgPrice && ` at ${money(order.avgPrice)}`}.
+          {!own && (
+            <>
+              {" "}
+              Copied to {copied} follower{copied === 1 ? "" : "s"}
+              {skipped > 0 && `; skipped for ${skipped} (their limits)`}.
+            </>
+          )}
         </span>
       );
     case "rejected":
@@ -93,7 +99,8 @@ function BrokerAnswer({ o, orderId }: { o: Overview; orderId: string }) {
       return (
         <span data-testid="broker-answer" className="neg">
           {what}: {order.status === "rejected" ? "refused by the broker" : order.status}
-          {order.rejectReason && ` — ${reasonWords(order.rejectReason)}`}. Nothing was copied.
+          {order.rejectReason && ` — ${reasonWords(order.rejectReason)}`}.
+          {!own && " Nothing was copied."}
         </span>
       );
     default:
@@ -105,7 +112,19 @@ function BrokerAnswer({ o, orderId }: { o: Overview; orderId: string }) {
   }
 }
 
-export function TradeTicket({ o, onPlaced }: { o: Overview; onPlaced: () => Promise<void> }) {
+/**
+ * The trade ticket: a leader's (every fill is copied to followers) or, with `own`, a
+ * follower's trade in their own account, which belongs to no copy (ADR 0030).
+ */
+export function TradeTicket({
+  o,
+  onPlaced,
+  own = false,
+}: {
+  o: Overview;
+  onPlaced: () => Promise<void>;
+  own?: boolean;
+}) {
   const trpc = useTRPC();
   const [symbol, setSymbol] = useState(o.instruments[0]?.symbol ?? "");
   const [side, setSide] = useState<"buy" | "sell">("buy");
@@ -114,16 +133,17 @@ export function TradeTicket({ o, onPlaced }: { o: Overview; onPlaced: () => Prom
   const [limitPrice, setLimitPrice] = useState("");
   const [errors, setErrors] = useState<FormErrors>(NONE);
   const [placed, setPlaced] = useState<string | null>(null);
-  const place = useMutation(
-    trpc.leaderConsole.placeOrder.mutationOptions({
-      onSuccess: async (r) => {
-        setPlaced(r.orderId);
-        setQuantity("");
-        await onPlaced();
-      },
-      onError: (e) => setErrors(formErrors(e, LABELS)),
-    }),
-  );
+  const callbacks = {
+    onSuccess: async (r: { orderId: string }) => {
+      setPlaced(r.orderId);
+      setQuantity("");
+      await onPlaced();
+    },
+    onError: (e: unknown) => setErrors(formErrors(e, LABELS)),
+  };
+  const asLeader = useMutation(trpc.leaderConsole.placeOrder.mutationOptions(callbacks));
+  const asOwn = useMutation(trpc.portfolio.placeOrder.mutationOptions(callbacks));
+  const place = own ? asOwn : asLeader;
   const inst = o.instruments.find((i) => i.symbol === symbol);
   const est = inst
     ? estimate(inst, side, quantity, type === "limit" ? limitPrice : undefined)
@@ -234,7 +254,7 @@ export function TradeTicket({ o, onPlaced }: { o: Overview; onPlaced: () => Prom
       <FormMessage message={errors.form} />
       {placed && (
         <p role="status" style={{ margin: 0 }}>
-          <BrokerAnswer o={o} orderId={placed} />
+          <BrokerAnswer o={o} orderId={placed} own={own} />
         </p>
       )}
       <div>

@@ -106,6 +106,11 @@ export const MUTATION_POLICY = {
     user: { points: 20, duration: 60 },
     ip: { points: 60, duration: 60 },
   },
+  // A follower's own trades: the same tighter limit as the leader's ticket.
+  "portfolio.placeOrder": {
+    user: { points: 20, duration: 60 },
+    ip: { points: 60, duration: 60 },
+  },
 } as const satisfies Record<
   string,
   {
@@ -118,6 +123,7 @@ const WORDS: Record<string, string> = {
   any: "requests",
   "auth.signUp": "sign-ups from this network",
   "leaderConsole.placeOrder": "orders",
+  "portfolio.placeOrder": "orders",
 };
 
 export type MutationLimits = {

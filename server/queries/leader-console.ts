@@ -1,33 +1,21 @@
 import "server-only";
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../db/client";
 import {
-  accountBalances,
   auditLog,
   copyRelationships,
-  fills,
-  instruments,
   leaderPositions,
   leaders,
-  orders,
   positions,
-  quotes,
   users,
 } from "../../db/schema";
 import { D, fmt, ZERO } from "../domain/money";
 import { profileInput } from "../domain/inputs";
 import { copyPnl } from "../domain/valuation";
-import { isMarketOpen } from "../market/hours";
+import { ticketContext } from "./ticket";
 
-export const OPEN_ORDER_STATUSES = [
-  "pending_submit",
-  "submitted",
-  "accepted",
-  "partially_filled",
-  "pending_cancel",
-  "unknown",
-] as const;
+export { OPEN_ORDER_STATUSES } from "./ticket";
 
 // The shared rules (length, control characters, valid Unicode) from server/domain/inputs.ts.
 export const updateProfileInput = profileInput;
@@ -42,10 +30,6 @@ export async function leaderConsole(db: Db, userId: string, now: Date = new Date
   const leader = await leaderForUser(db, userId);
   if (!leader) return null;
   const acct = leader.brokerAccountId;
-  const [bal] = await db
-    .select()
-    .from(accountBalances)
-    .where(eq(accountBalances.brokerAccountId, acct));
   const held = await db
     .select({ symbol: leaderPositions.symbol, qty: leaderPositions.qty })
     .from(leaderPositions)
@@ -59,61 +43,8 @@ export async function leaderConsole(db: Db, userId: string, now: Date = new Date
     })
     .from(positions)
     .where(eq(positions.brokerAccountId, acct));
-  const instr = await db
-    .select({
-      symbol: instruments.symbol,
-      name: instruments.name,
-      assetClass: instruments.assetClass,
-      currency: instruments.currency,
-      qtyStep: instruments.qtyStep,
-      minQty: instruments.minQty,
-      tickSize: instruments.tickSize,
-      multiplier: instruments.multiplier,
-      minNotional: instruments.minNotional,
-      commissionPerUnit: instruments.commissionPerUnit,
-      tradingHours: instruments.tradingHours,
-      bid: quotes.bid,
-      ask: quotes.ask,
-    })
-    .from(instruments)
-    .leftJoin(quotes, eq(quotes.symbol, instruments.symbol))
-    .orderBy(asc(instruments.symbol));
-  const bySymbol = new Map(instr.map((i) => [i.symbol, i]));
-  const openOrders = await db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.brokerAccountId, acct), inArray(orders.status, [...OPEN_ORDER_STATUSES])))
-    .orderBy(desc(orders.createdAt))
-    .limit(100);
-  const recentOrders = await db
-    .select()
-    .from(orders)
-    .where(eq(orders.brokerAccountId, acct))
-    .orderBy(desc(orders.createdAt))
-    .limit(20);
-  const recentFills = await db
-    .select({
-      id: fills.id,
-      symbol: orders.symbol,
-      side: orders.side,
-      qty: fills.qty,
-      price: fills.price,
-      fee: fills.fee,
-      filledAt: fills.filledAt,
-      orderId: fills.orderId,
-      // Followers this fill reached: copy orders caused by it, one per copy.
-      copiedTo: sql<number>`(select count(distinct o.relationship_id)::int from ${orders} o
-        where o.leader_fill_id = ${fills.brokerTradeId} and o.origin = 'copy')`,
-      skippedFor: sql<number>`(select count(*)::int from copy_decisions d
-        join copy_relationships c on c.id = d.relationship_id
-        where d.leader_fill_id = ${fills.brokerTradeId} and c.leader_id = ${leader.id}
-          and d.action = 'skipped')`,
-    })
-    .from(fills)
-    .innerJoin(orders, eq(orders.id, fills.orderId))
-    .where(eq(fills.brokerAccountId, acct))
-    .orderBy(desc(fills.filledAt))
-    .limit(30);
+  const ticket = await ticketContext(db, acct, now, leader.id);
+  const bySymbol = new Map(ticket.instruments.map((i) => [i.symbol, i]));
   const followers = await db
     .select({
       id: copyRelationships.id,
@@ -142,7 +73,7 @@ export async function leaderConsole(db: Db, userId: string, now: Date = new Date
       performanceFeePct: leader.performanceFeePct,
       minAllocation: leader.minAllocation,
     },
-    account: { id: acct, cash: bal?.cash ?? null, currency: bal?.currency ?? "USD" },
+    account: ticket.account,
     positions: held.map((h) => {
       const c = costs.find((x) => x.symbol === h.symbol);
       const i = bySymbol.get(h.symbol);
@@ -165,16 +96,13 @@ export async function leaderConsole(db: Db, userId: string, now: Date = new Date
         currency: i?.currency ?? "USD",
       };
     }),
-    openOrders,
-    recentOrders,
-    recentFills,
+    openOrders: ticket.openOrders,
+    recentOrders: ticket.recentOrders,
+    recentFills: ticket.recentFills,
     followers,
     followerCount: followers.length,
     capitalCopying: fmt(capital),
-    instruments: instr.map(({ tradingHours, ...i }) => ({
-      ...i,
-      marketOpen: isMarketOpen({ tradingHours }, now),
-    })),
+    instruments: ticket.instruments,
     asOf: now,
   };
 }

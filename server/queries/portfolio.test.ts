@@ -189,6 +189,60 @@ describe("portfolio over the worker path", () => {
     expect(diffs[0]!.n).toBe(0);
   });
 
+  it("a follower trades by hand: own units only, at no copy, refused in words", async () => {
+    const fu = await user("hand@p.test", "follower");
+    const account = await openPaperAccount(t.db, fu.id, "5000");
+    await applyPaperTransfers(deps, paper);
+    const api = createCaller({
+      db: t.db,
+      viewer: { id: fu.id, email: fu.email, name: "h", role: "follower" },
+    });
+    const ticket = await api.portfolio.ticket();
+    expect(ticket.account).toMatchObject({ id: account, cash: "5000" });
+    expect(ticket.instruments.find((i) => i.symbol === "ETH-USD")).toMatchObject({
+      marketOpen: true,
+      ask: "3200.5",
+    });
+    // More than the cash: refused before anything is recorded, in money, on the quantity.
+    await expect(
+      api.portfolio.placeOrder({ symbol: "ETH-USD", side: "buy", type: "market", qty: "2" }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^qty: this would cost about 6404\.00 USD/),
+    });
+    const bought = await api.portfolio.placeOrder({
+      symbol: "ETH-USD",
+      side: "buy",
+      type: "market",
+      qty: "0.5",
+    });
+    await pump(deps);
+    await pump(deps);
+    const [order] = await t.db.select().from(orders).where(eq(orders.id, bought.orderId));
+    expect(order).toMatchObject({ origin: "manual", relationshipId: null, status: "filled" });
+    const view = await api.portfolio.summary();
+    expect(view!.positions).toMatchObject([
+      { symbol: "ETH-USD", qty: "0.5", origin: { kind: "manual" } },
+    ]);
+    await expect(
+      api.portfolio.placeOrder({ symbol: "ETH-USD", side: "sell", type: "market", qty: "0.6" }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^qty: you can sell up to 0\.5 ETH-USD/),
+    });
+    await expect(
+      api.portfolio.placeOrder({ symbol: "SOL-USD", side: "sell", type: "market", qty: "1" }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/^qty: you hold no SOL-USD/) });
+    // Leaders trade from their console, where each fill's reach is shown.
+    const lu = await user("lead2@p.test", "leader");
+    await expect(
+      createCaller({
+        db: t.db,
+        viewer: { id: lu.id, email: lu.email, name: "l", role: "leader" },
+      }).portfolio.placeOrder({ symbol: "ETH-USD", side: "buy", type: "market", qty: "0.1" }),
+    ).rejects.toMatchObject({ code: "PRECONDITION_FAILED" });
+  });
+
   it("another user sees only their own account", async () => {
     const other = await user("other@p.test", "follower");
     expect(await portfolio(t.db, other.id)).toBeNull();

@@ -218,6 +218,17 @@ async function netDeposits(db: Db, brokerAccountId: string): Promise<Decimal> {
 }
 
 /**
+ * The follower's own long units of one instrument (bought by hand or kept from a stopped
+ * copy): what a manual sell may take without touching a running copy's share.
+ */
+export async function ownUnits(db: Db, userId: string, symbol: string): Promise<Decimal> {
+  const view = await portfolio(db, userId);
+  return (view?.positions ?? [])
+    .filter((r) => r.symbol === symbol && r.origin.kind !== "copy" && D(r.qty).isPos())
+    .reduce((a, r) => a.plus(r.qty), ZERO);
+}
+
+/**
  * What "Close" on a portfolio row sends: the follower's own units of that instrument (the
  * account position minus running copies' shares, minus manual orders still working),
  * as a market order the other way. Null with a reason in words when there is nothing to
