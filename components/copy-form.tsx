@@ -7,6 +7,7 @@ import { AccountChooser } from "./broker-accounts";
 import type { inferRouterInputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
 import { riskLimitsInput } from "@/server/domain/inputs";
+import { LEADER_FLAG_CHOICES, type LeaderFlagChoice } from "@/server/domain/strategy-change";
 import { stopLossInMoney } from "./copy-controls";
 import { CopyTerms } from "./copy-terms";
 import { formErrors, issuesToErrors, type FormErrors } from "./errors";
@@ -99,6 +100,7 @@ export function CopyForm({
   const [overrides, setOverrides] = useState<Partial<Record<LimitKey, string>>>({});
   const [onInsufficient, setOnInsufficient] = useState<"reduce" | "skip">("reduce");
   const [copyOpen, setCopyOpen] = useState(false);
+  const [onLeaderFlag, setOnLeaderFlag] = useState<LeaderFlagChoice>("notify");
   const [consent, setConsent] = useState(false);
   const [brokerAccountId, setBrokerAccountId] = useState<string | undefined>(undefined);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
@@ -194,6 +196,7 @@ export function CopyForm({
       maxOpenPositions: int("maxOpenPositions"),
       maxSlippageBps: int("maxSlippageBps"),
       dailyLossLimit: lim("dailyLossLimit"),
+      onLeaderFlag,
     };
     // The server's own rules, before anything is sent.
     const checkedLimits = riskLimitsInput.safeParse(limits);
@@ -463,6 +466,26 @@ export function CopyForm({
               Skip the trade
             </label>
           </div>
+          <div
+            role="radiogroup"
+            aria-label="If the leader changes strategy"
+            className="stack"
+            style={{ gap: "0.4rem" }}
+          >
+            <span>If {leader.name} is flagged for a sudden change of strategy:</span>
+            {(Object.keys(LEADER_FLAG_CHOICES) as LeaderFlagChoice[]).map((c) => (
+              <label className="inline" key={c}>
+                <input
+                  type="radio"
+                  name="on-leader-flag"
+                  value={c}
+                  checked={onLeaderFlag === c}
+                  onChange={() => setOnLeaderFlag(c)}
+                />
+                {LEADER_FLAG_CHOICES[c].label}
+              </label>
+            ))}
+          </div>
           <label className="inline">
             <input
               type="checkbox"
@@ -525,6 +548,10 @@ export function CopyForm({
                   ? `, no new buying after losing ${money(review.limits.dailyLossLimit)} in a day`
                   : ""}
                 .
+              </li>
+              <li>
+                If {leader.name} is flagged for a change of strategy:{" "}
+                {LEADER_FLAG_CHOICES[review.limits.onLeaderFlag ?? "notify"].words}
               </li>
               <li>
                 Performance fee {leader.feePct} % on new profits; terms version {agreementVersion}.

@@ -298,6 +298,12 @@ export const riskLimitsInput = form({
     unit: " bp",
   }).nullable(),
   dailyLossLimit: decimalField(DECIMAL_RULES.dailyLossLimit).nullable(),
+  /** While the leader is flagged for a strategy change (ADR 0035); absent = unchanged / notify. */
+  onLeaderFlag: choiceField(
+    "If the leader changes strategy",
+    ["notify", "pause_increases"],
+    "notify or pause_increases",
+  ).optional(),
 });
 
 export const sizingInput = z.discriminatedUnion(

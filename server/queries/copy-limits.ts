@@ -39,6 +39,8 @@ export async function updateLimits(
         limits.dailyLossLimit === null
           ? null
           : fmt(parseDecimal(limits.dailyLossLimit, "dailyLossLimit")),
+      // Absent: the follower's earlier choice stays (a form that does not show it).
+      ...(limits.onLeaderFlag ? { onLeaderFlag: limits.onLeaderFlag } : {}),
     };
     await tx.update(copyRelationships).set(next).where(eq(copyRelationships.id, id));
     await tx.insert(auditLog).values({
@@ -53,6 +55,7 @@ export async function updateLimits(
           maxOpenPositions: rel.maxOpenPositions,
           maxSlippageBps: rel.maxSlippageBps,
           dailyLossLimit: rel.dailyLossLimit,
+          onLeaderFlag: rel.onLeaderFlag,
         },
         after: next,
       },

@@ -31,6 +31,8 @@ export type CopyTerms = {
     maxOpenPositions?: number | null;
     maxSlippageBps?: number | null;
     dailyLossLimit?: string | null;
+    /** While the leader is flagged for a strategy change (ADR 0035); default notify. */
+    onLeaderFlag?: "notify" | "pause_increases";
   };
   onInsufficientFunds?: "reduce" | "skip";
   /** The agreed fees (replay-format.md, "Fees"); absent ones are no fee. */
@@ -310,6 +312,7 @@ export async function startCopy(
         maxSlippageBps: t.risk?.maxSlippageBps ?? null,
         dailyLossLimit: t.risk?.dailyLossLimit ?? null,
         onInsufficientFunds: t.onInsufficientFunds ?? "reduce",
+        onLeaderFlag: t.risk?.onLeaderFlag ?? "notify",
         performanceFeePct: t.fees?.performanceFeePct ?? null,
         managementFeePctYear: t.fees?.managementFeePctYear ?? null,
         platformFeeBps: t.fees?.platformFeeBps ?? null,
