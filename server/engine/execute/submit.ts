@@ -20,6 +20,7 @@ import { recordBrokerFailure } from "../risk/breakers";
 import { takeSubmitBudget } from "./submit-budget";
 import type { EngineDeps } from "../deps";
 import { accountStream, appendEvents, type Executor } from "../core/streams";
+import { metrics } from "../../ops/metrics";
 
 type OrderRow = typeof orders.$inferSelect;
 
@@ -136,6 +137,7 @@ async function submitBatch(
       })
       .where(anyOf(orders.id, ids));
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
+    const sentAt = Date.now();
     try {
       results = await broker.placeOrders!(
         part.map(({ order, externalId }) => ({
@@ -160,6 +162,7 @@ async function submitBatch(
         .where(anyOf(orders.id, ids));
       continue;
     }
+    metrics.placed(results, sentAt);
     const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
     for (let k = 0; k < part.length; k++) {
       const r = results[k]!;
@@ -216,6 +219,7 @@ async function submitOne(
 ): Promise<void> {
   const attempts = order.attempts + 1;
   await setState(deps.db, order, "submit", { attempts });
+  const sentAt = Date.now();
   try {
     const placed = await deps.broker(brokerName).placeOrder({
       accountId: externalId,
@@ -226,6 +230,7 @@ async function submitOne(
       qty: order.qty,
       ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
     });
+    metrics.placed([{ ok: true, order: placed }], sentAt);
     await adoptBrokerOrder(deps, order, placed);
   } catch (err) {
     await handleSubmitError(deps, { ...order, attempts, status: "submitted" }, err);
@@ -234,6 +239,13 @@ async function submitOne(
 
 async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown): Promise<void> {
   const now = deps.clock.now();
+  metrics.orderSubmitted(
+    err instanceof BrokerRejectedError
+      ? "rejected"
+      : typeof err === "object" && err && "kind" in err
+        ? String(err.kind)
+        : "error",
+  );
   if (err instanceof BrokerRejectedError) {
     await reject(deps, order, err.reason);
     return;

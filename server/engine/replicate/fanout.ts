@@ -14,6 +14,7 @@ import { copyOrderId } from "../core/ids";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { appendEvents, fanoutStream, type Tx } from "../core/streams";
 import { copyOrderRow, loadPlanContext, planFor, type Rel } from "./plan-context";
+import { metrics } from "../../ops/metrics";
 
 export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expired"] as const;
 
@@ -224,6 +225,7 @@ export async function fanOutBatch(
         rels.map((r) => r.id),
       ),
     );
+  metrics.fannedOut(decisionRows, at, now);
   deps.log.info(
     {
       correlationId,
