@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { brokerAccounts, copyDecisions, orders } from "../../../db/schema";
 import {
   BrokerRateLimitedError,
