@@ -5,17 +5,21 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { brokersRouter } from "./routers/brokers";
 import { copiesRouter } from "./routers/copies";
+import { feesRouter } from "./routers/fees";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
 import { notificationsRouter } from "./routers/notifications";
 import { portfolioRouter } from "./routers/portfolio";
 import { trustRouter } from "./routers/trust";
+import { securityRouter } from "./routers/security";
+import { whatIfRouter } from "./routers/whatif";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   leaders: leadersRouter,
   copies: copiesRouter,
+  fees: feesRouter,
   account: accountRouter,
   leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
@@ -24,6 +28,8 @@ export const appRouter = router({
   notifications: notificationsRouter,
   apiKeys: apiKeysRouter,
   trust: trustRouter,
+  whatif: whatIfRouter,
+  security: securityRouter,
 });
 
 export type AppRouter = typeof appRouter;
