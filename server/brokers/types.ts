@@ -116,6 +116,19 @@ export interface BrokerAdapter {
     cursors: Array<{ accountId: string; afterSeq: number }>,
     limitPerAccount?: number,
   ): Promise<Map<string, BrokerOrderEvent[]>>;
+  /**
+   * Reconciliation's broker truth for many accounts at once: each account's cash and its
+   * non-zero positions (what getAccount().cash and getPositions() return), and the orders
+   * asked for by client order id (getOrder; an order the broker does not have is absent).
+   * Optional: callers fall back to the one-account calls. Unknown accounts are absent.
+   */
+  getHoldingsMany?(
+    accountIds: string[],
+    orders: Array<{ accountId: string; clientOrderId: string }>,
+  ): Promise<{
+    accounts: Map<string, { cash: string; positions: BrokerPosition[] }>;
+    orders: Map<string, BrokerOrder>;
+  }>;
 }
 
 /** Stable rejection codes (BrokerRejectedError.reason, BrokerOrder.rejectReason). */

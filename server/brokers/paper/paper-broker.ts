@@ -218,6 +218,49 @@ export class PaperBroker implements BrokerAdapter {
       .map((r) => ({ symbol: r.symbol, qty: r.qty, avgCost: r.avgCost }));
   }
 
+  /**
+   * getAccount's cash, getPositions and getOrder for many accounts with three queries
+   * (reconciliation of thousands of accounts, ADR 0045). Orders are keyed `accountId|clientOrderId`.
+   */
+  async getHoldingsMany(
+    accountIds: string[],
+    orders: Array<{ accountId: string; clientOrderId: string }>,
+  ): Promise<{
+    accounts: Map<string, { cash: string; positions: BrokerPosition[] }>;
+    orders: Map<string, BrokerOrder>;
+  }> {
+    const accounts = new Map<string, { cash: string; positions: BrokerPosition[] }>();
+    const found = new Map<string, BrokerOrder>();
+    if (accountIds.length) {
+      const accts = await this.db
+        .select({ id: paperAccounts.id, cash: paperAccounts.cash })
+        .from(paperAccounts)
+        .where(inArray(paperAccounts.id, accountIds));
+      for (const a of accts) accounts.set(a.id, { cash: a.cash, positions: [] });
+      const pos = await this.db
+        .select()
+        .from(paperPositions)
+        .where(and(inArray(paperPositions.accountId, accountIds), sql`${paperPositions.qty} <> 0`))
+        .orderBy(asc(paperPositions.accountId), asc(paperPositions.symbol));
+      for (const r of pos)
+        accounts
+          .get(r.accountId)
+          ?.positions.push({ symbol: r.symbol, qty: r.qty, avgCost: r.avgCost });
+    }
+    if (orders.length) {
+      const rows = await this.db
+        .select()
+        .from(paperOrders)
+        .where(
+          sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from json_to_recordset(${JSON.stringify(
+            orders.map((o) => ({ a: o.accountId, c: o.clientOrderId })),
+          )}::json) as k(a text, c text))`,
+        );
+      for (const r of rows) found.set(`${r.accountId}|${r.clientOrderId}`, toOrder(r));
+    }
+    return { accounts, orders: found };
+  }
+
   async getAccount(accountId: string): Promise<BrokerAccount> {
     const [acct] = await this.db
       .select()

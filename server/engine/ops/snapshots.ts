@@ -1,15 +1,17 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import {
   copyPositions,
   copyRelationships,
   equitySnapshots,
   instruments,
+  leaderBooks,
+  leaderPositions,
   leaders,
   quotes,
 } from "../../../db/schema";
 import { D, fmt, ZERO } from "../../domain/money";
 import type { EngineDeps } from "../deps";
-import { leaderEquity } from "../ingest/leader-book";
+import { groupBy } from "../core/concurrency";
 import { bookEquity, copyPnl } from "../../domain/valuation";
 
 /**
@@ -25,27 +27,74 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
   const dayStart = `${day}T00:00:00Z`;
   const rows: (typeof equitySnapshots.$inferInsert)[] = [];
 
-  const leaderRows = await deps.db.select({ id: leaders.id }).from(leaders);
-  for (const l of leaderRows) {
-    const flows = await deps.db.execute<{ total: string | null }>(sql`
-      select sum((payload->>'amount')::numeric)::text as total from events
-       where stream = ${`leader:${l.id}`} and type = 'leader_cash' and at >= ${dayStart}::timestamptz`);
-    rows.push({
-      ownerType: "leader",
-      ownerId: l.id,
-      day,
-      // Performance is valued at exit prices, as copies and accounts are.
-      equity: fmt(await leaderEquity(deps.db, l.id, "exit")),
-      netFlow: fmt(flows[0]?.total ?? 0),
-    });
-  }
-
   const q = new Map((await deps.db.select().from(quotes)).map((x) => [x.symbol, x]));
   const mult = new Map(
     (
       await deps.db.select({ s: instruments.symbol, m: instruments.multiplier }).from(instruments)
     ).map((i) => [i.s, i.m]),
   );
+
+  // Leaders, set-based (ADR 0045): books, held positions, last fill prices and the day's
+  // cash flows with one query each, valued by the one valuation at exit prices, exactly as
+  // `leaderEquity(db, id, "exit")` values one leader.
+  const books = await deps.db
+    .select({ id: leaders.id, cash: leaderBooks.cash })
+    .from(leaders)
+    .leftJoin(leaderBooks, eq(leaderBooks.leaderId, leaders.id));
+  const leaderHeld = groupBy(
+    await deps.db
+      .select({
+        leaderId: leaderPositions.leaderId,
+        symbol: leaderPositions.symbol,
+        qty: leaderPositions.qty,
+      })
+      .from(leaderPositions)
+      .where(sql`${leaderPositions.qty} <> 0`),
+    (p) => p.leaderId,
+  );
+  const leaderLast = new Map(
+    leaderHeld.size
+      ? (
+          await deps.db.execute<{ leader_id: string; symbol: string; price: string }>(sql`
+            select distinct on (f.leader_id, f.symbol) f.leader_id, f.symbol, f.price
+              from leader_fills f join leader_positions p on p.leader_id = f.leader_id and p.symbol = f.symbol and p.qty <> 0
+             order by f.leader_id, f.symbol, f.event_seq desc`)
+        ).map((r) => [`${r.leader_id}|${r.symbol}`, r.price])
+      : [],
+  );
+  const leaderFlows = new Map(
+    books.length
+      ? (
+          await deps.db.execute<{ stream: string; total: string | null }>(sql`
+            select stream, sum((payload->>'amount')::numeric)::text as total from events
+             where stream in ${books.map((l) => `leader:${l.id}`)} and type = 'leader_cash' and at >= ${dayStart}::timestamptz
+             group by stream`)
+        ).map((r) => [r.stream, r.total])
+      : [],
+  );
+  for (const l of books) {
+    rows.push({
+      ownerType: "leader",
+      ownerId: l.id,
+      day,
+      // Performance is valued at exit prices, as copies and accounts are.
+      equity: fmt(
+        bookEquity({
+          cash: l.cash ?? 0,
+          positions: (leaderHeld.get(l.id) ?? []).map((h) => ({
+            symbol: h.symbol,
+            qty: h.qty,
+            lastPrice: leaderLast.get(`${l.id}|${h.symbol}`) ?? 0,
+          })),
+          quotes: q,
+          multipliers: mult,
+          basis: "exit",
+        }),
+      ),
+      netFlow: fmt(leaderFlows.get(`leader:${l.id}`) ?? 0),
+    });
+  }
+
   const rels = await deps.db
     .select({
       id: copyRelationships.id,
@@ -55,8 +104,7 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
     })
     .from(copyRelationships);
   const held = await deps.db.select().from(copyPositions);
-  const byRel = new Map<string, typeof held>();
-  for (const h of held) byRel.set(h.relationshipId, [...(byRel.get(h.relationshipId) ?? []), h]);
+  const byRel = groupBy(held, (h) => h.relationshipId);
   for (const r of rels) {
     if (r.status === "stopped" && r.stoppedAt && r.stoppedAt.toISOString().slice(0, 10) < day)
       continue; // history ends at the stop
@@ -78,6 +126,7 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
     qty: string;
     avg_cost: string;
   }>(sql`select broker_account_id as account, symbol, qty, avg_cost from positions where qty <> 0`);
+  const positionsOf = groupBy(positions, (p) => p.account);
   const flows = await deps.db.execute<{ account: string; total: string }>(sql`
     select substring(a.code from 'account:(.*):cash') as account, sum(p.amount)::text as total
       from journals j join postings p on p.journal_id = j.id join ledger_accounts a on a.id = p.ledger_account_id
@@ -94,9 +143,10 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
   for (const a of accounts) {
     const equity = bookEquity({
       cash: a.cash,
-      positions: positions
-        .filter((x) => x.account === a.id)
-        .map((p) => ({ ...p, lastPrice: lastFill.get(p.symbol) ?? p.avg_cost })),
+      positions: (positionsOf.get(a.id) ?? []).map((p) => ({
+        ...p,
+        lastPrice: lastFill.get(p.symbol) ?? p.avg_cost,
+      })),
       quotes: q,
       multipliers: mult,
     });

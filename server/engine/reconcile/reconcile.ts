@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import {
   accountBalances,
   brokerAccounts,
@@ -20,6 +20,9 @@ import type { EngineDeps } from "../deps";
 import { copyOrderRow, loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
 import { reconcileOrderId } from "../core/ids";
 import { randomId } from "../core/random-id";
+import { groupBy } from "../core/concurrency";
+import { metrics } from "../../ops/metrics";
+import type { BrokerOrder, BrokerPosition } from "../../brokers/types";
 
 type Item = {
   kind: string;
@@ -55,8 +58,11 @@ export async function reconcile(
      where exists (select 1 from orders o where o.broker_account_id = a.id)
         or exists (select 1 from copy_relationships c where c.broker_account_id = a.id and c.status <> 'stopped')
      order by a.id`);
-  for (const a of accounts)
-    await reconcileAccount(deps, { id: a.id, broker: a.broker, externalId: a.external_id }, items);
+  await reconcileAccounts(
+    deps,
+    accounts.map((a) => ({ id: a.id, broker: a.broker, externalId: a.external_id })),
+    items,
+  );
   await reconcileCopies(deps, runId, items);
 
   const mismatches = items.filter((i) => i.action !== "none").length;
@@ -81,169 +87,249 @@ export async function reconcile(
     .update(reconciliationRuns)
     .set({ finishedAt: deps.clock.now(), mismatches, actions })
     .where(eq(reconciliationRuns.id, runId));
+  metrics.reconciled(mismatches);
   if (mismatches)
     deps.log.warn({ runId, trigger, mismatches, actions }, "reconciliation found differences");
   return { runId, mismatches, actions };
 }
 
-async function reconcileAccount(
-  deps: EngineDeps,
-  acct: { id: string; broker: string; externalId: string },
-  items: Item[],
-) {
-  const broker = deps.broker(acct.broker);
-  const [leader] = await deps.db
-    .select({ id: leaders.id })
-    .from(leaders)
-    .where(eq(leaders.brokerAccountId, acct.id));
-  const leaderId = leader?.id ?? null;
-  const live = await deps.db
-    .select()
-    .from(orders)
-    .where(
-      and(
-        eq(orders.brokerAccountId, acct.id),
-        inArray(orders.status, [
-          "submitted",
-          "accepted",
-          "partially_filled",
-          "pending_cancel",
-          "unknown",
-        ]),
-      ),
-    )
-    .orderBy(orders.createdAt, orders.clientOrderId);
-  for (const o of live) {
-    const b = await broker.getOrder(acct.externalId, o.clientOrderId);
-    if (!b) {
-      if (o.status === "unknown" || o.status === "submitted") {
-        await deps.db
-          .update(orders)
-          .set({
-            // The broker has no such order: it goes back to be sent again, same id.
-            status: transition(
-              o.status as OrderState,
-              o.status === "unknown" ? "resolve_not_found" : "submit_failed",
-            ),
-            nextAttemptAt: null,
-            updatedAt: deps.clock.now(),
-          })
-          .where(eq(orders.id, o.id));
-        items.push({
-          kind: "order_missing_at_broker",
-          brokerAccountId: acct.id,
-          symbol: o.symbol,
-          expected: o.clientOrderId,
-          action: "resubmit_same_id",
-        });
-      } else {
-        items.push({
-          kind: "order_missing_at_broker",
-          brokerAccountId: acct.id,
-          symbol: o.symbol,
-          expected: o.clientOrderId,
-          action: "recorded",
-        });
-      }
+type Acct = { id: string; broker: string; externalId: string };
+type BrokerTruth = {
+  order: (externalId: string, clientOrderId: string) => Promise<BrokerOrder | null>;
+  holdings: (a: Acct) => Promise<{ cash: string; positions: BrokerPosition[] }>;
+};
+
+const LIVE_STATUSES = [
+  "submitted",
+  "accepted",
+  "partially_filled",
+  "pending_cancel",
+  "unknown",
+] as const;
+
+/**
+ * Broker truth against our books for every account, set-based (ADR 0045): our live orders,
+ * positions, balances and the leader accounts are loaded with one query each for all
+ * accounts, and the broker's side with one `getHoldingsMany` per broker and chunk where the
+ * broker offers it (else one account at a time, as before). Items come out per account in
+ * the same order as the one-account loop wrote them: its orders, then positions, then cash.
+ */
+async function reconcileAccounts(deps: EngineDeps, accts: Acct[], items: Item[]) {
+  if (accts.length === 0) return;
+  const ids = new Set(accts.map((a) => a.id));
+  const leaderOf = new Map(
+    (
+      await deps.db
+        .select({ id: leaders.id, account: leaders.brokerAccountId })
+        .from(leaders)
+        .where(sql`${leaders.brokerAccountId} is not null`)
+    ).map((l) => [l.account!, l.id]),
+  );
+  const live = groupBy(
+    (
+      await deps.db
+        .select()
+        .from(orders)
+        .where(inArray(orders.status, [...LIVE_STATUSES]))
+        .orderBy(orders.createdAt, orders.clientOrderId)
+    ).filter((o) => ids.has(o.brokerAccountId)),
+    (o) => o.brokerAccountId,
+  );
+  const truth = new Map<string, BrokerTruth>();
+  for (const [name, list] of groupBy(accts, (a) => a.broker)) {
+    const broker = deps.broker(name);
+    if (typeof broker.getHoldingsMany !== "function") {
+      truth.set(name, {
+        order: (ext, coid) => broker.getOrder(ext, coid),
+        holdings: async (a) => ({
+          positions: await broker.getPositions(a.externalId),
+          cash: (await broker.getAccount(a.externalId)).cash,
+        }),
+      });
       continue;
     }
-    let booked = 0;
-    if (D(b.filledQty).gt(o.filledQty)) {
-      const fills = await broker.listFills(acct.externalId, { clientOrderId: o.clientOrderId });
-      for (const f of fills) {
-        const added = await deps.db.transaction(async (tx) => {
-          const [cur] = await tx.select().from(orders).where(eq(orders.id, o.id)).for("update");
-          return bookFill(tx, cur!, fillOf(f), deps.clock.now());
-        });
-        if (added) booked++;
-        // A leader's fill found only here is still the leader's: it enters the leader's
-        // stream (once per trade id, however often it is found) and is copied from there.
-        if (leaderId) await ingestLeaderFill(deps, leaderFillOf(leaderId, f));
-      }
-      if (booked)
-        items.push({
-          kind: "missed_fills",
-          brokerAccountId: acct.id,
-          symbol: o.symbol,
-          expected: b.filledQty,
-          actual: o.filledQty,
-          action: "fills_booked",
-          detail: { clientOrderId: o.clientOrderId, booked },
-        });
+    const accounts = new Map<string, { cash: string; positions: BrokerPosition[] }>();
+    const found = new Map<string, BrokerOrder>();
+    for (let i = 0; i < list.length; i += HOLDINGS_CHUNK) {
+      const chunk = list.slice(i, i + HOLDINGS_CHUNK);
+      const got = await broker.getHoldingsMany(
+        chunk.map((a) => a.externalId),
+        chunk.flatMap((a) =>
+          (live.get(a.id) ?? []).map((o) => ({
+            accountId: a.externalId,
+            clientOrderId: o.clientOrderId,
+          })),
+        ),
+      );
+      for (const [k, v] of got.accounts) accounts.set(k, v);
+      for (const [k, v] of got.orders) found.set(k, v);
     }
-    const ev = brokerReportEvent(b.status);
-    if (ev) {
-      const [cur] = await deps.db.select().from(orders).where(eq(orders.id, o.id));
-      const state = cur!.status as OrderState;
-      try {
-        const next = transition(state, ev);
-        if (next !== state) {
-          await deps.db
-            .update(orders)
-            .set({
-              status: next,
-              brokerOrderId: cur!.brokerOrderId ?? b.brokerOrderId,
-              updatedAt: deps.clock.now(),
-            })
-            .where(eq(orders.id, o.id));
-          items.push({
-            kind: "order_state",
-            brokerAccountId: acct.id,
-            symbol: o.symbol,
-            expected: b.status,
-            actual: state,
-            action: "state_adopted",
-            detail: { clientOrderId: o.clientOrderId },
-          });
-        }
-      } catch {
-        items.push({
-          kind: "order_state_conflict",
-          brokerAccountId: acct.id,
-          symbol: o.symbol,
-          expected: b.status,
-          actual: state,
-          action: "recorded",
-          detail: { clientOrderId: o.clientOrderId },
-        });
-      }
-    }
+    truth.set(name, {
+      order: async (ext, coid) => found.get(`${ext}|${coid}`) ?? null,
+      // An account the batch did not know goes the one-account way (which says why).
+      holdings: async (a) =>
+        accounts.get(a.externalId) ?? {
+          positions: await broker.getPositions(a.externalId),
+          cash: (await broker.getAccount(a.externalId)).cash,
+        },
+    });
+  }
+
+  // Orders first, for every account: booking a missed fill moves our positions and cash,
+  // which are compared only afterwards.
+  const first = new Map<string, Item[]>();
+  for (const a of accts) {
+    const own: Item[] = [];
+    first.set(a.id, own);
+    for (const o of live.get(a.id) ?? [])
+      await reconcileOrder(deps, a, leaderOf.get(a.id) ?? null, o, truth.get(a.broker)!, own);
   }
 
   // Positions and cash: record differences; our books change only through fills.
-  const theirs = new Map(
-    (await broker.getPositions(acct.externalId)).map((p) => [p.symbol, D(p.qty)]),
+  const ours = groupBy(
+    (await deps.db.select().from(positions)).filter((p) => ids.has(p.brokerAccountId)),
+    (p) => p.brokerAccountId,
   );
-  const ours = new Map(
-    (await deps.db.select().from(positions).where(eq(positions.brokerAccountId, acct.id))).map(
-      (p) => [p.symbol, D(p.qty)],
-    ),
+  const balances = new Map(
+    (await deps.db.select().from(accountBalances))
+      .filter((b) => ids.has(b.brokerAccountId))
+      .map((b) => [b.brokerAccountId, b]),
   );
-  for (const symbol of [...new Set([...theirs.keys(), ...ours.keys()])].sort()) {
-    const t = theirs.get(symbol) ?? ZERO;
-    const o = ours.get(symbol) ?? ZERO;
-    if (!t.eq(o))
+  for (const acct of accts) {
+    items.push(...first.get(acct.id)!);
+    const held = await truth.get(acct.broker)!.holdings(acct);
+    const theirs = new Map(held.positions.map((p) => [p.symbol, D(p.qty)]));
+    const mine = new Map((ours.get(acct.id) ?? []).map((p) => [p.symbol, D(p.qty)]));
+    for (const symbol of [...new Set([...theirs.keys(), ...mine.keys()])].sort()) {
+      const t = theirs.get(symbol) ?? ZERO;
+      const o = mine.get(symbol) ?? ZERO;
+      if (!t.eq(o))
+        items.push({
+          kind: "position_mismatch",
+          brokerAccountId: acct.id,
+          symbol,
+          expected: fmt(t),
+          actual: fmt(o),
+          action: "recorded",
+        });
+    }
+    const bal = balances.get(acct.id);
+    if (bal && !D(bal.cash).eq(held.cash)) {
       items.push({
-        kind: "position_mismatch",
+        kind: "cash_mismatch",
         brokerAccountId: acct.id,
-        symbol,
-        expected: fmt(t),
-        actual: fmt(o),
+        expected: held.cash,
+        actual: bal.cash,
         action: "recorded",
       });
+    }
   }
-  const account = await broker.getAccount(acct.externalId);
-  const [bal] = await deps.db
-    .select()
-    .from(accountBalances)
-    .where(eq(accountBalances.brokerAccountId, acct.id));
-  if (bal && !D(bal.cash).eq(account.cash)) {
+}
+
+/** Accounts per getHoldingsMany call: bounded statements, a few calls for 10 000 accounts. */
+const HOLDINGS_CHUNK = 5000;
+
+/** One live order of ours against the broker's report of it. */
+async function reconcileOrder(
+  deps: EngineDeps,
+  acct: Acct,
+  leaderId: string | null,
+  o: typeof orders.$inferSelect,
+  truth: BrokerTruth,
+  items: Item[],
+) {
+  const broker = deps.broker(acct.broker);
+  const b = await truth.order(acct.externalId, o.clientOrderId);
+  if (!b) {
+    if (o.status === "unknown" || o.status === "submitted") {
+      await deps.db
+        .update(orders)
+        .set({
+          // The broker has no such order: it goes back to be sent again, same id.
+          status: transition(
+            o.status as OrderState,
+            o.status === "unknown" ? "resolve_not_found" : "submit_failed",
+          ),
+          nextAttemptAt: null,
+          updatedAt: deps.clock.now(),
+        })
+        .where(eq(orders.id, o.id));
+      items.push({
+        kind: "order_missing_at_broker",
+        brokerAccountId: acct.id,
+        symbol: o.symbol,
+        expected: o.clientOrderId,
+        action: "resubmit_same_id",
+      });
+    } else {
+      items.push({
+        kind: "order_missing_at_broker",
+        brokerAccountId: acct.id,
+        symbol: o.symbol,
+        expected: o.clientOrderId,
+        action: "recorded",
+      });
+    }
+    return;
+  }
+  let booked = 0;
+  if (D(b.filledQty).gt(o.filledQty)) {
+    const fills = await broker.listFills(acct.externalId, { clientOrderId: o.clientOrderId });
+    for (const f of fills) {
+      const added = await deps.db.transaction(async (tx) => {
+        const [cur] = await tx.select().from(orders).where(eq(orders.id, o.id)).for("update");
+        return bookFill(tx, cur!, fillOf(f), deps.clock.now());
+      });
+      if (added) booked++;
+      // A leader's fill found only here is still the leader's: it enters the leader's
+      // stream (once per trade id, however often it is found) and is copied from there.
+      if (leaderId) await ingestLeaderFill(deps, leaderFillOf(leaderId, f));
+    }
+    if (booked)
+      items.push({
+        kind: "missed_fills",
+        brokerAccountId: acct.id,
+        symbol: o.symbol,
+        expected: b.filledQty,
+        actual: o.filledQty,
+        action: "fills_booked",
+        detail: { clientOrderId: o.clientOrderId, booked },
+      });
+  }
+  const ev = brokerReportEvent(b.status);
+  if (!ev) return;
+  const [cur] = await deps.db.select().from(orders).where(eq(orders.id, o.id));
+  const state = cur!.status as OrderState;
+  try {
+    const next = transition(state, ev);
+    if (next !== state) {
+      await deps.db
+        .update(orders)
+        .set({
+          status: next,
+          brokerOrderId: cur!.brokerOrderId ?? b.brokerOrderId,
+          updatedAt: deps.clock.now(),
+        })
+        .where(eq(orders.id, o.id));
+      items.push({
+        kind: "order_state",
+        brokerAccountId: acct.id,
+        symbol: o.symbol,
+        expected: b.status,
+        actual: state,
+        action: "state_adopted",
+        detail: { clientOrderId: o.clientOrderId },
+      });
+    }
+  } catch {
     items.push({
-      kind: "cash_mismatch",
+      kind: "order_state_conflict",
       brokerAccountId: acct.id,
-      expected: account.cash,
-      actual: bal.cash,
+      symbol: o.symbol,
+      expected: b.status,
+      actual: state,
       action: "recorded",
+      detail: { clientOrderId: o.clientOrderId },
     });
   }
 }
