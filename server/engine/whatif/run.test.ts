@@ -84,7 +84,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  [leader] = await t.db.select().from(leaders);
+  leader = (await t.db.select().from(leaders))[0]!;
 });
 afterAll(() => t.drop());
 
