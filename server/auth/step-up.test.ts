@@ -2,24 +2,36 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
 import { signInWithPassword, signUp } from "./accounts";
 import { recordSecondFactorProof, requireStepUp, STEP_UP_REQUIRED } from "./step-up";
-import { resolveSession } from "./sessions";
+import { eq } from "drizzle-orm";
+import { users } from "../../db/schema";
+import { keyId, SecretBox } from "../secrets/secret-box";
+import { enrolTotpConfirmed } from "./totp";
+import { createSession, resolveSession } from "./sessions";
+
+const key = Buffer.alloc(32, 3);
+const box = new SecretBox({ id: keyId(key), key });
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
 const client = { ip: "198.51.100.9", userAgent: "Vitest" };
 
 beforeAll(async () => {
   t = await createTestDb();
-  await signUp(t.db, { email: "sam@example.test", password: "sam-password-1", displayName: "Sam" });
+  const sam = await signUp(t.db, {
+    email: "sam@example.test",
+    password: "sam-password-1",
+    displayName: "Sam",
+  });
+  await signUp(t.db, { email: "fay@example.test", password: "fay-password-1", displayName: "Fay" });
+  // Sam has an authenticator app; Fay (a follower) has no second factor at all.
+  await enrolTotpConfirmed(t.db, box, sam.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
 });
 afterAll(() => t.drop());
 
+/** A session of Sam's (no second factor proven yet: created directly, as after sign-in). */
 async function session() {
-  const u = await signInWithPassword(
-    t.db,
-    { email: "sam@example.test", password: "sam-password-1" },
-    client,
-  );
-  return { db: t.db, viewer: await resolveSession(t.db, u.sessionId) };
+  const [u] = await t.db.select().from(users).where(eq(users.email, "sam@example.test"));
+  const sid = await createSession(t.db, u!.id, client);
+  return { db: t.db, viewer: await resolveSession(t.db, sid) };
 }
 
 describe("step-up", () => {
@@ -44,6 +56,19 @@ describe("step-up", () => {
     // Another session of the same user proved nothing.
     await expect(
       requireStepUp(other, "account.withdraw", new Date(proven.getTime() + 60_000)),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("a follower without any second factor is not asked; a leader without one is", async () => {
+    const u = await signInWithPassword(
+      t.db,
+      { email: "fay@example.test", password: "fay-password-1" },
+      client,
+    );
+    const viewer = (await resolveSession(t.db, u.sessionId))!;
+    await expect(requireStepUp({ db: t.db, viewer }, "account.withdraw")).resolves.toBeUndefined();
+    await expect(
+      requireStepUp({ db: t.db, viewer: { ...viewer, role: "leader" } }, "apiKeys.create"),
     ).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 

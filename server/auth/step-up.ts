@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { sessionFactorProofs } from "../../db/schema";
+import { passkeys, sessionFactorProofs, totpFactors } from "../../db/schema";
 import type { Viewer } from "./sessions";
 
 /**
@@ -33,6 +33,16 @@ export class StepUpRequired extends Error {
 }
 
 export type StepUpContext = { db: Db; viewer: Viewer | null };
+
+const REQUIRED_ROLES: readonly string[] = ["leader", "support", "admin"];
+
+async function hasAnyFactor(db: Db, userId: string): Promise<boolean> {
+  const rows = await db.execute<{ any: boolean }>(
+    sql`select exists(select 1 from ${totpFactors} where ${totpFactors.userId} = ${userId} and ${totpFactors.confirmedAt} is not null)
+        or exists(select 1 from ${passkeys} where ${passkeys.userId} = ${userId}) as any`,
+  );
+  return Boolean((rows as unknown as { any: boolean }[])[0]?.any);
+}
 
 /** When this session last proved a second factor, or null. */
 export async function secondFactorProvenAt(
@@ -74,6 +84,11 @@ export async function requireStepUp(
   now: Date = new Date(),
 ): Promise<void> {
   if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  // A follower who never enrolled a second factor has none to re-prove: for them the action
+  // stays as it was (docs/adr/0050). Anyone with a factor, and every leader and staff member
+  // (who cannot open a console without one), must re-prove it.
+  if (!REQUIRED_ROLES.includes(ctx.viewer.role) && !(await hasAnyFactor(ctx.db, ctx.viewer.id)))
+    return;
   const at = await secondFactorProvenAt(ctx.db, ctx.viewer.sessionId);
   const windowMs = stepUpWindowMinutes() * 60_000;
   if (at && now.getTime() - at.getTime() <= windowMs && at.getTime() <= now.getTime() + 60_000)
