@@ -6,6 +6,7 @@ import { authRouter } from "./routers/auth";
 import { brokersRouter } from "./routers/brokers";
 import { copiesRouter } from "./routers/copies";
 import { feesRouter } from "./routers/fees";
+import { feesRouter } from "./routers/fees";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
 import { notificationsRouter } from "./routers/notifications";
@@ -19,6 +20,7 @@ export const appRouter = router({
   auth: authRouter,
   leaders: leadersRouter,
   copies: copiesRouter,
+  fees: feesRouter,
   fees: feesRouter,
   account: accountRouter,
   leaderConsole: leaderConsoleRouter,

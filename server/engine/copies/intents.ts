@@ -16,6 +16,7 @@ import { D, type Decimal, fmt, maxDec, parseDecimal } from "../../domain/money";
 import { transition } from "../../domain/order-state";
 import { proportionalRatio, type SizingMode } from "../../domain/sizing";
 import type { EngineDeps } from "../deps";
+import { feeTermsForNewCopy, recordCopyFeeTerms } from "../fees/schedule";
 import { leaderEquity } from "../ingest/leader-book";
 import { appendEvents, copyStream, leaderStream, type Executor } from "../core/streams";
 
@@ -291,6 +292,10 @@ export async function startCopy(
     const [stream] = await tx.execute<{ last_seq: string }>(
       sql`select last_seq from event_streams where stream = ${leaderStream(t.leaderId)}`,
     );
+    // Without fees of its own (the web), a copy agrees to the leader's current version.
+    const agreed = t.fees
+      ? { scheduleId: null, fees: t.fees }
+      : await feeTermsForNewCopy(tx, t.leaderId);
     const [rel] = await tx
       .insert(copyRelationships)
       .values({
@@ -313,10 +318,10 @@ export async function startCopy(
         dailyLossLimit: t.risk?.dailyLossLimit ?? null,
         onInsufficientFunds: t.onInsufficientFunds ?? "reduce",
         onLeaderFlag: t.risk?.onLeaderFlag ?? "notify",
-        performanceFeePct: t.fees?.performanceFeePct ?? null,
-        managementFeePctYear: t.fees?.managementFeePctYear ?? null,
-        platformFeeBps: t.fees?.platformFeeBps ?? null,
-        feePeriod: t.fees?.period ?? "month",
+        performanceFeePct: agreed.fees.performanceFeePct ?? null,
+        managementFeePctYear: agreed.fees.managementFeePctYear ?? null,
+        platformFeeBps: agreed.fees.platformFeeBps ?? null,
+        feePeriod: agreed.fees.period ?? "month",
         highWaterMark: fmt(reference),
         copyOpenPositions: t.copyOpenPositions ?? false,
         agreementVersion: t.agreementVersion,
@@ -325,6 +330,7 @@ export async function startCopy(
         lastLeaderSeq: Number(stream?.last_seq ?? 0),
       })
       .returning({ id: copyRelationships.id });
+    await recordCopyFeeTerms(tx, rel!.id, agreed.scheduleId, now);
     await tx
       .insert(replicationCursors)
       .values({ leaderId: t.leaderId, lastSeq: Number(stream?.last_seq ?? 0), updatedAt: now })

@@ -234,9 +234,10 @@ async function applyAcceptedTerms(deps: EngineDeps, midnight: Date): Promise<num
       await tx
         .update(copyRelationships)
         .set({
-          performanceFeePct: s.performanceFeePct,
-          managementFeePctYear: s.managementFeePctYear,
-          platformFeeBps: s.platformFeeBps,
+          // Zero is no fee, as for a new copy.
+          performanceFeePct: D(s.performanceFeePct).isZero() ? null : s.performanceFeePct,
+          managementFeePctYear: D(s.managementFeePctYear).isZero() ? null : s.managementFeePctYear,
+          platformFeeBps: D(s.platformFeeBps).isZero() ? null : s.platformFeeBps,
           feePeriod: s.period,
           highWaterMark: hwm,
         })
