@@ -1,5 +1,6 @@
 import type { Browser, Page } from "@playwright/test";
 import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
+import { call, noSideways, watchConsole } from "./journey";
 
 /**
  * Issue 11's journeys, each on a desktop and on a 390 px phone: a kept position closed from
@@ -8,51 +9,6 @@ import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
  * the same tRPC endpoints the pages use; what is asserted is what a person sees. The leader
  * trades crypto, which trades around the clock, so nothing depends on the time of day.
  */
-
-type Json = Record<string, unknown>;
-
-/** A tRPC call from inside the page, with its cookies: what the browser itself would send. */
-async function call<T = Json>(
-  page: Page,
-  path: string,
-  input: unknown,
-  kind: "query" | "mutation" = "mutation",
-): Promise<T> {
-  const res = await page.evaluate(
-    async ({ path, input, kind }) => {
-      const body = JSON.stringify({ json: input });
-      const r =
-        kind === "mutation"
-          ? await fetch(`/api/trpc/${path}`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body,
-            })
-          : await fetch(`/api/trpc/${path}?input=${encodeURIComponent(body)}`);
-      return { status: r.status, body: (await r.json()) as Json };
-    },
-    { path, input, kind },
-  );
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return (res.body as { result: { data: { json: T } } }).result.data.json;
-}
-
-/** Fails the test on any console error or uncaught exception (hydration #418 included). */
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  return errors;
-}
-
-async function noSideways(page: Page) {
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - window.innerWidth,
-  );
-  expect(overflow, "the page scrolls sideways").toBeLessThanOrEqual(1);
-}
 
 /**
  * One new follower per screen size (sign-ups are rate-limited per address): the first journey

@@ -22,7 +22,19 @@ export const notificationsRouter = router({
       .select({ n: sql<number>`count(*)::int` })
       .from(notifications)
       .where(and(mine(ctx.viewer.id), isNull(notifications.readAt)));
-    return { unread: Number(row?.n ?? 0) };
+    // The newest unread one too, so a live page can show it as a toast when it arrives.
+    const [latest] = await ctx.db
+      .select({
+        id: notifications.id,
+        title: notifications.title,
+        body: notifications.body,
+        link: notifications.link,
+      })
+      .from(notifications)
+      .where(and(mine(ctx.viewer.id), isNull(notifications.readAt)))
+      .orderBy(desc(notifications.id))
+      .limit(1);
+    return { unread: Number(row?.n ?? 0), latest: latest ?? null };
   }),
 
   list: protectedProcedure

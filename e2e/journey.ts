@@ -1,0 +1,47 @@
+import { expect, type Page } from "@playwright/test";
+
+/** What the journeys share: calls as the page makes them, console watching, sideways scroll. */
+export type Json = Record<string, unknown>;
+
+/** A tRPC call from inside the page, with its cookies: what the browser itself would send. */
+export async function call<T = Json>(
+  page: Page,
+  path: string,
+  input: unknown,
+  kind: "query" | "mutation" = "mutation",
+): Promise<T> {
+  const res = await page.evaluate(
+    async ({ path, input, kind }) => {
+      const body = JSON.stringify({ json: input });
+      const r =
+        kind === "mutation"
+          ? await fetch(`/api/trpc/${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body,
+            })
+          : await fetch(`/api/trpc/${path}?input=${encodeURIComponent(body)}`);
+      return { status: r.status, body: (await r.json()) as Json };
+    },
+    { path, input, kind },
+  );
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { result: { data: { json: T } } }).result.data.json;
+}
+
+/** Fails the test on any console error or uncaught exception (hydration #418 included). */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+export async function noSideways(page: Page) {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  expect(overflow, "the page scrolls sideways").toBeLessThanOrEqual(1);
+}
