@@ -25,6 +25,7 @@ import { ensureLeaderStats } from "./queries/leader-stats";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
 import { createHeartbeat } from "./ops/heartbeat";
+import { startWorkerMetrics, workerMetricsPort } from "./ops/metrics-server";
 import { startNotifier } from "./notify/loop";
 import { CATALOGUE, upsertCatalogue } from "./market/catalogue";
 import { createCandleRecorder } from "./market/candles";
@@ -75,6 +76,13 @@ async function main() {
     "worker started",
   );
 
+  // Operator metrics: samples for the Operations page; /metrics when WORKER_METRICS_PORT is set.
+  const opsMetrics = await startWorkerMetrics({
+    db: handle.db,
+    owner,
+    port: workerMetricsPort(),
+    log,
+  });
   const recorder = createCandleRecorder(handle.db);
   // Abnormal quote jumps open the instrument's breaker (ADR 0036).
   const quoteWatch = createQuoteWatch(deps);
@@ -140,6 +148,7 @@ async function main() {
         markedDay = today;
       }
       await heartbeat.beat();
+      await opsMetrics.tick();
       await applyPaperTransfers(deps, paper);
       await pump(deps);
       // Fees charged on our books move at the paper broker too (reconciliation sees no gap).
@@ -173,6 +182,7 @@ async function main() {
     });
   }
   await runner.stop();
+  await opsMetrics.stop();
   await externalLeaders.stop();
   await whatIfs.stop();
   await alpaca.close();
