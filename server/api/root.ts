@@ -1,11 +1,11 @@
 import "server-only";
 import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
+import { applicationsRouter } from "./routers/applications";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { brokersRouter } from "./routers/brokers";
 import { copiesRouter } from "./routers/copies";
-import { feesRouter } from "./routers/fees";
 import { feesRouter } from "./routers/fees";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
@@ -21,7 +21,6 @@ export const appRouter = router({
   leaders: leadersRouter,
   copies: copiesRouter,
   fees: feesRouter,
-  fees: feesRouter,
   account: accountRouter,
   leaderConsole: leaderConsoleRouter,
   admin: adminRouter,
@@ -32,6 +31,7 @@ export const appRouter = router({
   trust: trustRouter,
   whatif: whatIfRouter,
   security: securityRouter,
+  applications: applicationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
