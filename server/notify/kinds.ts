@@ -11,6 +11,7 @@ export const NOTIFICATION_KINDS = [
   "copy_stopped",
   "leader_flagged",
   "breaker_alert",
+  "leader_application",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -65,6 +66,12 @@ export const KIND_INFO: Record<
     label: "Safety breaker opened (staff and leaders)",
     description:
       "A circuit breaker opened by itself: for admins every one, for a leader the one on their own trading.",
+    inApp: true,
+    email: true,
+  },
+  leader_application: {
+    label: "Leader application decided",
+    description: "Support or an admin approved or refused your application to become a leader.",
     inApp: true,
     email: true,
   },
