@@ -1,3 +1,6 @@
+import { trustRules } from "@/server/domain/verified";
+import { LeaderRules } from "./leader-rules";
+
 /** The copy agreement's text. Its version is AGREEMENT_VERSION (server/queries/copies.ts). */
 export function CopyTerms({
   leaderName,
@@ -47,6 +50,8 @@ export function CopyTerms({
           dashboard with its reason.
         </li>
       </ul>
+      <h3>Verified leaders, strategy changes and safety breakers</h3>
+      <LeaderRules rules={trustRules()} heading="h4" />
       <h3>Fees</h3>
       <p>
         You pay the broker&apos;s commission on each copied trade, and {leaderName}&apos;s

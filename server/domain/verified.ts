@@ -1,4 +1,5 @@
 import { D, type Decimal } from "./money";
+import { FLAG_END_WORDS, LEADER_FLAG_CHOICES, strategyChangeRuleWords } from "./strategy-change";
 
 /*
  * "Verified" (ADR 0036): a leader's history reconciles with their broker. Every fill Tandem
@@ -143,3 +144,17 @@ export function autoBreakerRuleWords(
     "While a breaker is open, reductions and closes are still copied.",
   ];
 }
+
+/** Every trust rule in words (ADR 0035, 0036): the profile and the agreement show these. */
+export function trustRules(fillsPerMinute?: number) {
+  return {
+    verified: VERIFIED_RULE_WORDS,
+    flagged: strategyChangeRuleWords(),
+    choices: (Object.keys(LEADER_FLAG_CHOICES) as Array<keyof typeof LEADER_FLAG_CHOICES>).map(
+      (k) => ({ choice: k, ...LEADER_FLAG_CHOICES[k] }),
+    ),
+    flagEnds: FLAG_END_WORDS,
+    breakers: autoBreakerRuleWords(AUTO_BREAKER_CONFIG, fillsPerMinute),
+  };
+}
+export type TrustRules = ReturnType<typeof trustRules>;

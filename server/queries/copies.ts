@@ -8,7 +8,7 @@ import { availableToAllocate } from "./accounts";
 import { MIN_TRACK_RECORD_DAYS } from "./leaders";
 
 /** The copy agreement followers consent to; bump when its text changes. */
-export const AGREEMENT_VERSION = "2026-11-copy-v1";
+export const AGREEMENT_VERSION = "2026-12-copy-v2"; // v2: verified, strategy-change flags, automatic breakers
 
 // The rules live in one pure module shared with the browser forms (server/domain/inputs.ts).
 export { riskLimitsInput } from "../domain/inputs";

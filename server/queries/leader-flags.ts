@@ -2,26 +2,10 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { leaderFlags, leaderVerifications, leaders } from "../../db/schema";
 import { LEADER_FILLS_PER_MINUTE_LIMIT } from "../engine/risk/breakers";
-import {
-  FLAG_END_WORDS,
-  LEADER_FLAG_CHOICES,
-  strategyChangeRuleWords,
-} from "../domain/strategy-change";
-import { autoBreakerRuleWords, VERIFIED_RULE_WORDS } from "../domain/verified";
+import { trustRules as rulesInWords } from "../domain/verified";
 
-/** Every trust rule in words (ADR 0035, 0036): the profile and the agreement show these. */
-export function trustRules() {
-  return {
-    verified: VERIFIED_RULE_WORDS,
-    flagged: strategyChangeRuleWords(),
-    choices: (Object.keys(LEADER_FLAG_CHOICES) as Array<keyof typeof LEADER_FLAG_CHOICES>).map(
-      (k) => ({ choice: k, ...LEADER_FLAG_CHOICES[k] }),
-    ),
-    flagEnds: FLAG_END_WORDS,
-    breakers: autoBreakerRuleWords(undefined, LEADER_FILLS_PER_MINUTE_LIMIT),
-  };
-}
-export type TrustRules = ReturnType<typeof trustRules>;
+/** The rules in words with the engine's own fill-rate limit. */
+export const trustRules = () => rulesInWords(LEADER_FILLS_PER_MINUTE_LIMIT);
 
 /**
  * What a profile shows about trust: the badge (from the worker's last check against the

@@ -8,6 +8,8 @@ import { serverCaller } from "@/server/api/server-caller";
 import { decodeSegment } from "@/components/url";
 import { getDb } from "@/server/db";
 import { workerLiveness } from "@/server/ops/heartbeat";
+import { LeaderRules } from "@/components/leader-rules";
+import { UnverifiedReasons, VerifiedBadge } from "@/components/verified-badge";
 
 export const dynamic = "force-dynamic";
 export async function generateMetadata({
@@ -37,6 +39,8 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
   if (!p) notFound();
   // "Up to date" only while a worker is beating: a dead engine copies nothing (issue 14).
   const engine = await workerLiveness(await getDb());
+  // The badge, an open strategy-change flag and the rules behind them (ADR 0035, 0036).
+  const trust = await (await serverCaller()).trust.leader({ handle: p.leader.handle });
   const { leader, summary } = p;
   const canCopy = leader.copyable && p.meetsTrackRecord;
   const stat = (label: string, value: string, cls = "") => (
@@ -58,6 +62,12 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             </span>
           )}
           {!leader.copyable && <span className="badge warn">Not copyable right now</span>}
+          <VerifiedBadge verification={trust.verification} />
+          {trust.flag && (
+            <span className="badge bad" data-testid="flag-badge">
+              Flagged: trading changed
+            </span>
+          )}
           <span className="badge" data-testid="risk-badge">
             {summary.riskScore === null
               ? "Risk: not enough data yet"
@@ -67,6 +77,14 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
             {p.trackRecordDays} days of history · numbers as of {p.asOfDay ?? "—"}
           </span>
         </div>
+        {trust.flag && (
+          <div className="note" role="note" data-testid="flag-note">
+            <strong>Flagged {dateTime(trust.flag.openedAt)}:</strong> {trust.flag.reason}. Followers
+            were told; those who chose so copy no new buying until the flag closes.{" "}
+            <a href="#trust">What this means</a>
+          </div>
+        )}
+        <UnverifiedReasons verification={trust.verification} />
         {leader.bio && <p>{leader.bio}</p>}
         <p>
           <strong>Strategy:</strong> {leader.strategy || "Not described yet."}
@@ -287,6 +305,13 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
           </div>
         )}
       </section>
+
+      <details className="card" id="trust">
+        <summary>Verified, flagged and safety breakers: the rules</summary>
+        <div className="terms">
+          <LeaderRules rules={trust.rules} />
+        </div>
+      </details>
 
       <details className="card" id="how">
         <summary>How each number is computed</summary>
