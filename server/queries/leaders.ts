@@ -41,22 +41,13 @@ import {
 } from "./leader-stats";
 import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
 
-/** A leader needs this much history before followers may copy them. */
-export const MIN_TRACK_RECORD_DAYS = 30;
-
-export const LEADER_SORTS = [
-  "return_1m",
-  "return_3m",
-  "return_1y",
-  "return_all",
-  "max_drawdown",
-  "risk_score",
-  "followers",
-  "track_record",
-  "name",
-] as const;
-export type LeaderSort = (typeof LEADER_SORTS)[number];
-export const ASSET_CLASSES = ["equity", "etf", "fx", "future", "crypto"] as const;
+import {
+  ASSET_CLASSES,
+  LEADER_SORTS,
+  MIN_TRACK_RECORD_DAYS,
+  type LeaderSort,
+} from "../domain/leader-list";
+export { ASSET_CLASSES, LEADER_SORTS, MIN_TRACK_RECORD_DAYS, type LeaderSort };
 
 export const listLeadersInput = form({
   search: textField({ label: "Search", max: 60 }).optional(),

@@ -9,7 +9,7 @@ import {
   LEADER_SORTS,
   MIN_TRACK_RECORD_DAYS,
   type LeaderSort,
-} from "@/server/queries/leaders";
+} from "@/server/domain/leader-list";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Leaders" };
