@@ -9,6 +9,7 @@ import { CopyPositions } from "./copy-positions";
 import { CopyHeader, CopyStats } from "./copy-summary";
 import { drawdown, pct } from "./format";
 import { useTRPC } from "./trpc";
+import { WhyDifferentPanel } from "./why-different";
 
 export type CopyView = inferRouterOutputs<AppRouter>["copies"]["detail"];
 
@@ -46,6 +47,7 @@ export function CopyDetail({
       {!readOnly && d.status !== "stopped" && <CopyControls d={d} onChanged={refresh} />}
       <CopyPositions d={d} />
       <CopyActivity d={d} />
+      <WhyDifferentPanel copyId={d.id} />
       <section aria-labelledby="chart">
         <h2 id="chart">Your copy&apos;s value</h2>
         <PerformanceCharts points={d.chart} title="Copy value" />
