@@ -8,7 +8,12 @@ import { FEE_CAPS } from "../../domain/fees";
 import { leaderEarnings } from "../../queries/earnings";
 import { leaderForUser } from "../../queries/leader-console";
 import { platformRevenue } from "../../queries/revenue";
-import { copyStatement, statementAccess } from "../../queries/statements";
+import {
+  copyStatement,
+  statementAccess,
+  statementCsv,
+  statementFileName,
+} from "../../queries/statements";
 import { ownsCopy } from "../../queries/copies";
 import { protectedProcedure, roleProcedure, router } from "../trpc";
 import { engineCall, notFound } from "./errors";
@@ -53,6 +58,21 @@ export const feesRouter = router({
         at: new Date(),
       });
     return { ...s, readOnly: s.followerId !== ctx.viewer.id };
+  }),
+  /** The same statement as CSV, for the download route (app/api/statements/[id]). */
+  statementCsv: protectedProcedure.input(checked(copyIdInput)).query(async ({ ctx, input }) => {
+    if (!(await statementAccess(ctx.db, ctx.viewer, input.id))) notFound("copy");
+    const now = new Date();
+    const s = (await copyStatement(ctx.db, input.id, now)) ?? notFound("copy");
+    if (s.followerId !== ctx.viewer.id)
+      await writeAudit(ctx.db, {
+        by: `user:${ctx.viewer.id}`,
+        action: "staff.statement_download",
+        targetType: "copy",
+        targetId: input.id,
+        at: now,
+      });
+    return { fileName: statementFileName(s, now), csv: statementCsv(s) };
   }),
   offer: protectedProcedure.input(checked(copyIdInput)).query(async ({ ctx, input }) => {
     if (!(await ownsCopy(ctx.db, ctx.viewer.id, input.id))) notFound("copy");
