@@ -49,6 +49,14 @@ module.exports = {
       },
     },
     {
+      name: "ui-reads-through-trpc",
+      severity: "error",
+      comment:
+        "Pages and components read through server/api (tRPC), not a query module; a query's types may be named.",
+      from: { path: "^(app|components)/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^server/queries/", dependencyTypesNot: ["type-only"] },
+    },
+    {
       name: "brokers-do-not-know-the-engine",
       severity: "error",
       from: { path: "^server/brokers/" },

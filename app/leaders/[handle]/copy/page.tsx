@@ -7,7 +7,6 @@ import { decodeSegment } from "@/components/url";
 import { getViewer } from "@/server/auth/session";
 import { money } from "@/components/format";
 import type { Metadata } from "next";
-import { AGREEMENT_VERSION } from "@/server/queries/copies";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Copy a leader" };
@@ -75,7 +74,7 @@ export default async function CopyPage({ params }: { params: Promise<{ handle: s
           feePct: leader.performanceFeePct,
           minAllocation: leader.minAllocation,
         }}
-        agreementVersion={AGREEMENT_VERSION}
+        agreementVersion={await api.copies.agreementVersion()}
         initialAvailable={account?.funds.available ?? "0"}
       />
     </section>
