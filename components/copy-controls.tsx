@@ -2,6 +2,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { Decimal } from "decimal.js";
 import { useState, type FormEvent } from "react";
+import { LEADER_FLAG_CHOICES, type LeaderFlagChoice } from "@/server/domain/strategy-change";
 import { decimalProblem, DECIMAL_RULES, riskLimitsInput } from "@/server/domain/inputs";
 import { formErrors, issuesToErrors, type FormErrors } from "./errors";
 import { FieldError, fieldProps, FormMessage } from "./form-error";
@@ -80,6 +81,7 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
     maxSlippageBps: d.limits.maxSlippageBps?.toString() ?? "",
     dailyLossLimit: d.limits.dailyLossLimit ?? "",
   }));
+  const [flagChoice, setFlagChoice] = useState<LeaderFlagChoice>(d.onLeaderFlag);
   const amount = d.allocation ?? d.referenceCapital;
   const sl = stopLossInMoney(limits.copyStopLossPct, amount);
 
@@ -111,6 +113,7 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
       maxOpenPositions: n("maxOpenPositions"),
       maxSlippageBps: n("maxSlippageBps"),
       dailyLossLimit: v("dailyLossLimit"),
+      onLeaderFlag: flagChoice,
     };
     const parsed = riskLimitsInput.safeParse(next);
     if (!parsed.success) return setLimitErr(issuesToErrors(parsed.error.issues, LIMIT_LABELS));
@@ -234,6 +237,25 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
                     {sl.tiny && " That is very tight: ordinary price moves may stop it."}
                   </span>
                 )}
+              </label>
+            ))}
+          </div>
+          <div
+            role="radiogroup"
+            aria-label="If the leader changes strategy"
+            className="stack"
+            style={{ gap: "0.4rem" }}
+          >
+            <span>If the leader is flagged for a sudden change of strategy:</span>
+            {(Object.keys(LEADER_FLAG_CHOICES) as LeaderFlagChoice[]).map((c) => (
+              <label className="inline" key={c}>
+                <input
+                  type="radio"
+                  name="on-leader-flag"
+                  checked={flagChoice === c}
+                  onChange={() => setFlagChoice(c)}
+                />
+                {LEADER_FLAG_CHOICES[c].label}
               </label>
             ))}
           </div>

@@ -254,6 +254,7 @@ export async function copyDetail(db: Db, userId: string, id: string, now: Date =
       dailyLossLimit: rel.dailyLossLimit,
     },
     onInsufficientFunds: rel.onInsufficientFunds,
+    onLeaderFlag: rel.onLeaderFlag,
     agreementVersion: rel.agreementVersion,
     consentedAt: rel.consentedAt,
     startedAt: rel.startedAt,
