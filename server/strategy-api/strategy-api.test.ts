@@ -5,7 +5,15 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { OpenAPIBackend } from "openapi-backend";
 import addFormats from "ajv-formats";
 import { createTestDb } from "../../test/db";
-import { apiKeys, auditLog, copyDecisions, leaders, orders, users } from "../../db/schema";
+import {
+  apiKeys,
+  apiNonces,
+  auditLog,
+  copyDecisions,
+  leaders,
+  orders,
+  users,
+} from "../../db/schema";
 import { PaperBroker } from "../brokers/paper";
 import { ManualClock } from "../domain/clock";
 import { createRng } from "../domain/random";
@@ -375,6 +383,35 @@ describe("signed strategy API", () => {
     expect(side.body.error.field).toBe("side");
     expect(JSON.stringify(side.body)).not.toMatch(/zod|ZodError|select |at .*\.ts/);
     expect(await countOrders()).toBe(before);
+  });
+
+  it("prunes nonces after twice the window; the old request is then refused as stale", async () => {
+    const key = await newKey(["read"]);
+    const old = signRequest(key, "GET", "/api/v1/account", "", { timestamp: now() });
+    expect((await call(old)).status).toBe(200);
+    const held = await t.db.select().from(apiNonces).where(eq(apiNonces.apiKeyId, key.id));
+    expect(held).toHaveLength(1);
+    clock.advance(61_000);
+    expect(
+      (await call(signRequest(key, "GET", "/api/v1/account", "", { timestamp: now() }))).status,
+    ).toBe(200);
+    const after = await t.db.select().from(apiNonces).where(eq(apiNonces.apiKeyId, key.id));
+    expect(after.map((n) => n.nonce)).not.toContain(old.headers["Tandem-Nonce"]);
+    const replay = await call(old);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe("STALE_TIMESTAMP");
+    // Unknown endpoints and methods are answered in words too.
+    const nowhere = await send(
+      signRequest(key, "GET", "/api/v1/nowhere", "", { timestamp: now() }),
+    );
+    expect(nowhere.status).toBe(404);
+    const wrongVerb = await send(
+      signRequest(key, "DELETE", "/api/v1/positions", "", { timestamp: now() }),
+    );
+    expect(wrongVerb).toMatchObject({
+      status: 405,
+      body: { error: { code: "METHOD_NOT_ALLOWED" } },
+    });
   });
 
   it("a leader's limit order rests, and is copied with a market order when it fills", async () => {
