@@ -101,6 +101,7 @@ export default async function LeaderPage({ params }: { params: Promise<{ handle:
                 : `Copying opens once this leader has ${p.minTrackRecordDays} days of track record.`}
             </span>
           )}
+          <Link href={`/leaders/${leader.handle}/what-if`}>What if I had copied?</Link>
           <Link href="/leaders">Back to leaders</Link>
         </div>
       </header>
