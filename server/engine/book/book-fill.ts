@@ -8,6 +8,11 @@ export type IncomingFill = {
   price: string;
   commission: string;
   at: Date;
+  /**
+   * The broker's id of the order, when the fill report carries it: booking records it on the
+   * order, so an order filled in the submission's answer needs no separate acceptance write.
+   */
+  brokerOrderId?: string;
 };
 type OrderRow = typeof orders.$inferSelect;
 

@@ -172,16 +172,27 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const changed = [...booked.orders].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const journalRows = booked.journals;
   const eventRows = booked.events;
+  // The broker's order id from the fill reports: an order filled in the submission's answer
+  // was never marked accepted (ADR 0041), so its broker id is first written here.
+  const brokerIds = new Map<string, string>();
+  for (const it of fresh)
+    if (it.fill.brokerOrderId)
+      brokerIds.set(
+        orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!.id,
+        it.fill.brokerOrderId,
+      );
   for (let i = 0; i < changed.length; i += CHUNK) {
     const part = changed.slice(i, i + CHUNK).map((x) => ({
       id: x.id,
       filled_qty: x.filledQty,
       avg_price: x.avgPrice ?? "0",
       status: x.status,
+      broker_order_id: brokerIds.get(x.id) ?? null,
     }));
     await tx.execute(sql`
-      update orders o set filled_qty = v.filled_qty, avg_price = v.avg_price, status = v.status::order_status, updated_at = ${now.toISOString()}::timestamptz
-        from ${recordset(part, "id uuid, filled_qty numeric, avg_price numeric, status text")}
+      update orders o set filled_qty = v.filled_qty, avg_price = v.avg_price, status = v.status::order_status, updated_at = ${now.toISOString()}::timestamptz,
+                          broker_order_id = coalesce(o.broker_order_id, v.broker_order_id)
+        from ${recordset(part, "id uuid, filled_qty numeric, avg_price numeric, status text, broker_order_id text")}
        where o.id = v.id`);
   }
   const posValues = booked.positions.map((p) => ({ ...p, updatedAt: now }));
@@ -264,11 +275,14 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         ownerUserId: l.owner,
       });
   const codeList = [...codes.values()];
-  for (let i = 0; i < codeList.length; i += CHUNK)
-    await tx
-      .insert(ledgerAccounts)
-      .values(codeList.slice(i, i + CHUNK))
-      .onConflictDoNothing();
+  // One JSON parameter, not three per account through the query builder (ADR 0041).
+  await bulkInsert(
+    tx,
+    "ledger_accounts",
+    { code: "text", currency: "text", owner_user_id: "uuid" },
+    codeList.map((c) => ({ code: c.code, currency: c.currency, owner_user_id: c.ownerUserId })),
+    { onConflict: "on conflict do nothing" },
+  );
   const ledgerIds = new Map<string, string>();
   for (let i = 0; i < codeList.length; i += CHUNK) {
     const part = codeList.slice(i, i + CHUNK);

@@ -119,7 +119,14 @@ export function leaderFillOf(leaderId: string, f: BrokerFill): LeaderFillInput {
 }
 
 export function fillOf(f: BrokerFill) {
-  return { tradeId: f.tradeId, qty: f.qty, price: f.price, commission: f.commission, at: f.at };
+  return {
+    tradeId: f.tradeId,
+    qty: f.qty,
+    price: f.price,
+    commission: f.commission,
+    at: f.at,
+    brokerOrderId: f.brokerOrderId,
+  };
 }
 
 /** Accounts with orders that can still change: the ones worth polling. */
