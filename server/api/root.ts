@@ -10,6 +10,7 @@ import { feesRouter } from "./routers/fees";
 import { leaderConsoleRouter } from "./routers/leader-console";
 import { leadersRouter } from "./routers/leaders";
 import { notificationsRouter } from "./routers/notifications";
+import { opsRouter } from "./routers/ops";
 import { portfolioRouter } from "./routers/portfolio";
 import { trustRouter } from "./routers/trust";
 import { securityRouter } from "./routers/security";
@@ -28,6 +29,7 @@ export const appRouter = router({
   brokers: brokersRouter,
   notifications: notificationsRouter,
   apiKeys: apiKeysRouter,
+  ops: opsRouter,
   trust: trustRouter,
   whatif: whatIfRouter,
   security: securityRouter,
