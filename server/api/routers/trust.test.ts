@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../../test/db";
+import { leaderFlags } from "../../../db/schema";
+import type { Viewer } from "../../auth/sessions";
+import { makeWorld } from "../../engine/testing/test-world";
+import { createCaller } from "../root";
+
+let t: Awaited<ReturnType<typeof createTestDb>>;
+beforeAll(async () => {
+  t = await createTestDb();
+});
+afterAll(() => t.drop());
+
+const as = (role: Viewer["role"] | null) =>
+  createCaller({
+    db: t.db,
+    viewer: role
+      ? { id: "00000000-0000-0000-0000-000000000001", email: `${role}@x.test`, name: role, role }
+      : null,
+  });
+
+describe("trust procedures", () => {
+  it("the profile's trust facts are public; flags are staff-only; clearing one is an admin step-up action", async () => {
+    const w = await makeWorld(t.db, { followers: 0 });
+    const trust = await as(null).trust.leader({ handle: "world" });
+    expect(trust.verification).toBeNull(); // never checked: the page says not verified
+    expect(trust.flag).toBeNull();
+    expect(trust.rules.flagged[0]).toMatch(/^Position size: /);
+    await expect(as(null).trust.leader({ handle: "nobody" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+
+    const [flag] = await t.db
+      .insert(leaderFlags)
+      .values({
+        leaderId: w.leaderId,
+        reason: "position size 10× the 30-day median",
+        openedAt: w.clock.now(),
+        openedBy: "system",
+      })
+      .returning();
+    expect((await as(null).trust.leader({ handle: "world" })).flag?.reason).toBe(
+      "position size 10× the 30-day median",
+    );
+    await expect(as("follower").trust.flags()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await as("support").trust.flags()).map((f) => f.handle)).toEqual(["world"]);
+    const clear = { id: flag!.id, reason: "checked with the leader" };
+    await expect(as("support").trust.clearFlag(clear)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // An admin without a recent second factor is asked for one, and nothing changes.
+    await expect(as("admin").trust.clearFlag(clear)).rejects.toThrow(/Confirm it's you/);
+    expect((await as("support").trust.flags()).length).toBe(1);
+  });
+});
