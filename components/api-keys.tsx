@@ -20,7 +20,7 @@ function needsStepUp(err: unknown): boolean {
  * Lists, not tables, so that a key id and a secret wrap on a 390 px phone instead of
  * scrolling sideways.
  */
-export function ApiKeys({ stepUp }: { stepUp?: (retry: () => void) => React.ReactNode }) {
+export function ApiKeys() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const q = useQuery(trpc.apiKeys.list.queryOptions());
@@ -56,6 +56,21 @@ export function ApiKeys({ stepUp }: { stepUp?: (retry: () => void) => React.Reac
     trpc.apiKeys.setLimitOrders.mutationOptions({
       onSuccess: () => void refresh(),
       onError: (e) => setMsg(formErrors(e).form),
+    }),
+  );
+  const [code, setCode] = useState("");
+  const [codeMsg, setCodeMsg] = useState<string | null>(null);
+  // "Confirm it's you" (security.stepUp), then the same create again: one click for the person.
+  const stepUp = useMutation(
+    trpc.security.stepUp.mutationOptions({
+      onSuccess: () => {
+        setCode("");
+        setCodeMsg(null);
+        setBlocked(false);
+        submit();
+      },
+      onError: (e) =>
+        setCodeMsg(formErrors(e).form ?? Object.values(formErrors(e).fields)[0] ?? null),
     }),
   );
   const submit = () => {
@@ -139,13 +154,44 @@ export function ApiKeys({ stepUp }: { stepUp?: (retry: () => void) => React.Reac
             {msg}
           </p>
         )}
-        {blocked && stepUp?.(() => submit())}
         <div>
           <button type="submit" disabled={create.isPending}>
             Create key
           </button>
         </div>
       </form>
+
+      {blocked && (
+        <form
+          className="stack"
+          aria-label="Confirm it's you"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            stepUp.mutate({ code });
+          }}
+        >
+          <label>
+            Code from your authenticator app (or a recovery code)
+            <input
+              value={code}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              onChange={(e) => setCode(e.target.value)}
+            />
+          </label>
+          {codeMsg && (
+            <p role="alert" className="error">
+              {codeMsg}
+            </p>
+          )}
+          <div>
+            <button type="submit" disabled={stepUp.isPending}>
+              Confirm and create the key
+            </button>
+          </div>
+        </form>
+      )}
 
       {q.data && (
         <label style={{ display: "flex", gap: "0.5rem", alignItems: "flex-start" }}>
