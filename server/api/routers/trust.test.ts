@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db";
-import { leaderFlags } from "../../../db/schema";
+import { eq } from "drizzle-orm";
+import { auditLog, leaderFlags, users } from "../../../db/schema";
+import { clearLeaderFlag } from "../../engine/risk/strategy-change";
 import type { Viewer } from "../../auth/sessions";
 import { makeWorld } from "../../engine/testing/test-world";
 import { createCaller } from "../root";
@@ -49,5 +51,18 @@ describe("trust procedures", () => {
     // An admin without a recent second factor is asked for one, and nothing changes.
     await expect(as("admin").trust.clearFlag(clear)).rejects.toThrow(/Confirm it's you/);
     expect((await as("support").trust.flags()).length).toBe(1);
+    // What the procedure runs after the step-up: the flag closes, audited with the admin.
+    const [admin] = await t.db
+      .insert(users)
+      .values({ email: "admin@world.test", passwordHash: "!", displayName: "A", role: "admin" })
+      .returning();
+    await clearLeaderFlag(w.deps, flag!.id, { userId: admin!.id, why: "checked with the leader" });
+    expect(await as("support").trust.flags()).toEqual([]);
+    const [row] = await t.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, "leader_flag.close"));
+    expect(row).toMatchObject({ actorUserId: admin!.id, targetId: w.leaderId });
+    expect(row!.details).toMatchObject({ by: admin!.id, why: "checked with the leader" });
   });
 });
