@@ -7,6 +7,7 @@ import { createRng } from "../domain/random";
 import { backfillHistory } from "../market/candles";
 import { upsertCatalogue } from "../market/catalogue";
 import { startCopy, type CopyTerms } from "../engine/copies/intents";
+import { seedFeeChargedCopy } from "./fee-copy";
 import { recordFunding } from "../engine/book/funding";
 import { ensureLeaderBook } from "../engine/ingest/leader-book";
 import { openPaperAccount } from "../engine/copies/onboarding";
@@ -269,6 +270,8 @@ export async function seedDemoWorld(
     accountOf.set(f.userId, brokerAccountId);
     if (f.leaderId) await ensureLeaderBook(db, f.leaderId, f.cash, now);
   }
+  // A copy whose last month was charged a performance fee, so statements show one.
+  await seedFeeChargedCopy(db, deps, { passwordHash, now });
   // Two demo followers already copy someone, so dashboards have something to show.
   for (const [email, handle, terms] of DEMO_COPIES) {
     const [u] = await db.select().from(s.users).where(eq(s.users.email, email));
