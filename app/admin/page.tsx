@@ -34,6 +34,12 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       <h1>Admin console</h1>
       <p>
         <Link href="/admin/audit">Audit log</Link>
+        {viewer?.role === "admin" && (
+          <>
+            {" · "}
+            <Link href="/admin/operations">Operations</Link>
+          </>
+        )}
       </p>
       <div className="grid">
         {stats.map(([label, n]) => (
