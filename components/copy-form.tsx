@@ -84,19 +84,22 @@ export function CopyForm({
   leader,
   agreementVersion,
   initialAvailable,
+  prefill,
 }: {
   leader: { id: string; handle: string; name: string; feePct: string; minAllocation: string };
   agreementVersion: string;
   initialAvailable: string;
+  /** From "copy with these settings" on a what-if result; every value is checked as typed. */
+  prefill?: { amount?: string; mode?: Mode; factor?: string; notional?: string };
 }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
   const id = useId();
-  const [amount, setAmount] = useState("");
-  const [mode, setMode] = useState<Mode>("proportional");
-  const [factor, setFactor] = useState("1");
-  const [notional, setNotional] = useState("1000");
+  const [amount, setAmount] = useState(prefill?.amount ?? "");
+  const [mode, setMode] = useState<Mode>(prefill?.mode ?? "proportional");
+  const [factor, setFactor] = useState(prefill?.factor ?? "1");
+  const [notional, setNotional] = useState(prefill?.notional ?? "1000");
   const [overrides, setOverrides] = useState<Partial<Record<LimitKey, string>>>({});
   const [onInsufficient, setOnInsufficient] = useState<"reduce" | "skip">("reduce");
   const [copyOpen, setCopyOpen] = useState(false);

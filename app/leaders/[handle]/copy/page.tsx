@@ -11,8 +11,26 @@ import type { Metadata } from "next";
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Copy a leader" };
 
-export default async function CopyPage({ params }: { params: Promise<{ handle: string }> }) {
+export default async function CopyPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ handle: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { handle } = await params;
+  // "Copy with these settings" from a what-if (ADR 0066): text only, validated as typed.
+  const q = await searchParams;
+  const text = (k: string) => (typeof q[k] === "string" ? q[k].slice(0, 32) : undefined);
+  const asked = text("mode");
+  const modes = ["proportional", "multiplier", "fixed_notional"] as const;
+  const mode = modes.find((m) => m === asked);
+  const prefill = {
+    amount: text("amount"),
+    mode,
+    factor: text("factor"),
+    notional: text("notional"),
+  };
   const viewer = await getViewer();
   if (!viewer) redirect(`/signin?next=${encodeURIComponent(`/leaders/${handle}/copy`)}`);
   const api = await serverCaller();
@@ -76,6 +94,7 @@ export default async function CopyPage({ params }: { params: Promise<{ handle: s
         }}
         agreementVersion={await api.copies.agreementVersion()}
         initialAvailable={account?.funds.available ?? "0"}
+        prefill={prefill}
       />
     </section>
   );
