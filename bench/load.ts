@@ -1,0 +1,180 @@
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { connect } from "../db/client";
+import { applyMigrations } from "../db/migrate";
+import { PaperBroker } from "../server/brokers/paper";
+import { systemClock } from "../server/domain/clock";
+import { createRng } from "../server/domain/random";
+import { WORKER_CONFIG, silentLog, type EngineDeps } from "../server/engine/deps";
+import { ensureLeaderBook } from "../server/engine/ingest/leader-book";
+import { ingestLeaderFill } from "../server/engine/ingest/leader-events";
+import { pump } from "../server/engine/pump";
+import { measureRawInsertRowsPerSec } from "./lib/raw-insert";
+import { benchServer } from "./lib/server";
+
+/**
+ * `npm run bench:load [-- --seconds N --leaders L --followers F]`: L leaders (100) with F
+ * followers each (100), every leader making one fill a second for N seconds (60), while the
+ * worker's loop (`pump`, every 250 ms when idle, auto-breakers on as in the worker) runs the
+ * paper broker. Prints one JSON line: lag from leader fill to the follower's order at the
+ * broker (p50/p99), breakers opened, duplicated and missing orders, and raw INSERT rows/s
+ * measured in the same run.
+ */
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return n;
+};
+const SECONDS = arg("seconds", 60);
+const LEADERS = arg("leaders", 100);
+const FOLLOWERS = arg("followers", 100);
+
+const server = await benchServer();
+try {
+  console.log(JSON.stringify(await run()));
+} finally {
+  await server.stop();
+}
+process.exit(0);
+
+async function run() {
+  const name = `tandem_load_${Date.now().toString(36)}`;
+  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const u = new URL(server.adminUrl);
+  u.pathname = `/${name}`;
+  await applyMigrations(u.toString());
+  const h = connect(u.toString(), { max: 10 });
+  try {
+    const db = h.db;
+    const paper = new PaperBroker({ db, clock: systemClock, seed: "load" });
+    const deps: EngineDeps = {
+      db,
+      broker: () => paper,
+      clock: systemClock,
+      rng: createRng("load"),
+      log: silentLog,
+      config: WORKER_CONFIG,
+      owner: "load",
+    };
+    const leaderIds = await setup(db, paper);
+    await db.execute(sql`analyze`);
+    const raw = await measureRawInsertRowsPerSec(h.sql);
+
+    // The worker's loop, as server/worker.ts runs it, until told to stop and idle.
+    let stop = false;
+    const worker = (async () => {
+      for (;;) {
+        const work = await pump(deps);
+        if (stop && work === 0) return;
+        if (work === 0) await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const t0 = performance.now();
+    for (let s = 0; s < SECONDS; s++) {
+      const tick = performance.now();
+      // Buy then sell back, so positions stay bounded and every fill is an order per follower.
+      await Promise.all(
+        leaderIds.map((leaderId, i) =>
+          ingestLeaderFill(deps, {
+            leaderId,
+            fillId: `load-${i}-${s}`,
+            orderId: `load-o-${i}-${s}`,
+            symbol: "XYZ",
+            side: s % 2 === 0 ? "buy" : "sell",
+            qty: "1000",
+            price: "100",
+            at: new Date(),
+          }),
+        ),
+      );
+      const wait = 1000 - (performance.now() - tick);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    stop = true;
+    await worker;
+    const wallMs = performance.now() - t0;
+
+    const lags = (
+      await db.execute<{ ms: number }>(sql`
+        select extract(epoch from (p.created_at - lf.recorded_at)) * 1000 as ms
+          from orders o join leader_fills lf on lf.broker_trade_id = o.leader_fill_id
+          join broker_accounts a on a.id = o.broker_account_id
+          join paper_orders p on p.account_id = a.external_id and p.client_order_id = o.client_order_id
+         where o.origin = 'copy' order by 1`)
+    ).map((r) => Number(r.ms));
+    const [c] = await db.execute<{
+      orders: number;
+      filled: number;
+      dup: number;
+      breakers: number;
+      fills: number;
+    }>(sql`
+      select (select count(*)::int from orders where origin = 'copy') as orders,
+             (select count(*)::int from orders where origin = 'copy' and status = 'filled') as filled,
+             (select count(*)::int from (select 1 from orders where origin = 'copy'
+                group by relationship_id, leader_fill_id having count(*) > 1) d) as dup,
+             (select count(*)::int from circuit_breakers) as breakers,
+             (select count(*)::int from leader_fills) as fills`);
+    const expected = LEADERS * FOLLOWERS * SECONDS;
+    const pct = (p: number) =>
+      lags.length ? lags[Math.min(lags.length - 1, Math.floor(p * lags.length))]! : 0;
+    return {
+      bench: "load",
+      leaders: LEADERS,
+      followersPerLeader: FOLLOWERS,
+      seconds: SECONDS,
+      leaderFills: c!.fills,
+      wallMs: Math.round(wallMs),
+      lagMs: { p50: Math.round(pct(0.5)), p99: Math.round(pct(0.99)), max: Math.round(pct(1)) },
+      breakersOpened: c!.breakers,
+      duplicates: c!.dup,
+      ordersExpected: expected,
+      ordersMissing: expected - c!.orders,
+      ordersNotFilled: c!.orders - c!.filled,
+      rawInsertRowsPerSec: Math.round(raw),
+      ratio: Number((expected / (wallMs / 1000) / raw).toFixed(4)),
+    };
+  } finally {
+    await h.close();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+/** L leaders, each with F followers on their own paper accounts, in bulk (not timed). */
+async function setup(db: EngineDeps["db"], paper: PaperBroker): Promise<string[]> {
+  const now = new Date();
+  await db.execute(sql`insert into instruments (symbol, name, asset_class, currency, tick_size, qty_step, min_qty, min_notional, multiplier, commission_per_unit, trading_hours)
+    values ('XYZ', 'XYZ', 'equity', 'USD', '0.01', '1', '1', '1', '1', '0.005', '{"timeZone":"UTC","sessions":[]}')`);
+  await paper.onQuote({ symbol: "XYZ", bid: "99.99", ask: "100.01", at: now });
+  await db.execute(sql`insert into users (email, password_hash, display_name, role)
+    select 'l' || g || '@load', '!', 'L' || g, 'leader' from generate_series(1, ${LEADERS}) g`);
+  await db.execute(sql`insert into broker_accounts (user_id, broker, external_id)
+    select id, 'paper', 'bl-' || id from users where role = 'leader'`);
+  await db.execute(sql`insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
+    select u.id, 'h' || substr(u.id::text, 1, 8), u.display_name, a.id, now() from users u join broker_accounts a on a.user_id = u.id where u.role = 'leader'`);
+  const leaderIds = (await db.execute<{ id: string }>(sql`select id from leaders order by id`)).map(
+    (r) => r.id,
+  );
+  for (const id of leaderIds) await ensureLeaderBook(db, id, "1000000", now);
+  await db.execute(sql`insert into paper_accounts (id, currency, cash, created_at)
+    select external_id, 'USD', '1000000', now() from broker_accounts where external_id like 'bl-%'`);
+  await db.execute(sql`insert into users (email, password_hash, display_name, role)
+    select 'f' || g || '@load', '!', 'F' || g, 'follower' from generate_series(1, ${LEADERS * FOLLOWERS}) g`);
+  await db.execute(sql`insert into broker_accounts (user_id, broker, external_id)
+    select id, 'paper', 'bf-' || id from users where role = 'follower'`);
+  await db.execute(sql`insert into account_balances (broker_account_id, currency, cash, updated_at)
+    select id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`);
+  await db.execute(sql`insert into paper_accounts (id, currency, cash, created_at)
+    select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`);
+  // Follower k copies leader k mod L, r = 0.01: the leader's 1000 becomes 10.
+  await db.execute(sql`
+    with l as (select id, row_number() over (order by id) - 1 as k from leaders),
+         f as (select a.id, a.user_id, row_number() over (order by a.id) - 1 as k from broker_accounts a where a.external_id like 'bf-%')
+    insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at)
+    select f.user_id, l.id, f.id, 'active', 'proportional', '10000', '0.01', '10000', 'bench', now(), now()
+      from f join l on l.k = f.k % ${LEADERS}`);
+  return leaderIds;
+}
