@@ -3,6 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { SECOND_FACTOR_PREFIX, SecondFactorSignIn } from "./second-factor-signin";
 import { useTRPC } from "./trpc";
 
 function safeNext(raw: string | null): string {
@@ -15,6 +16,8 @@ export function SignInForm() {
   const params = useSearchParams();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  // Set when the password was right and a second factor must follow (docs/adr/0050).
+  const [secondStep, setSecondStep] = useState<string | null>(null);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -27,6 +30,10 @@ export function SignInForm() {
       redirect: false,
     });
     setPending(false);
+    if (res?.error?.startsWith(SECOND_FACTOR_PREFIX)) {
+      setSecondStep(res.error.slice(SECOND_FACTOR_PREFIX.length));
+      return;
+    }
     if (!res || res.error) {
       setError(
         res?.error && res.error !== "CredentialsSignin" ? res.error : "Wrong e-mail or password.",
@@ -37,6 +44,16 @@ export function SignInForm() {
     router.refresh();
   }
 
+  if (secondStep)
+    return (
+      <SecondFactorSignIn
+        pending={secondStep}
+        onDone={() => {
+          router.push(safeNext(params.get("next")));
+          router.refresh();
+        }}
+      />
+    );
   return (
     <form onSubmit={onSubmit} className="card form" noValidate>
       <h1>Sign in</h1>
