@@ -48,5 +48,8 @@ export function printWelcome(port: number) {
     `\nTandem is running at http://localhost:${port}\n\nDemo accounts (password for all: ${DEMO_CREDENTIALS.password}):`,
   );
   for (const a of DEMO_CREDENTIALS.accounts) console.log(`  ${a.role.padEnd(9)} ${a.email}`);
+  console.log(
+    `Staff and leaders sign in with a second factor: authenticator key ${DEMO_CREDENTIALS.totpSecret}`,
+  );
   console.log("");
 }

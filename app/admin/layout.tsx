@@ -1,5 +1,6 @@
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
+import { serverCaller } from "@/server/api/server-caller";
 import { getViewer, STAFF_ROLES } from "@/server/auth/session";
 
 export const dynamic = "force-dynamic";
@@ -19,5 +20,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
       </section>
     );
   }
+  // No console without a second factor (docs/adr/0050): the enrolment page comes first.
+  if ((await (await serverCaller()).security.status()).mustEnrol) redirect("/security?next=/admin");
   return <>{children}</>;
 }

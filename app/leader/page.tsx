@@ -14,11 +14,15 @@ export default async function LeaderConsolePage() {
     return (
       <section className="card" role="alert">
         <h1>Leader console</h1>
-        <p>This console is for leaders. To become a leader, contact support.</p>
+        <p>
+          This console is for leaders. To become one, <a href="/apply">apply to lead</a>.
+        </p>
       </section>
     );
   }
   const api = await serverCaller();
+  // No console without a second factor (docs/adr/0050): the enrolment page comes first.
+  if ((await api.security.status()).mustEnrol) redirect("/security?next=/leader");
   const overview = await api.leaderConsole.overview();
   return <LeaderConsole initial={overview} />;
 }

@@ -12,6 +12,8 @@ import type { SecretBox } from "../secrets/secret-box";
 export const TOTP_PERIOD_SEC = 30;
 const TOLERANCE_SEC = 30;
 export const TOTP_ISSUER = "Tandem";
+/** The demo world's authenticator key (public on purpose: demo and e2e sign-ins use it). */
+export const DEMO_TOTP_SECRET = "KRAW4RCFJVHWI5DPORYGK3TEMVWW6MZS";
 
 /** The sealed secret is bound to its user: copied onto another user's row it does not open. */
 export const totpContext = (userId: string) => `totp_factors:${userId}`;

@@ -10,6 +10,9 @@ import { startCopy, type CopyTerms } from "../engine/copies/intents";
 import { seedFeeChargedCopy } from "./fee-copy";
 import { recordFunding } from "../engine/book/funding";
 import { ensureLeaderBook } from "../engine/ingest/leader-book";
+import { DEMO_TOTP_SECRET, enrolTotpConfirmed } from "../auth/totp";
+import { secretBox } from "../brokers/alpaca/accounts";
+import { createLeaderProfile } from "../queries/applications";
 import { openPaperAccount } from "../engine/copies/onboarding";
 import { engineDepsForWeb } from "../engine/web-deps";
 
@@ -19,6 +22,11 @@ import { engineDepsForWeb } from "../engine/web-deps";
  */
 export const DEMO_CREDENTIALS = {
   password: "tandem-demo-2026",
+  /**
+   * Staff and leaders need a second factor (docs/adr/0050): every demo one has an
+   * authenticator app with this public key, printed at start; e2e/fixtures.ts computes codes.
+   */
+  totpSecret: DEMO_TOTP_SECRET,
   accounts: [
     { email: "admin@tandem.test", role: "admin" as const, name: "Ada Admin" },
     { email: "support@tandem.test", role: "support" as const, name: "Sam Support" },
@@ -157,6 +165,7 @@ export async function seedDemoWorld(
         .insert(s.users)
         .values({ email: a.email, passwordHash, displayName: a.name, role: a.role })
         .returning();
+      if (a.role !== "follower") await enrolTotpConfirmed(tx, secretBox(), u!.id, DEMO_TOTP_SECRET);
       if (a.role === "follower")
         funding.push({ userId: u!.id, cash: a.email.startsWith("follower") ? "50000" : "25000" });
     }
@@ -166,24 +175,22 @@ export async function seedDemoWorld(
         .insert(s.users)
         .values({ email, passwordHash, displayName: l.name, role: "leader" })
         .returning();
+      await enrolTotpConfirmed(tx, secretBox(), u!.id, DEMO_TOTP_SECRET);
       const [acct] = await tx
         .insert(s.brokerAccounts)
         .values({ userId: u!.id, broker: "paper", externalId: `paper-${u!.id}` })
         .returning();
       const start = new Date(now.getTime() - l.historyDays * 86_400_000);
-      const [leader] = await tx
-        .insert(s.leaders)
-        .values({
-          userId: u!.id,
-          handle: l.handle,
-          displayName: l.name,
-          bio: l.bio,
-          strategy: l.strategy,
-          brokerAccountId: acct!.id,
-          performanceFeePct: l.performanceFeePct,
-          trackRecordStartedAt: start,
-        })
-        .returning();
+      const leader = await createLeaderProfile(tx, {
+        userId: u!.id,
+        handle: l.handle,
+        displayName: l.name,
+        bio: l.bio,
+        strategy: l.strategy,
+        brokerAccountId: acct!.id,
+        performanceFeePct: l.performanceFeePct,
+        trackRecordStartedAt: start,
+      });
 
       const bars = new Map<string, DailyBar[]>();
       for (const symbol of l.style.symbols) {
