@@ -296,10 +296,13 @@ export function roundParts(amounts: readonly Decimal[], total: Decimal, dp: numb
   let left = total
     .toDecimalPlaces(dp, Decimal.ROUND_HALF_EVEN)
     .minus(rounded.reduce((s, a) => s.plus(a), ZERO));
-  const order = amounts
-    .map((a, i) => ({ i, rem: a.minus(rounded[i]!).abs() }))
-    .sort((x, y) => y.rem.cmp(x.rem));
   const step = left.isNeg() ? unit.neg() : unit;
+  // Units go to the parts whose remainder leans the same way, largest first, and never to a
+  // part that is exactly zero (the page hides those, so its sum would not match).
+  const order = amounts
+    .map((a, i) => ({ i, rem: a.minus(rounded[i]!).times(step.isNeg() ? -1 : 1) }))
+    .filter(({ i }) => !amounts[i]!.isZero())
+    .sort((x, y) => y.rem.cmp(x.rem));
   for (let k = 0; !left.isZero() && order.length; k = (k + 1) % order.length) {
     const { i } = order[k]!;
     rounded[i] = rounded[i]!.plus(step);

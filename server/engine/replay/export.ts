@@ -201,14 +201,17 @@ export async function exportLeaderScenario(db: Db, opts: ExportOptions): Promise
       },
     });
   }
+  const dailyClose = new Set<Timed>();
   for (const c of dailies) {
     const at = new Date(c.openTime.getTime() + 86_399_000);
     if (at <= from || at >= now) continue;
-    timed.push({
+    const t: Timed = {
       at: at.getTime(),
       order: n++,
       ev: { at: iso(at), type: "quote", symbol: c.symbol, ...quoteAround(c.symbol, c.close) },
-    });
+    };
+    dailyClose.add(t);
+    timed.push(t);
   }
   for (const [symbol, q] of latest) {
     const at = q.at < now ? q.at : now;
@@ -225,7 +228,21 @@ export async function exportLeaderScenario(db: Db, opts: ExportOptions): Promise
     });
   }
   timed.sort((a, b) => a.at - b.at || a.order - b.order);
-  out.push(...timed.map((t) => t.ev));
+  // A day's close matters only for what is held: a symbol the leader is flat in (so any
+  // follower is too, once it has copied the close) is left out, which keeps runs short.
+  const holding = new Map(position);
+  for (const t of timed) {
+    if (t.ev.type === "leader_fill") {
+      const q = D(t.ev.qty);
+      holding.set(
+        t.ev.symbol,
+        (holding.get(t.ev.symbol) ?? ZERO).plus(t.ev.side === "sell" ? q.neg() : q),
+      );
+    }
+    if (dailyClose.has(t) && (holding.get((t.ev as { symbol: string }).symbol) ?? ZERO).isZero())
+      continue;
+    out.push(t.ev);
+  }
 
   const scenario = {
     name: `${leader.handle} last ${opts.days} days to ${iso(now)}`,
