@@ -10,6 +10,7 @@ import { riskLimitsInput } from "@/server/domain/inputs";
 import { LEADER_FLAG_CHOICES, type LeaderFlagChoice } from "@/server/domain/strategy-change";
 import { stopLossInMoney } from "./copy-controls";
 import { CopyTerms } from "./copy-terms";
+import { FeeExample } from "./fee-settings-example";
 import { formErrors, issuesToErrors, type FormErrors } from "./errors";
 import { FieldError, FormMessage } from "./form-error";
 import { money, qty } from "./format";
@@ -500,6 +501,8 @@ export function CopyForm({
         </fieldset>
 
         <AccountChooser value={brokerAccountId} onChange={setBrokerAccountId} />
+
+        <FeeExample leaderId={leader.id} amount={amountOk ? amount.trim() : null} />
 
         <details className="card" open>
           <summary>The copy terms: what is copied, limits, fees, speed and risks</summary>

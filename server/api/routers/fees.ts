@@ -1,7 +1,7 @@
 import "server-only";
 import { writeAudit } from "../../engine/copies/intents";
 import { acceptFeeTerms, feeOffer, setLeaderFees, setPlatformFees } from "../../engine/fees/terms";
-import { latestSchedule, platformSettings } from "../../engine/fees/schedule";
+import { feeTermsForNewCopy, latestSchedule, platformSettings } from "../../engine/fees/schedule";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { checked, choiceField, copyIdInput, form, idField, textField } from "../../domain/inputs";
 import { FEE_CAPS } from "../../domain/fees";
@@ -45,6 +45,10 @@ async function myLeader(ctx: { db: Parameters<typeof leaderForUser>[0]; viewer: 
 
 export const feesRouter = router({
   caps: protectedProcedure.query(() => FEE_CAPS),
+  /** The fees a new copy of this leader agrees to (the copy flow's worked example). */
+  newCopyTerms: protectedProcedure
+    .input(checked(form({ leaderId: idField("Leader") })))
+    .query(async ({ ctx, input }) => (await feeTermsForNewCopy(ctx.db, input.leaderId)).fees),
   statement: protectedProcedure.input(checked(copyIdInput)).query(async ({ ctx, input }) => {
     // Someone else's copy and no such copy get the same answer: ids cannot be probed.
     if (!(await statementAccess(ctx.db, ctx.viewer, input.id))) notFound("copy");
