@@ -147,7 +147,6 @@ export const metrics = {
     state.mismatches.inc(mismatches);
     add(SAMPLE.mismatches, "", mismatches, mismatches);
   },
-
 };
 
 /**
