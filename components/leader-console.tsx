@@ -68,7 +68,8 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
           {o.account.cash === null
             ? "not on record yet"
             : money(o.account.cash, o.account.currency)}{" "}
-          · {o.followerCount} follower(s) copying {money(o.capitalCopying)}
+          · {o.followerCount} follower(s) copying {money(o.capitalCopying)} ·{" "}
+          <Link href="/leader/earnings">Earnings and fee settings</Link>
         </p>
       </header>
       {q.isError && (
