@@ -5,6 +5,7 @@ import { engineDepsForWeb } from "../../engine/web-deps";
 import { D, fmt } from "../../domain/money";
 import { amountInput, checked } from "../../domain/inputs";
 import { availableToAllocate, ensureAccount, primaryAccount } from "../../queries/accounts";
+import { requireStepUp } from "../../auth/step-up";
 import { protectedProcedure, router } from "../trpc";
 import { engineCall } from "./errors";
 import { inRequestTx } from "./request-tx";
@@ -35,6 +36,7 @@ export const accountRouter = router({
    * recordFunding, under the balance row lock: parallel withdrawals are serialized there.
    */
   withdraw: protectedProcedure.input(checked(amountInput)).mutation(async ({ ctx, input }) => {
+    await requireStepUp(ctx, "account.withdraw");
     const acct = await primaryAccount(ctx.db, ctx.viewer.id);
     if (!acct)
       throw new TRPCError({
