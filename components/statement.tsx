@@ -82,7 +82,8 @@ export function Statement({ s }: { s: S }) {
           <p className="muted" style={{ margin: 0 }}>
             {day(p.start)} – {day(p.end)}
           </p>
-          <dl className="kv">
+          {/* Labels wrap, figures keep their width: nothing pushes a 390 px phone sideways. */}
+          <dl className="kv" style={{ gridTemplateColumns: "minmax(0, 1fr) auto" }}>
             <Row label="Equity at start" v={p.equityStart} ccy={ccy} />
             <Row label="Deposits" v={p.deposits} ccy={ccy} />
             <Row label="Withdrawals" v={p.withdrawals} ccy={ccy} />
