@@ -9,6 +9,7 @@ import { GrowthVsLeader } from "./growth-vs-leader";
 import { REASON_WORDS } from "./reason-words";
 import { useTRPC } from "./trpc";
 import { Waterfall } from "./why-different";
+import { DECIMAL_RULES, decimalProblem } from "@/server/domain/inputs";
 import type { WhyDifferent } from "@/server/queries/why-different";
 
 type Mode = "proportional" | "multiplier" | "fixed_notional";
@@ -85,6 +86,12 @@ export function WhatIf({
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    // The shared rule first, as every form does: a bad amount is answered without a request.
+    const problem = decimalProblem(amount, DECIMAL_RULES.amount);
+    if (problem) {
+      setError(problem);
+      return;
+    }
     const sizing =
       mode === "multiplier"
         ? { mode, amount, factor }
