@@ -26,11 +26,12 @@ import {
 import { beginTotpEnrolment, verifyUserTotp } from "../../auth/totp";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 import { inRequestTx } from "./request-tx";
+import { form } from "../../domain/inputs";
 
 /** The relying party: NEXTAUTH_URL (the launcher always sets it), else localhost. */
 const rp = () => relyingParty(null, null);
 
-const codeInput = z.object({
+const codeInput = form({
   code: z
     .string({ error: "Code: enter the 6 digits from your authenticator app" })
     .trim()
@@ -122,7 +123,7 @@ export const securityRouter = router({
 
   registerPasskey: protectedProcedure
     .input(
-      z.object({
+      form({
         response: passkeyAnswer,
         label: z.string().trim().max(60, "Name: at most 60 characters").default("Passkey"),
       }),
@@ -184,7 +185,7 @@ export const securityRouter = router({
   }),
 
   stepUpPasskey: protectedProcedure
-    .input(z.object({ response: passkeyAnswer }))
+    .input(form({ response: passkeyAnswer }))
     .mutation(async ({ ctx, input }) => {
       const method = await proveForStepUp(
         ctx.db,
@@ -204,7 +205,13 @@ export const securityRouter = router({
 
   /** Passkey options for the second step of a sign-in (no session yet: the pending token is the key). */
   signInPasskeyOptions: publicProcedure
-    .input(z.object({ pending: z.string().max(64) }))
+    .input(
+      form({
+        pending: z
+          .string({ error: "Sign-in: start again from the password" })
+          .max(64, "Sign-in: start again from the password"),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       try {
         const options = await pendingSignInPasskeyOptions(ctx.db, rp(), input.pending);
