@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
@@ -44,6 +45,11 @@ export function CopyDetail({
         </p>
       )}
       <CopyStats d={d} />
+      <p className="muted" style={{ margin: 0 }}>
+        Fees, deposits and the high-water mark, period by period:{" "}
+        <Link href={`/copies/${d.id}/statement`}>your statement</Link> (also as CSV). New fee terms
+        from the leader wait there for your answer.
+      </p>
       {!readOnly && d.status !== "stopped" && <CopyControls d={d} onChanged={refresh} />}
       <CopyPositions d={d} />
       <CopyActivity d={d} />

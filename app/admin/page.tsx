@@ -34,10 +34,14 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
       <h1>Admin console</h1>
       <p>
         <Link href="/admin/audit">Audit log</Link>
+        {" · "}
+        <Link href="/admin/applications">Leader applications</Link>
         {viewer?.role === "admin" && (
           <>
             {" · "}
             <Link href="/admin/operations">Operations</Link>
+            {" · "}
+            <Link href="/admin/revenue">Revenue</Link>
           </>
         )}
       </p>
