@@ -2,7 +2,7 @@
  * The arrows of DESIGN.md ("The shape"), enforced in `npm run lint` with no exceptions:
  *   app/components → server/api (and pure server/domain)
  *   server/api → engine, domain, queries, db, auth
- *   engine → domain, brokers, market, db
+ *   engine → domain, brokers, market, db (never server/queries: they read the engine)
  *   domain imports nothing that does I/O; db imports nothing from server; no cycles.
  */
 const IO =
@@ -61,6 +61,14 @@ module.exports = {
       severity: "error",
       from: { path: "^server/brokers/" },
       to: { path: ["^server/engine/", "^server/api/", "^server/queries/"] },
+    },
+    {
+      name: "engine-does-not-read-queries",
+      comment:
+        "server/queries are the web's reads and depend on the engine; the engine (and the worker) never read through them.",
+      severity: "error",
+      from: { path: ["^server/engine/", "^server/worker\\.ts$"], pathNot: "\\.test\\.ts$" },
+      to: { path: "^server/queries/" },
     },
     {
       name: "engine-does-not-know-the-web",

@@ -10,7 +10,7 @@ import { REASON_WORDS } from "./reason-words";
 import { useTRPC } from "./trpc";
 import { Waterfall } from "./why-different";
 import { DECIMAL_RULES, decimalProblem } from "@/server/domain/inputs";
-import type { WhyDifferent } from "@/server/queries/why-different";
+import type { WhyDifferent } from "@/server/domain/attribution";
 
 type Mode = "proportional" | "multiplier" | "fixed_notional";
 type Result = {

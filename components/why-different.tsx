@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Decimal } from "decimal.js";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, XAxis, YAxis } from "recharts";
-import type { WhyDifferent as Why } from "@/server/queries/why-different";
+import type { WhyDifferent as Why } from "@/server/domain/attribution";
 import { money } from "./format";
 import { GrowthVsLeader } from "./growth-vs-leader";
 import { REASON_WORDS } from "./reason-words";

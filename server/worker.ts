@@ -21,7 +21,7 @@ import { verifyLeaders } from "./engine/risk/verify-leaders";
 import { snapshotEquity } from "./engine/ops/snapshots";
 import { startWhatIfRunner } from "./engine/whatif/run";
 import { applyPaperTransfers } from "./engine/execute/transfers";
-import { ensureLeaderStats } from "./queries/leader-stats";
+import { ensureLeaderStats } from "./engine/ops/leader-stats";
 import { loadEnv } from "./env";
 import { logger } from "./logger";
 import { createHeartbeat } from "./ops/heartbeat";

@@ -310,3 +310,42 @@ export function roundParts(amounts: readonly Decimal[], total: Decimal, dp: numb
   }
   return rounded.map((r) => fmt(r.toFixed(dp)));
 }
+
+export type WhyDifferent = {
+  currency: string;
+  capital: string;
+  leaderPnl: string;
+  copyPnl: string;
+  difference: string;
+  leaderReturnPct: string;
+  copyReturnPct: string;
+  differencePct: string;
+  /** Exact parts, and the same rounded to cents and to 0.01 % points (they still add up). */
+  parts: Array<{ key: string; reason: string | null; amount: string; cents: string; pct: string }>;
+};
+
+/** The attribution as the page shows it: exact strings, cents and % points that add up. */
+export function presentAttribution(a: Attribution, currency: string): WhyDifferent {
+  const pct = (x: ReturnType<typeof D>) =>
+    a.capital.isZero() ? D(0) : x.div(a.capital).times(100);
+  const amounts = a.parts.map((p) => p.amount);
+  const cents = roundParts(amounts, a.difference, 2);
+  const points = roundParts(amounts.map(pct), pct(a.difference), 2);
+  return {
+    currency,
+    capital: fmt(a.capital),
+    leaderPnl: fmt(a.leaderPnl),
+    copyPnl: fmt(a.copyPnl),
+    difference: fmt(a.difference),
+    leaderReturnPct: fmt(pct(a.leaderPnl).toDecimalPlaces(2)),
+    copyReturnPct: fmt(pct(a.copyPnl).toDecimalPlaces(2)),
+    differencePct: fmt(pct(a.difference).toDecimalPlaces(2)),
+    parts: a.parts.map((p, i) => ({
+      key: p.key,
+      reason: p.reason ?? null,
+      amount: fmt(p.amount),
+      cents: cents[i]!,
+      pct: points[i]!,
+    })),
+  };
+}

@@ -1,5 +1,5 @@
-import { D, ZERO, fmt, minDec, type Decimal } from "../domain/money";
-import type { ClosedTrade } from "../domain/metrics";
+import { D, ZERO, fmt, minDec, type Decimal } from "./money";
+import type { ClosedTrade } from "./metrics";
 
 export type FillLike = {
   symbol: string;

@@ -1,10 +1,10 @@
-import { D, fmt } from "../domain/money";
+import { D, fmt } from "./money";
 import {
   returnOverPeriod,
   timeWeightedReturn,
   type CashFlow,
   type EquityPoint,
-} from "../domain/metrics";
+} from "./metrics";
 
 export type SnapshotRow = { day: string; equity: string; netFlow: string };
 

@@ -19,7 +19,7 @@ import { sizingTarget } from "../domain/planner";
 import { availableToAllocate } from "./accounts";
 import { copyHealth, loadHealthFacts } from "./copy-health";
 import { marks, pnlParts } from "./copy-valuation";
-import { chartSeries, toSeries } from "./series";
+import { chartSeries, toSeries } from "../domain/series";
 
 /**
  * The copy's target per instrument: its share of the leader's position, rounded toward zero

@@ -38,8 +38,8 @@ import {
   leaderClosedTrades,
   leaderSnapshots,
   riskScoreOrNull,
-} from "./leader-stats";
-import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
+} from "../engine/ops/leader-stats";
+import { chartSeries, monthlyReturns, periodReturns, toSeries } from "../domain/series";
 
 import {
   ASSET_CLASSES,

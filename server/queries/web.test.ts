@@ -5,9 +5,9 @@ import { seedDemoWorld } from "../demo/seed";
 import * as s from "../../db/schema";
 import { maxDrawdown, performanceSummary, timeWeightedReturn } from "../domain/metrics";
 import { leaderProfile, listLeaders } from "./leaders";
-import { ensureLeaderStats, leaderSnapshots } from "./leader-stats";
-import { chartSeries, monthlyReturns, periodReturns, toSeries } from "./series";
-import { closedTradesFromFills } from "./trades";
+import { ensureLeaderStats, leaderSnapshots } from "../engine/ops/leader-stats";
+import { chartSeries, monthlyReturns, periodReturns, toSeries } from "../domain/series";
+import { closedTradesFromFills } from "../domain/round-trips";
 import { amountProblem, copyPreview, defaultLimits } from "./copies";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;

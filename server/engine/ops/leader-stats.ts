@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { equitySnapshots, instruments, leaderFills, leaderStats } from "../../db/schema";
-import { performanceSummary } from "../domain/metrics";
-import { periodReturns, toSeries, type SnapshotRow } from "./series";
-import { closedTradesFromFills } from "./trades";
+import type { Db } from "../../../db/client";
+import { equitySnapshots, instruments, leaderFills, leaderStats } from "../../../db/schema";
+import { performanceSummary } from "../../domain/metrics";
+import { periodReturns, toSeries, type SnapshotRow } from "../../domain/series";
+import { closedTradesFromFills } from "../../domain/round-trips";
 
 /**
  * A risk score needs this many daily snapshots and at least one trade: a new leader's flat

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db";
 import { D, fmt } from "../../domain/money";
-import { loadAttribution } from "../../queries/why-different";
+import { loadAttribution } from "../ops/attribution";
 import { runReplay, uuidFor } from "./run-replay";
 import { parseScenario, type Scenario } from "./scenario";
 

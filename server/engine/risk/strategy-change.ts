@@ -6,7 +6,7 @@ import {
   type HistoryFill,
   type StrategyChangeRules,
 } from "../../domain/strategy-change";
-import { closedTradesFromFills } from "../../queries/trades";
+import { closedTradesFromFills } from "../../domain/round-trips";
 import { CopyError } from "../copies/intents";
 import type { EngineDeps } from "../deps";
 

@@ -1,0 +1,171 @@
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import {
+  copyDecisions,
+  copyFees,
+  copyPositions,
+  copyRelationships,
+  events,
+  fills,
+  instruments,
+  orders,
+  quotes,
+} from "../../../db/schema";
+import { attributeDifference, type Attribution } from "../../domain/attribution";
+import { D, fmt } from "../../domain/money";
+import type { Quote } from "../../domain/valuation";
+
+/**
+ * Loads one copy's decisions, fills, the leader's stream since the copy started, fees and
+ * quotes, and splits the difference (server/domain/attribution.ts). The caller checks that
+ * the asker may see this copy.
+ */
+export async function loadAttribution(
+  db: Db,
+  relationshipId: string,
+): Promise<{ attribution: Attribution; currency: string } | null> {
+  const [rel] = await db
+    .select()
+    .from(copyRelationships)
+    .where(eq(copyRelationships.id, relationshipId));
+  if (!rel) return null;
+  const copyEvents = await db
+    .select()
+    .from(events)
+    .where(eq(events.stream, `copy:${relationshipId}`))
+    .orderBy(asc(events.seq));
+  const started = copyEvents.find((e) => e.type === "copy_started")?.payload ?? {};
+  const startRatio = (started.ratio as string | null | undefined) ?? rel.ratio;
+  // Copies started before copy_started carried the leader's equity: the equity its ratio
+  // was fixed on (allocation / ratio), else the reference capital (a 1:1 reading).
+  const leaderStartEquity =
+    (started.leaderEquity as string | undefined) ??
+    (rel.sizingMode === "proportional" && rel.allocation && startRatio && !D(startRatio).isZero()
+      ? fmt(D(rel.allocation).div(startRatio))
+      : rel.referenceCapital);
+  const fromSeq = Number(started.leaderSeq ?? 0);
+  const stopSeq = rel.status === "stopped" ? rel.lastLeaderSeq : null;
+  const leaderRows = await db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.stream, `leader:${rel.leaderId}`),
+        gt(events.seq, fromSeq),
+        inArray(events.type, ["leader_fill", "leader_cash"]),
+        ...(stopSeq !== null ? [sql`${events.seq} <= ${stopSeq}`] : []),
+        ...(started.leaderSeq === undefined ? [sql`${events.at} >= ${rel.startedAt}`] : []),
+      ),
+    )
+    .orderBy(asc(events.seq));
+  const leaderEvents = leaderRows.map((e) => {
+    const p = e.payload as Record<string, string>;
+    if (e.type === "leader_cash")
+      return { type: "cash" as const, equityAfter: p.equityAfter ?? "0", at: e.at };
+    const qty = D(p.qty!);
+    return {
+      type: "fill" as const,
+      fillId: p.fillId!,
+      symbol: p.symbol!,
+      qty: p.side === "sell" ? qty.neg() : qty,
+      price: p.price!,
+      commission: p.commission ?? "0",
+      positionBefore: p.positionBefore ?? "0",
+      positionAfter: p.positionAfter ?? "0",
+      at: e.at,
+    };
+  });
+  const os = await db.select().from(orders).where(eq(orders.relationshipId, relationshipId));
+  const fs = os.length
+    ? await db
+        .select()
+        .from(fills)
+        .where(
+          inArray(
+            fills.orderId,
+            os.map((o) => o.id),
+          ),
+        )
+        .orderBy(asc(fills.filledAt))
+    : [];
+  const orderOf = new Map(os.map((o) => [o.id, o]));
+  const ds = await db
+    .select()
+    .from(copyDecisions)
+    .where(eq(copyDecisions.relationshipId, relationshipId))
+    .orderBy(asc(copyDecisions.leaderEventSeq), asc(copyDecisions.id));
+  const held = await db
+    .select()
+    .from(copyPositions)
+    .where(eq(copyPositions.relationshipId, relationshipId));
+  const fees = await db
+    .select({ amount: copyFees.amount })
+    .from(copyFees)
+    .where(eq(copyFees.relationshipId, relationshipId));
+  const symbols = [
+    ...new Set([
+      ...held.map((h) => h.symbol),
+      ...os.map((o) => o.symbol),
+      ...leaderEvents.flatMap((e) => (e.type === "fill" ? [e.symbol] : [])),
+    ]),
+  ];
+  const specs = symbols.length
+    ? await db.select().from(instruments).where(inArray(instruments.symbol, symbols))
+    : [];
+  const qs = symbols.length
+    ? await db.select().from(quotes).where(inArray(quotes.symbol, symbols))
+    : [];
+  const allocationChanges = copyEvents
+    .filter((e) => e.type === "copy_allocation_set")
+    .map((e) => ({
+      at: e.at,
+      allocation: String(e.payload.allocation),
+      ratio: (e.payload.ratio as string | null) ?? null,
+    }));
+
+  const attribution = attributeDifference({
+    capital: rel.referenceCapital,
+    leaderStartEquity,
+    sizing: {
+      mode: rel.sizingMode,
+      startRatio: startRatio ?? null,
+      allocation:
+        rel.sizingMode === "proportional" ? (allocationAtStart(started) ?? rel.allocation) : null,
+      notional: rel.notional,
+    },
+    multipliers: new Map(specs.map((i) => [i.symbol, i.multiplier])),
+    quotes: new Map<string, Quote>(qs.map((q) => [q.symbol, q])),
+    leaderEvents,
+    allocationChanges,
+    decisions: ds.map((d) => ({
+      leaderFillId: d.leaderFillId,
+      symbol: d.symbol,
+      target: d.target,
+      reason: d.reason,
+      clientOrderId: d.clientOrderId,
+    })),
+    orders: os.map((o) => ({
+      clientOrderId: o.clientOrderId,
+      origin: o.origin,
+      leaderFillId: o.leaderFillId,
+    })),
+    fills: fs.map((f) => {
+      const o = orderOf.get(f.orderId)!;
+      return {
+        clientOrderId: o.clientOrderId,
+        symbol: o.symbol,
+        qty: o.side === "sell" ? D(f.qty).neg() : f.qty,
+        price: f.price,
+        commission: f.fee,
+      };
+    }),
+    feesCharged: fees,
+    positions: held,
+  });
+  return { attribution, currency: specs[0]?.currency ?? "USD" };
+}
+
+function allocationAtStart(started: Record<string, unknown>): string | null {
+  const s = started.sizing as { allocation?: string } | undefined;
+  return s?.allocation ?? null;
+}
