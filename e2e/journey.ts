@@ -54,3 +54,38 @@ export async function noSideways(page: Page) {
   );
   expect(overflow, "the page scrolls sideways").toBeLessThanOrEqual(1);
 }
+
+/**
+ * Starts a multiplier copy of a demo leader through the API, as the copy form would: the
+ * current agreement version, consent, market orders at most 5 % worse than the leader's.
+ * For journeys whose subject is what happens after the copy starts, not the form itself.
+ */
+export async function startCopyByApi(
+  page: Page,
+  handle: string,
+  opts: { amount: string; factor: string; maxSymbolExposure: string },
+): Promise<{ id: string; leader: { id: string; displayName: string } }> {
+  const { leader } = await call<{ leader: { id: string; displayName: string } }>(
+    page,
+    "leaders.profile",
+    { handle },
+    "query",
+  );
+  const agreementVersion = await call<string>(page, "copies.agreementVersion", undefined, "query");
+  const { id } = await call<{ id: string }>(page, "copies.start", {
+    leaderId: leader.id,
+    sizing: { mode: "multiplier", amount: opts.amount, factor: opts.factor },
+    limits: {
+      copyStopLossPct: null,
+      maxSymbolExposure: opts.maxSymbolExposure,
+      maxOpenPositions: 10,
+      maxSlippageBps: 500,
+      dailyLossLimit: null,
+    },
+    onInsufficientFunds: "reduce",
+    copyOpenPositions: false,
+    consent: true,
+    agreementVersion,
+  });
+  return { id, leader };
+}

@@ -1,5 +1,5 @@
 import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
-import { call, noSideways, watchConsole } from "./journey";
+import { call, noSideways, startCopyByApi, watchConsole } from "./journey";
 import { waitForMail } from "./mailbox";
 
 /**
@@ -35,34 +35,12 @@ for (const vp of viewports) {
 
       // A live page is open when the copy starts.
       await page.goto("/dashboard");
-      const profile = await call<{ leader: { id: string; displayName: string } }>(
-        page,
-        "leaders.profile",
-        { handle: "crypto-swing" },
-        "query",
-      );
-      const agreementVersion = await call<string>(
-        page,
-        "copies.agreementVersion",
-        undefined,
-        "query",
-      );
-      const { id } = await call<{ id: string }>(page, "copies.start", {
-        leaderId: profile.leader.id,
-        sizing: { mode: "multiplier", amount: "2000", factor: "0.1" },
-        limits: {
-          copyStopLossPct: null,
-          maxSymbolExposure: "2000",
-          maxOpenPositions: 10,
-          maxSlippageBps: 500,
-          dailyLossLimit: null,
-        },
-        onInsufficientFunds: "reduce",
-        copyOpenPositions: false,
-        consent: true,
-        agreementVersion,
+      const { id, leader } = await startCopyByApi(page, "crypto-swing", {
+        amount: "2000",
+        factor: "0.1",
+        maxSymbolExposure: "2000",
       });
-      const title = `You are now copying ${profile.leader.displayName}`;
+      const title = `You are now copying ${leader.displayName}`;
       // The worker derives the notification; the page's bell shows it as a toast.
       await expect(page.getByText(title)).toBeVisible({ timeout: 45_000 });
       await expect(page.getByTestId("unread-count")).toHaveText(/^[1-9]\d*$/);

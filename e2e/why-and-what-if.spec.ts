@@ -1,6 +1,6 @@
 import type { Browser, Page } from "@playwright/test";
 import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
-import { call, noSideways, watchConsole } from "./journey";
+import { call, noSideways, startCopyByApi, watchConsole } from "./journey";
 
 /**
  * Issue 10's "why my numbers differ" and "what if I had copied?": the waterfall on a copy
@@ -56,32 +56,10 @@ test.describe("phone 390 px", () => {
     await auth.signUp("Wanda Why", uniqueEmail("whydiff"), PASSWORD);
     await expect(page).toHaveURL(/\/leaders/);
 
-    const profile = await call<{ leader: { id: string } }>(
-      page,
-      "leaders.profile",
-      { handle: "crypto-swing" },
-      "query",
-    );
-    const agreementVersion = await call<string>(
-      page,
-      "copies.agreementVersion",
-      undefined,
-      "query",
-    );
-    const { id } = await call<{ id: string }>(page, "copies.start", {
-      leaderId: profile.leader.id,
-      sizing: { mode: "multiplier", amount: "5000", factor: "0.1" },
-      limits: {
-        copyStopLossPct: null,
-        maxSymbolExposure: "10000",
-        maxOpenPositions: 10,
-        maxSlippageBps: 500,
-        dailyLossLimit: null,
-      },
-      onInsufficientFunds: "reduce",
-      copyOpenPositions: false,
-      consent: true,
-      agreementVersion,
+    const { id } = await startCopyByApi(page, "crypto-swing", {
+      amount: "5000",
+      factor: "0.1",
+      maxSymbolExposure: "10000",
     });
     await leaderBuys(browser, "ETH-USD", "1");
 
