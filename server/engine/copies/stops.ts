@@ -10,10 +10,11 @@ import { D, fmt } from "../../domain/money";
 import { transition, type OrderState } from "../../domain/order-state";
 import { copyStopLossHit } from "../../domain/risk";
 import { brokerReportEvent, stateAfter } from "../execute/order-status";
-import { copyPnl, type HeldPosition } from "../../domain/valuation";
+import { valuer, type HeldPosition } from "../../domain/valuation";
+import { fxText } from "../../domain/fixed";
 import type { EngineDeps } from "../deps";
 import { riskOrderId } from "../core/ids";
-import type { Tx } from "../core/streams";
+import type { Executor, Tx } from "../core/streams";
 import { settleStoppedCopyFees } from "../fees/settle";
 import { stopCopy } from "./intents";
 
@@ -209,13 +210,48 @@ export async function closePositions(
  * Copy stop-loss, checked whenever a quote moves: when the copy's P&L (realized plus
  * unrealized minus fees) falls to −pct % of its reference capital, close all and stop.
  *
- * Set-based (ADR 0045): ONE query per quote loads every limited copy that holds the symbol
- * (through the `copy_positions_symbol_idx` index) with all of its positions, their quotes
- * and multipliers; the one valuation (`copyPnl`) and the one rule (`copyStopLossHit`) then
- * run in memory. Only copies that are hit cost further queries (the stop itself).
+ * Set-based (ADR 0045): ONE statement per quote. PostgreSQL first narrows the copies that
+ * hold the symbol (through `copy_positions_symbol_idx`) to those whose loss is within
+ * `STOP_LOSS_MARGIN_PCT` points of their limit, by its own exact numeric arithmetic; only
+ * those come back, with all their positions, quotes and multipliers. The decision itself
+ * stays with the one valuation (`valuer().copyPnl`) and the one rule (`copyStopLossHit`)
+ * in memory: the SQL is a pre-filter that may let through more, never fewer (the margin
+ * absorbs any future refinement of the valuation; stops.test.ts compares it with the rule
+ * applied to every copy). Only copies that are hit cost further queries (the stop itself).
  */
 export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promise<string[]> {
-  const rows = await deps.db.execute<{
+  const { copies, quotes, multipliers } = await stopLossCandidates(deps.db, symbol);
+  const value = valuer(quotes, multipliers);
+  const stopped: string[] = [];
+  for (const [id, { rel, held }] of copies) {
+    const pnl = fxText(value.copyPnl(held));
+    if (
+      copyStopLossHit({
+        pnl: D(pnl).minus(rel.fees_charged), // fees charged count, as commissions do
+        referenceCapital: rel.reference_capital,
+        pct: rel.pct,
+      })
+    ) {
+      deps.log.warn({ relationshipId: id, pnl }, "copy stop-loss hit: closing and stopping");
+      await stopCopy(deps, id, { reason: "COPY_STOP_LOSS", by: "engine" });
+      stopped.push(id);
+    }
+  }
+  return stopped;
+}
+
+/**
+ * The pre-filter of `checkCopyStopLoss`: every limited copy holding `symbol` whose loss is
+ * within `marginPct` points of its limit, with all of its positions and their quotes and
+ * multipliers. With a margin of 0 it is exactly the set the rule stops (the arithmetic is
+ * exact; stops.test.ts holds it to that).
+ */
+export async function stopLossCandidates(
+  db: Executor,
+  symbol: string,
+  marginPct: number = STOP_LOSS_MARGIN_PCT,
+) {
+  const rows = await db.execute<{
     id: string;
     reference_capital: string;
     pct: string;
@@ -229,17 +265,29 @@ export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promi
     ask: string | null;
     multiplier: string | null;
   }>(sql`
-    with hit as (
+    with held as (
       select c.id, c.reference_capital, c.copy_stop_loss_pct as pct, c.fees_charged
         from copy_positions s join copy_relationships c on c.id = s.relationship_id
        where s.symbol = ${symbol} and (s.qty <> 0 or s.realized_pnl <> 0) -- a realized loss counts too
-         and c.status in ('active','paused') and c.copy_stop_loss_pct is not null)
-    select hit.id, hit.reference_capital, hit.pct, hit.fees_charged,
+         and c.status in ('active','paused') and c.copy_stop_loss_pct is not null),
+    near as (
+      -- The pre-filter: the copy's P&L as valuation.ts values it (exit prices, unquoted at
+      -- the average cost, multiplier 1 when unknown), kept when within the margin.
+      select held.* from held
+        join copy_positions p on p.relationship_id = held.id
+        left join quotes q on q.symbol = p.symbol
+        left join instruments i on i.symbol = p.symbol
+       group by held.id, held.reference_capital, held.pct, held.fees_charged
+      having sum(p.realized_pnl - p.fees + case when p.qty = 0 then 0 else
+               (coalesce(case when p.qty < 0 then q.ask else q.bid end, p.avg_cost) - p.avg_cost)
+               * p.qty * coalesce(i.multiplier, 1) end) - held.fees_charged
+             <= (${String(marginPct)}::numeric - held.pct) / 100 * held.reference_capital)
+    select near.id, near.reference_capital, near.pct, near.fees_charged,
            p.symbol, p.qty, p.avg_cost, p.realized_pnl, p.fees, q.bid, q.ask, i.multiplier
-      from hit join copy_positions p on p.relationship_id = hit.id
+      from near join copy_positions p on p.relationship_id = near.id
       left join quotes q on q.symbol = p.symbol
       left join instruments i on i.symbol = p.symbol
-     order by hit.id, p.symbol`);
+     order by near.id, p.symbol`);
   const quoteMap = new Map<string, { bid: string; ask: string }>();
   const mult = new Map<string, string>();
   const byRel = new Map<string, { rel: (typeof rows)[number]; held: HeldPosition[] }>();
@@ -256,23 +304,14 @@ export async function checkCopyStopLoss(deps: EngineDeps, symbol: string): Promi
       fees: r.fees,
     });
   }
-  const stopped: string[] = [];
-  for (const [id, { rel, held }] of byRel) {
-    const pnl = copyPnl(held, quoteMap, mult);
-    if (
-      copyStopLossHit({
-        pnl: pnl.minus(rel.fees_charged), // fees charged count, as commissions do
-        referenceCapital: rel.reference_capital,
-        pct: rel.pct,
-      })
-    ) {
-      deps.log.warn(
-        { relationshipId: id, pnl: fmt(pnl) },
-        "copy stop-loss hit: closing and stopping",
-      );
-      await stopCopy(deps, id, { reason: "COPY_STOP_LOSS", by: "engine" });
-      stopped.push(id);
-    }
-  }
-  return stopped;
+  return { copies: byRel, quotes: quoteMap, multipliers: mult };
 }
+
+/**
+ * How close to its limit (in percentage points of the reference capital) a copy's loss
+ * must be, by the SQL pre-filter's arithmetic, for the exact rule to look at it. The
+ * arithmetic is exact, so any margin is safe today; a point keeps it safe if the
+ * valuation grows a term the SQL does not know, at the cost of re-checking copies that
+ * are already close.
+ */
+export const STOP_LOSS_MARGIN_PCT = 1;
