@@ -47,7 +47,7 @@ for (const vp of viewports) {
       await noSideways(page);
 
       const mail = await waitForMail(email, new RegExp(title));
-      expect(mail.text).toContain(`Your copy of ${profile.leader.displayName} started with`);
+      expect(mail.text).toContain(`Your copy of ${leader.displayName} started with`);
       expect(mail.text).toContain(`/copies/${id}`);
 
       await page.goto("/notifications");
