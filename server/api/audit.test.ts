@@ -8,6 +8,7 @@ import { upsertCatalogue } from "../market/catalogue";
 import { AGREEMENT_VERSION } from "../queries/copies";
 import type { Viewer } from "../auth/session";
 import { appRouter, createCaller } from "./root";
+import { provenViewer } from "../../test/second-factor";
 
 /**
  * Issue 14, "Audit": copy start/pause/resume/stop/allocation, deposits and withdrawals and
@@ -28,7 +29,8 @@ async function person(name: string, role: Viewer["role"]) {
     .insert(s.users)
     .values({ email: `${name}@audit.test`, passwordHash: "!", displayName: name, role })
     .returning();
-  people[name] = { id: u!.id, email: u!.email, name, role };
+  // A second factor enrolled and just proved: staff and leader procedures and step-up actions need it.
+  people[name] = await provenViewer(t.db, u!.id, { client: CLIENT });
   return u!;
 }
 

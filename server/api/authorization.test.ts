@@ -4,22 +4,30 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter, createCaller } from "./root";
 import type { Viewer } from "../auth/session";
 import { upsertCatalogue } from "../market/catalogue";
+import { and, eq } from "drizzle-orm";
+import { auditLog, circuitBreakers, users } from "../../db/schema";
+import { provenViewer } from "../../test/second-factor";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
+const ROLES = ["follower", "leader", "support", "admin"] as const;
+const viewers: Partial<Record<Viewer["role"], Viewer>> = {};
 beforeAll(async () => {
   t = await createTestDb();
   // Breakers open only on keys that exist: the instruments must be there.
   await upsertCatalogue(t.db);
+  // One real user per role, each with a second factor proven by this session just now.
+  for (const role of ROLES) {
+    const [u] = await t.db
+      .insert(users)
+      .values({ email: `${role}@x.test`, passwordHash: "!", displayName: role, role })
+      .returning();
+    viewers[role] = await provenViewer(t.db, u!.id);
+  }
 });
 afterAll(() => t.drop());
 
 const as = (viewer: Viewer | null) => createCaller({ db: t.db, viewer });
-const viewer = (role: Viewer["role"]): Viewer => ({
-  id: "00000000-0000-0000-0000-000000000001",
-  email: `${role}@x.test`,
-  name: role,
-  role,
-});
+const viewer = (role: Viewer["role"]): Viewer => viewers[role]!;
 
 describe("procedures check who is asking", () => {
   it("protected procedures refuse anonymous callers", async () => {
@@ -33,7 +41,7 @@ describe("procedures check who is asking", () => {
     await expect(as(viewer("leader")).admin.overview()).rejects.toMatchObject({
       code: "FORBIDDEN",
     });
-    await expect(as(viewer("admin")).admin.overview()).resolves.toMatchObject({ users: 0 });
+    await expect(as(viewer("admin")).admin.overview()).resolves.toMatchObject({ users: 4 });
     await expect(as(viewer("support")).admin.overview()).resolves.toMatchObject({ leaders: 0 });
   });
 
@@ -75,6 +83,44 @@ describe("procedures check who is asking", () => {
     await expect(as(viewer("admin")).admin.closeBreaker({ id: opened.id! })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
+  });
+
+  it("leader and staff procedures refuse a caller with no second factor, with a reason code", async () => {
+    for (const role of ["leader", "support", "admin"] as const) {
+      const [u] = await t.db
+        .insert(users)
+        .values({ email: `bare-${role}@x.test`, passwordHash: "!", displayName: role, role })
+        .returning();
+      const bare = { id: u!.id, email: u!.email, name: role, role };
+      const call =
+        role === "leader" ? as(bare).leaderConsole.overview() : as(bare).admin.overview();
+      const err = await call.catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: "FORBIDDEN",
+        cause: { publicCode: "SECOND_FACTOR_REQUIRED" },
+      });
+      expect((err as Error).message).toMatch(/Set up a second factor first/);
+    }
+  });
+
+  it("opening and closing a breaker needs a fresh second factor; the refusal is audited", async () => {
+    const [u] = await t.db
+      .insert(users)
+      .values({ email: "stale-admin@x.test", passwordHash: "!", displayName: "S", role: "admin" })
+      .returning();
+    const stale = await provenViewer(t.db, u!.id, { proven: false });
+    const err = await as(stale)
+      .admin.openBreaker({ scope: "instrument", key: "MSFT", reason: "halt" })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "FORBIDDEN", cause: { publicCode: "STEP_UP_REQUIRED" } });
+    expect(
+      await t.db.select().from(circuitBreakers).where(eq(circuitBreakers.scopeKey, "MSFT")),
+    ).toEqual([]);
+    const [audit] = await t.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.actorUserId, u!.id), eq(auditLog.action, "user.step_up_required")));
+    expect(audit).toMatchObject({ targetId: stale.sessionId, details: { action: "breaker.open" } });
   });
 
   it("bad input over HTTP gets a 400 whose message names each field", async () => {

@@ -10,6 +10,7 @@ import { noMutationLimits } from "../auth/rate-limits";
 import type { Viewer } from "../auth/session";
 import { AGREEMENT_VERSION } from "../queries/copies";
 import { appRouter, createCaller } from "./root";
+import { provenViewer } from "../../test/second-factor";
 
 /**
  * Issue 14, "Unbounded input": 566 bad inputs gave 17 server errors and 2 unintended writes
@@ -409,6 +410,9 @@ beforeAll(async () => {
             ? "admin"
             : u.email
     ] = { id: u.id, email: u.email, name: u.displayName, role: u.role };
+  // Step-up actions (breakers, brokers, API keys) need a session that just proved its factor.
+  viewers.admin = await provenViewer(t.db, viewers.admin!.id);
+  viewers.leader = await provenViewer(t.db, viewers.leader!.id);
   const ls = await t.db.select().from(s.leaders);
   for (const l of ls)
     await t.db

@@ -3,8 +3,10 @@ import superjson from "superjson";
 import type { Db } from "../../db/client";
 import type { UserRole } from "../../db/schema";
 import type { ClientInfo } from "../auth/client-info";
+import { mustEnrolSecondFactor } from "../auth/mfa";
 import { mutationLimitsFor, RateLimited, type MutationLimits } from "../auth/rate-limits";
 import type { Viewer } from "../auth/session";
+import { SecondFactorNotEnrolled } from "../auth/step-up";
 import { publicError } from "./routers/errors";
 
 export type Context = {
@@ -46,12 +48,26 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });
 
+/**
+ * A role's procedures. Leaders, support and admins also need an enrolled second factor
+ * (docs/adr/0050): the console pages send them to /security first, and this check keeps the
+ * API from being used around that page gate (reasonCode SECOND_FACTOR_REQUIRED).
+ */
 export const roleProcedure = (...roles: UserRole[]) =>
-  protectedProcedure.use(({ ctx, next }) => {
+  protectedProcedure.use(async ({ ctx, next }) => {
     if (!roles.includes(ctx.viewer.role)) {
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `This needs the ${roles.join(" or ")} role.`,
+      });
+    }
+    if (await mustEnrolSecondFactor(ctx.db, ctx.viewer)) {
+      const message =
+        "Set up a second factor first: add an authenticator app or a passkey on the Security page.";
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message,
+        cause: new SecondFactorNotEnrolled(message),
       });
     }
     return next({ ctx });

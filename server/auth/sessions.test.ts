@@ -7,6 +7,7 @@ import { createCaller } from "../api/root";
 import { noMutationLimits } from "./rate-limits";
 import { changePassword, signInWithPassword, signUp } from "./accounts";
 import { viewerFromToken } from "./session";
+import { enrolTestFactor } from "../../test/second-factor";
 import { resolveSession, revokeSession } from "./sessions";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
@@ -59,7 +60,15 @@ describe("sessions", () => {
 
   it("a demoted admin is refused the admin console on the next request", async () => {
     // Before: the role lived in the JWT for up to 7 days.
-    const { cookie, userId } = await cookieFor("root@example.test", "root-password-1");
+    // An admin of this test alone: with a factor enrolled, the password step no longer signs in.
+    await signUp(
+      t.db,
+      { email: "boss@example.test", password: "boss-password-1", displayName: "Boss" },
+      "admin",
+    );
+    const { cookie, userId } = await cookieFor("boss@example.test", "boss-password-1");
+    // The admin procedures need an enrolled second factor (after the password-only sign-in).
+    await enrolTestFactor(t.db, userId);
     await expect((await callerFor(cookie)).admin.overview()).resolves.toBeTruthy();
     await t.db.update(users).set({ role: "follower" }).where(eq(users.id, userId));
     await expect((await callerFor(cookie)).admin.overview()).rejects.toMatchObject({

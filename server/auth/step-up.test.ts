@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
 import { signInWithPassword, signUp } from "./accounts";
-import { recordSecondFactorProof, requireStepUp, STEP_UP_REQUIRED } from "./step-up";
+import {
+  allocationNeedsStepUp,
+  recordSecondFactorProof,
+  requireStepUp,
+  STEP_UP_REQUIRED,
+} from "./step-up";
 import { eq } from "drizzle-orm";
-import { users } from "../../db/schema";
+import { auditLog, users } from "../../db/schema";
 import { keyId, SecretBox } from "../secrets/secret-box";
 import { enrolTotpConfirmed } from "./totp";
 import { createSession, resolveSession } from "./sessions";
@@ -77,5 +82,35 @@ describe("step-up", () => {
     await expect(
       requireStepUp({ db: t.db, viewer: { ...ctx.viewer!, sessionId: undefined } }, "x"),
     ).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("a refusal is audited with the action it stopped", async () => {
+    const ctx = await session();
+    await requireStepUp({ ...ctx, client }, "broker.connect").catch(() => null);
+    const rows = await t.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.targetId, ctx.viewer!.sessionId!));
+    expect(rows).toMatchObject([
+      {
+        action: "user.step_up_required",
+        actorUserId: ctx.viewer!.id,
+        ip: client.ip,
+        details: { action: "broker.connect" },
+      },
+    ]);
+  });
+
+  it("an allocation needs step-up only when it rises above the threshold", () => {
+    const env = { TANDEM_STEP_UP_ALLOCATION: "10000" };
+    expect(allocationNeedsStepUp(null, "10000", env)).toBe(false); // at the threshold
+    expect(allocationNeedsStepUp(null, "10000.01", env)).toBe(true); // a new copy above it
+    expect(allocationNeedsStepUp("5000", "12000", env)).toBe(true); // raised past it
+    expect(allocationNeedsStepUp("20000", "15000", env)).toBe(false); // lowered
+    expect(allocationNeedsStepUp("20000", "20000", env)).toBe(false); // unchanged
+    expect(allocationNeedsStepUp("20000", "20000.5", env)).toBe(true); // any rise above it
+    // A misspelt setting falls back to 10 000 rather than switching the check off.
+    expect(allocationNeedsStepUp(null, "10001", { TANDEM_STEP_UP_ALLOCATION: "ten" })).toBe(true);
+    expect(allocationNeedsStepUp(null, "2500", { TANDEM_STEP_UP_ALLOCATION: "1000" })).toBe(true);
   });
 });

@@ -1,7 +1,9 @@
 import { TRPCError } from "@trpc/server";
+import { D, type Decimal } from "../domain/money";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { passkeys, sessionFactorProofs, totpFactors } from "../../db/schema";
+import { auditLog, passkeys, sessionFactorProofs, totpFactors } from "../../db/schema";
+import type { ClientInfo } from "./client-info";
 import type { Viewer } from "./sessions";
 
 /**
@@ -32,7 +34,46 @@ export class StepUpRequired extends Error {
   }
 }
 
-export type StepUpContext = { db: Db; viewer: Viewer | null };
+export type StepUpContext = { db: Db; viewer: Viewer | null; client?: ClientInfo | null };
+
+/** The reason a leader, support or admin procedure gives before a second factor is enrolled. */
+export const SECOND_FACTOR_REQUIRED = "SECOND_FACTOR_REQUIRED";
+
+/** The cause of that refusal; publicError copies `publicCode` into data.reasonCode. */
+export class SecondFactorNotEnrolled extends Error {
+  readonly publicCode = SECOND_FACTOR_REQUIRED;
+  constructor(message: string) {
+    super(message);
+    this.name = "SecondFactorNotEnrolled";
+  }
+}
+
+/**
+ * Allocation (in the account's currency) above which raising a copy's allocation is a
+ * step-up action: TANDEM_STEP_UP_ALLOCATION, 10 000 by default (docs/adr/0050, amendment).
+ */
+export function stepUpAllocationThreshold(
+  env: Record<string, string | undefined> = process.env,
+): Decimal {
+  const raw = env.TANDEM_STEP_UP_ALLOCATION?.trim();
+  if (raw && /^\d+(\.\d+)?$/.test(raw)) return D(raw);
+  return D(10_000);
+}
+
+/**
+ * The one rule for when an allocation change needs step-up: it is an increase (a new copy
+ * starts from nothing) and the new allocation is above the threshold. Lowering an
+ * allocation, or raising it to at most the threshold, never asks.
+ */
+export function allocationNeedsStepUp(
+  previous: string | null,
+  next: string,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  const to = D(next);
+  const from = D(previous ?? 0);
+  return to.gt(from) && to.gt(stepUpAllocationThreshold(env));
+}
 
 const REQUIRED_ROLES: readonly string[] = ["leader", "support", "admin"];
 
@@ -95,6 +136,17 @@ export async function requireStepUp(
     return;
   const message =
     "Confirm it's you: enter a code from your authenticator app (or use your passkey) to continue.";
+  // The refusal itself is audited (outside any request transaction, so it stays): a run of
+  // them on one account is what a stolen cookie trying its luck looks like.
+  await ctx.db.insert(auditLog).values({
+    actorUserId: ctx.viewer.id,
+    action: "user.step_up_required",
+    targetType: "session",
+    targetId: ctx.viewer.sessionId ?? null,
+    ip: ctx.client?.ip ?? null,
+    userAgent: ctx.client?.userAgent ?? null,
+    details: { action },
+  });
   throw new TRPCError({
     code: "FORBIDDEN",
     message,

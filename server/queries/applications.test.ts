@@ -6,6 +6,7 @@ import { createCaller } from "../api/root";
 import { signUp } from "../auth/accounts";
 import { noMutationLimits } from "../auth/rate-limits";
 import type { Viewer } from "../auth/sessions";
+import { enrolTestFactor } from "../../test/second-factor";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
 let follower: Viewer;
@@ -27,6 +28,8 @@ async function user(email: string, role: Viewer["role"] = "follower"): Promise<V
     { email, password: "long-password-1", displayName: email.split("@")[0] },
     role,
   );
+  // Support and admin procedures need an enrolled second factor.
+  if (role !== "follower") await enrolTestFactor(t.db, u.id);
   return { id: u.id, email: u.email, name: u.name, role: u.role };
 }
 
@@ -145,7 +148,8 @@ describe("leader applications", () => {
       handle: "otto-trades",
       brokerAccountId: acct!.id,
     });
-    // Otto is promoted to support meanwhile (say): still not his own decision.
+    // Otto is promoted to support meanwhile (say), with a second factor: still not his own decision.
+    await enrolTestFactor(t.db, other.id);
     await expect(
       as({ ...other, role: "support" }).applications.decide({
         id: app.id,

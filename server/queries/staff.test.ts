@@ -5,6 +5,7 @@ import * as s from "../../db/schema";
 import { seedDemoWorld } from "../demo/seed";
 import { createCaller } from "../api/root";
 import type { Viewer } from "../auth/session";
+import { provenViewer } from "../../test/second-factor";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
 const users: Record<string, Viewer> = {};
@@ -13,6 +14,8 @@ beforeAll(async () => {
   await seedDemoWorld(t.db);
   for (const u of await t.db.select().from(s.users))
     users[u.email] = { id: u.id, email: u.email, name: u.displayName, role: u.role };
+  // Opening a breaker is a step-up action: the admin's session has just proved its factor.
+  users["admin@tandem.test"] = await provenViewer(t.db, users["admin@tandem.test"]!.id);
 }, 180_000);
 afterAll(() => t.drop());
 const as = (email: string) => createCaller({ db: t.db, viewer: users[email]! });

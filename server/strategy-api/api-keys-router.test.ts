@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { createTestDb } from "../../test/db";
-import { apiKeys, auditLog, brokerAccounts, leaders } from "../../db/schema";
+import { apiKeys, auditLog, brokerAccounts, leaders, users } from "../../db/schema";
 import { createCaller } from "../api/root";
-import { signInWithPassword, signUp } from "../auth/accounts";
+import { signUp } from "../auth/accounts";
 import { noMutationLimits } from "../auth/rate-limits";
-import { resolveSession } from "../auth/sessions";
+import { provenViewer } from "../../test/second-factor";
 import { recordSecondFactorProof } from "../auth/step-up";
 
 /** The leader console's API keys through tRPC: who may, step-up, shown once, revoke, audit. */
 let t: Awaited<ReturnType<typeof createTestDb>>;
 const client = { ip: "198.51.100.7", userAgent: "Vitest" };
 
+/** A fresh session of this user with a second factor enrolled but not yet re-proved. */
 async function signedIn(email: string) {
-  const u = await signInWithPassword(t.db, { email, password: "pass-word-123" }, client);
-  const viewer = (await resolveSession(t.db, u.sessionId))!;
+  const [u] = await t.db.select().from(users).where(eq(users.email, email));
+  const viewer = await provenViewer(t.db, u!.id, { proven: false, client });
   return { viewer, api: createCaller({ db: t.db, viewer, client, rateLimits: noMutationLimits }) };
 }
 

@@ -8,6 +8,7 @@ import { auditLog } from "../../../db/schema";
 import { adminOverview, listBreakers, recentReconciliations } from "../../queries/admin";
 import { auditActions, auditSearchInput, searchAudit } from "../../queries/audit";
 import { breakerChoices, customerCopy, staffSearch } from "../../queries/staff";
+import { requireStepUp } from "../../auth/step-up";
 import { roleProcedure, router } from "../trpc";
 import { engineCall } from "./errors";
 import { inRequestTx } from "./request-tx";
@@ -78,6 +79,7 @@ export const adminRouter = router({
         message: "key: name the leader id, symbol or broker.",
       });
     }
+    await requireStepUp(ctx, "breaker.open");
     // openBreaker refuses a key that names no leader, instrument or broker.
     const id = await inRequestTx(ctx, (db) =>
       engineCall(() =>
@@ -92,6 +94,7 @@ export const adminRouter = router({
   closeBreaker: admin
     .input(checked(form({ id: idField("Breaker") })))
     .mutation(async ({ ctx, input }) => {
+      await requireStepUp(ctx, "breaker.close");
       const closed = await inRequestTx(ctx, (db) =>
         closeBreaker(
           { db, clock: systemClock },

@@ -19,6 +19,7 @@ import {
   type AlpacaMode,
 } from "../../brokers/alpaca/accounts";
 import { BrokerError } from "../../brokers/types";
+import { requireStepUp } from "../../auth/step-up";
 import { checked, choiceField, form, idField, textField } from "../../domain/inputs";
 import { recordFunding } from "../../engine/book/funding";
 import { linkExternalLeaderAccount } from "../../engine/ingest/external-leaders";
@@ -144,6 +145,8 @@ export const brokersRouter = router({
   mine: protectedProcedure.query(({ ctx }) => listBrokerAccounts(ctx.db, ctx.viewer.id)),
 
   connect: protectedProcedure.input(checked(connectInput)).mutation(async ({ ctx, input }) => {
+    // Before the key is even tried at Alpaca: a stolen cookie must not learn whether it works.
+    await requireStepUp(ctx, "broker.connect");
     let v: Awaited<ReturnType<typeof verifyAlpacaKey>>;
     try {
       v = await verifyAlpacaKey(ctx.db, input.mode, {
@@ -238,6 +241,7 @@ export const brokersRouter = router({
   }),
 
   disconnect: protectedProcedure.input(checked(accountIdInput)).mutation(async ({ ctx, input }) => {
+    await requireStepUp(ctx, "broker.disconnect");
     await inRequestTx(ctx, async (db) => {
       const [a] = await db
         .select()

@@ -31,6 +31,9 @@ import {
   riskLimitsInput,
   sizingInput,
 } from "../../domain/inputs";
+import { eq } from "drizzle-orm";
+import { copyRelationships } from "../../../db/schema";
+import { allocationNeedsStepUp, requireStepUp } from "../../auth/step-up";
 import { protectedProcedure, router } from "../trpc";
 import { usableAccount } from "./brokers";
 import { engineCall, notFound } from "./errors";
@@ -74,6 +77,8 @@ export const copiesRouter = router({
       });
     }
     const s = input.sizing;
+    // A large allocation is a step-up action (docs/adr/0050); a new copy starts from nothing.
+    if (allocationNeedsStepUp(null, s.amount)) await requireStepUp(ctx, "copy.allocation");
     const id = await inRequestTx(ctx, async (db) => {
       const account = input.brokerAccountId
         ? ((await usableAccount(db, ctx.viewer.id, input.brokerAccountId)) ??
@@ -142,6 +147,12 @@ export const copiesRouter = router({
     .input(checked(copyIdInput.extend({ allocation: amountField() })))
     .mutation(async ({ ctx, input }) => {
       await owned(ctx, input.id);
+      const [rel] = await ctx.db
+        .select({ allocation: copyRelationships.allocation })
+        .from(copyRelationships)
+        .where(eq(copyRelationships.id, input.id));
+      if (allocationNeedsStepUp(rel?.allocation ?? null, input.allocation))
+        await requireStepUp(ctx, "copy.allocation");
       // The funds check happens inside, under the account's balance row lock.
       await inRequestTx(ctx, (db) =>
         engineCall(() =>

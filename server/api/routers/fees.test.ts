@@ -8,6 +8,7 @@ import { openPaperAccount } from "../../engine/copies/onboarding";
 import { feesAtMidnight } from "../../engine/fees/settle";
 import { engineDepsForWeb } from "../../engine/web-deps";
 import { createCaller } from "../root";
+import { enrolTestFactor } from "../../../test/second-factor";
 
 /*
  * Who may see and change what: a statement is its follower's (staff read it, audited); a
@@ -28,6 +29,7 @@ async function person(name: string, role: Role) {
     .values({ email: `${name}@fees.test`, passwordHash: "!", displayName: name, role })
     .returning();
   people[name] = { id: u!.id, role };
+  await enrolTestFactor(t.db, u!.id); // leader and admin procedures need a second factor
   return u!.id;
 }
 async function leaderOf(userId: string, handle: string) {

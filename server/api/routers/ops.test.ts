@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrolTestFactor } from "../../../test/second-factor";
 import { createTestDb } from "../../../test/db";
 import { users } from "../../../db/schema";
 import { LEADER_FILLS_PER_MINUTE_LIMIT } from "../../engine/risk/breakers";
@@ -20,6 +21,7 @@ beforeAll(async () => {
       .values({ email: `${role}@ops.test`, passwordHash: "!", displayName: role, role })
       .returning();
     viewers[role] = { id: u!.id, email: u!.email, name: role, role };
+    await enrolTestFactor(t.db, u!.id); // admin and support procedures need a second factor
   }
 });
 afterAll(() => t.drop());

@@ -6,20 +6,25 @@ import { clearLeaderFlag } from "../../engine/risk/strategy-change";
 import type { Viewer } from "../../auth/sessions";
 import { makeWorld } from "../../engine/testing/test-world";
 import { createCaller } from "../root";
+import { provenViewer } from "../../../test/second-factor";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
+const viewers: Partial<Record<Viewer["role"], Viewer>> = {};
 beforeAll(async () => {
   t = await createTestDb();
+  for (const role of ["follower", "support", "admin"] as const) {
+    const [u] = await t.db
+      .insert(users)
+      .values({ email: `${role}@x.test`, passwordHash: "!", displayName: role, role })
+      .returning();
+    // Staff have a second factor (the procedures need one); this session has not re-proved it.
+    viewers[role] = await provenViewer(t.db, u!.id, { proven: false });
+  }
 });
 afterAll(() => t.drop());
 
 const as = (role: Viewer["role"] | null) =>
-  createCaller({
-    db: t.db,
-    viewer: role
-      ? { id: "00000000-0000-0000-0000-000000000001", email: `${role}@x.test`, name: role, role }
-      : null,
-  });
+  createCaller({ db: t.db, viewer: role ? viewers[role]! : null });
 
 describe("trust procedures", () => {
   it("the profile's trust facts are public; flags are staff-only; clearing one is an admin step-up action", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db";
+import { provenViewer } from "../../../test/second-factor";
 import * as s from "../../../db/schema";
 import { ALPACA_TEST_INSTRUMENTS } from "../../brokers/contract/alpaca-harness";
 import { AlpacaGateway } from "../../brokers/alpaca/gateway/gateway";
@@ -83,6 +84,8 @@ async function user(email: string, role: "leader" | "follower") {
     .insert(s.users)
     .values({ email, passwordHash: "!", displayName: email, role })
     .returning();
+  // A leader has a second factor and has just proved it: connecting a broker is a step-up action.
+  if (role === "leader") return provenViewer(t.db, u!.id);
   return { id: u!.id, email, name: email, role };
 }
 
