@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import { brokerAccounts, copyDecisions, orders } from "../../../db/schema";
 import {
   BrokerRateLimitedError,
@@ -43,33 +43,8 @@ export async function submitDueOrders(
   deps: EngineDeps,
   opts: { limit?: number } = {},
 ): Promise<number> {
-  const now = deps.clock.now();
-  // Claim, don't just read: SKIP LOCKED plus a short claim on next_attempt_at means two
-  // workers never send the same order at the same time; a claim whose worker died simply
-  // expires and the order is picked up again (same client order id, so still only one order).
-  const claimUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
-  const claimed = await deps.db.execute<{ id: string }>(sql`
-    with due as (
-      select id from orders
-       where status in ('pending_submit', 'unknown')
-         and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
-       order by created_at, client_order_id
-       limit ${opts.limit ?? 500}
-       for update skip locked)
-    update orders o set next_attempt_at = ${claimUntil}::timestamptz from due where o.id = due.id
-    returning o.id`);
-  if (claimed.length === 0) return 0;
-  const due = await deps.db
-    .select({ order: orders, broker: brokerAccounts.broker, externalId: brokerAccounts.externalId })
-    .from(orders)
-    .innerJoin(brokerAccounts, eq(brokerAccounts.id, orders.brokerAccountId))
-    .where(
-      anyOf(
-        orders.id,
-        claimed.map((c) => c.id),
-      ),
-    )
-    .orderBy(asc(orders.createdAt), asc(orders.clientOrderId));
+  const due = await claimDueOrders(deps, opts.limit ?? 500);
+  if (due.length === 0) return 0;
   // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
   // brokers without one, take the single path.
   const single: typeof due = [];
@@ -78,32 +53,27 @@ export async function submitDueOrders(
   const ordered = [...due].sort(
     (a, b) => Number(b.order.origin === "risk") - Number(a.order.origin === "risk"),
   );
+  const wanted = new Map<string, number>();
+  for (const d of ordered) wanted.set(d.broker, (wanted.get(d.broker) ?? 0) + 1);
   const budget = new Map<string, number>();
+  for (const [name, n] of wanted) budget.set(name, takeSubmitBudget(deps, name, n));
   let deferred = 0;
-  const release: string[] = [];
-  for (const name of new Set(ordered.map((d) => d.broker))) {
-    budget.set(name, takeSubmitBudget(deps, name, ordered.filter((d) => d.broker === name).length));
-  }
+  const release: typeof due = [];
   for (const d of ordered) {
     const left = budget.get(d.broker) ?? 0;
     if (left <= 0) {
       deferred++; // over this pass's budget: released below, stays pending for the next pass
-      release.push(d.order.id);
+      release.push(d);
       continue;
     }
     budget.set(d.broker, left - 1);
-    if (
-      d.order.status === "pending_submit" &&
-      typeof deps.broker(d.broker).placeOrders === "function"
-    ) {
+    if (d.order.status === "submitted" && typeof deps.broker(d.broker).placeOrders === "function") {
       const list = batches.get(d.broker) ?? [];
       list.push(d);
       batches.set(d.broker, list);
     } else single.push(d);
   }
-  if (release.length) {
-    await deps.db.update(orders).set({ nextAttemptAt: null }).where(anyOf(orders.id, release));
-  }
+  if (release.length) await releaseClaims(deps, release);
   for (const [brokerName, list] of batches) await submitBatch(deps, brokerName, list);
   const byAccount = [...groupBy(single, (d) => d.order.brokerAccountId).values()];
   await forEachLimit(byAccount, deps.config.accountConcurrency, async (list) => {
@@ -115,9 +85,100 @@ export async function submitDueOrders(
   return due.length - deferred;
 }
 
+type Claimed = { order: OrderRow; broker: string; externalId: string };
+
 /**
- * Many submissions in one broker call: the orders are marked submitted in one statement,
- * accepted ones adopted in one statement; each failure takes the same path as a single
+ * Claims due orders in ONE statement that also marks the fresh ones submitted (ADR 0041:
+ * the order row is written at its insert, this claim and its fill, not once more for a
+ * separate `submitted` mark). Claim, don't just read: SKIP LOCKED plus a short claim on
+ * next_attempt_at means two workers never send the same order at the same time. A fresh
+ * order leaves `pending_submit` here, by the table's `submit`, with its attempt counted, so
+ * no other worker sees it as due at all; `unknown` ones keep their state and are only
+ * claimed. A worker that dies after this statement leaves `submitted` orders, which
+ * reconciliation resolves with the broker by client order id like any order in flight; an
+ * `unknown` claim simply expires. Orders that end up not sent in this pass (over the
+ * budget) go back by `submit_failed` (releaseClaims). Returned in (created_at,
+ * client_order_id) order, with the state after the claim.
+ */
+async function claimDueOrders(deps: EngineDeps, limit: number): Promise<Claimed[]> {
+  const now = deps.clock.now();
+  const claimUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
+  const rows = await deps.db.execute<ClaimRow>(sql`
+    with due as (
+      select id from orders
+       where status in ('pending_submit', 'unknown')
+         and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
+       order by created_at, client_order_id
+       limit ${limit}
+       for update skip locked),
+    claimed as (
+    update orders o
+       set next_attempt_at = ${claimUntil}::timestamptz,
+           status = case when o.status = 'pending_submit' then ${SUBMITTED}::order_status else o.status end,
+           attempts = o.attempts + case when o.status = 'pending_submit' then 1 else 0 end
+      from due, broker_accounts ba
+     where o.id = due.id and ba.id = o.broker_account_id
+    returning ${sql.raw(CLAIM_RETURNING)}, ba.broker as "broker", ba.external_id as "externalId")
+    select * from claimed order by "createdAt", "clientOrderId"`);
+  return rows.map((r) => ({
+    order: claimRowToOrder(r),
+    broker: r.broker,
+    externalId: r.externalId,
+  }));
+}
+
+/** The claim's `submitted` undone for orders not sent in this pass (the attempt is not counted). */
+async function releaseClaims(deps: EngineDeps, list: Claimed[]): Promise<void> {
+  const marked = list.filter((d) => d.order.status === "submitted").map((d) => d.order.id);
+  const claimedOnly = list.filter((d) => d.order.status !== "submitted").map((d) => d.order.id);
+  if (marked.length)
+    await deps.db
+      .update(orders)
+      .set({
+        status: transition("submitted", "submit_failed"),
+        attempts: sql`${orders.attempts} - 1`,
+        nextAttemptAt: null,
+      })
+      .where(anyOf(orders.id, marked));
+  if (claimedOnly.length)
+    await deps.db.update(orders).set({ nextAttemptAt: null }).where(anyOf(orders.id, claimedOnly));
+}
+
+const SUBMITTED = transition("pending_submit", "submit");
+
+/** Every column of `orders`, by its TypeScript name, for the claim's RETURNING. */
+const CLAIM_RETURNING = Object.entries(getTableColumns(orders))
+  .map(([key, c]) => `o.${c.name} as "${key}"`)
+  .join(", ");
+
+type ClaimRow = Omit<OrderRow, "attempts" | "leaderEventSeq"> & {
+  attempts: string | number;
+  leaderEventSeq: string | number | null;
+  broker: string;
+  externalId: string;
+};
+
+/**
+ * A raw row as Drizzle would map it: bigint columns arrive as strings from the driver,
+ * timestamps as Dates (or strings, when a driver is configured to keep them as text).
+ */
+function claimRowToOrder(r: ClaimRow): OrderRow {
+  const { broker: _b, externalId: _e, ...row } = r;
+  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
+  return {
+    ...row,
+    attempts: Number(row.attempts),
+    leaderEventSeq: row.leaderEventSeq === null ? null : Number(row.leaderEventSeq),
+    nextAttemptAt: date(row.nextAttemptAt),
+    cancelRequestedAt: date(row.cancelRequestedAt),
+    createdAt: date(row.createdAt)!,
+    updatedAt: date(row.updatedAt)!,
+  };
+}
+
+/**
+ * Many submissions in one broker call: the orders were marked submitted by the claim,
+ * working ones are adopted in one statement; each failure takes the same path as a single
  * submission's.
  */
 async function submitBatch(
@@ -129,13 +190,6 @@ async function submitBatch(
   for (let i = 0; i < list.length; i += 2000) {
     const part = list.slice(i, i + 2000);
     const ids = part.map((p) => p.order.id);
-    await deps.db
-      .update(orders)
-      .set({
-        status: transition("pending_submit", "submit"),
-        attempts: sql`${orders.attempts} + 1`,
-      })
-      .where(anyOf(orders.id, ids));
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
     const sentAt = Date.now();
     try {
@@ -166,11 +220,7 @@ async function submitBatch(
     const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
     for (let k = 0; k < part.length; k++) {
       const r = results[k]!;
-      const order = {
-        ...part[k]!.order,
-        attempts: part[k]!.order.attempts + 1,
-        status: "submitted" as const,
-      };
+      const order = part[k]!.order; // marked `submitted` (attempt counted) by the claim
       if (r.ok && r.order.status !== "rejected") accepted.push({ order, b: r.order });
       else if (r.ok) await reject(deps, order, r.order.rejectReason ?? "REJECTED");
       else await handleSubmitError(deps, order, r.error);
@@ -217,8 +267,13 @@ async function submitOne(
   brokerName: string,
   externalId: string,
 ): Promise<void> {
-  const attempts = order.attempts + 1;
-  await setState(deps.db, order, "submit", { attempts });
+  // Fresh orders arrive already `submitted` by the claim; a resubmission after
+  // `resolve_not_found` is back in `pending_submit` and is marked here.
+  let attempts = order.attempts;
+  if (order.status === "pending_submit") {
+    attempts += 1;
+    await setState(deps.db, order, "submit", { attempts });
+  }
   const sentAt = Date.now();
   try {
     const placed = await deps.broker(brokerName).placeOrder({
