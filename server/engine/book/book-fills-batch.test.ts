@@ -6,6 +6,7 @@ import {
   brokerAccounts,
   copyPositions,
   copyRelationships,
+  events,
   instruments,
   leaders,
   orders,
@@ -15,6 +16,7 @@ import {
 import { D } from "../../domain/money";
 import { bookFill } from "./book-fill";
 import { bookFillsBatch } from "./book-fills-batch";
+import { traceOrder } from "../ops/trace";
 
 /**
  * The set-based booking must do exactly what the per-fill booking does: two identical
@@ -88,6 +90,7 @@ async function order(
   clientOrderId: string,
   side: "buy" | "sell",
   qty: string,
+  correlationId: string | null = null,
 ) {
   const [o] = await t.db
     .insert(orders)
@@ -100,6 +103,7 @@ async function order(
       qty,
       status: "accepted",
       origin: "copy",
+      correlationId,
       createdAt: now,
       updatedAt: now,
     })
@@ -225,5 +229,46 @@ describe("bookFillsBatch", () => {
       sql`select journal_id from postings group by journal_id, currency having sum(amount) <> 0`,
     );
     expect(unbalanced).toHaveLength(0);
+  });
+
+  it("writes one order_fill event per correlation for the batch, and the trace shows each order its own fill", async () => {
+    // The first test made the instrument; this one only needs its own accounts.
+    const group = await setupGroup("c", 3);
+    const made = [];
+    for (const [i, g] of group.entries())
+      made.push(await order(g.account, g.rel, `c-${i}`, "buy", "2", "lf:T-c"));
+    made.push(await order(group[0]!.account, group[0]!.rel, "c-own", "buy", "1"));
+    const fill = (tradeId: string, price: string) => ({
+      tradeId,
+      qty: "2",
+      price,
+      commission: "0.5",
+      at: now,
+    });
+    const items = made.map((o, i) => ({
+      brokerAccountId: o.brokerAccountId,
+      clientOrderId: o.clientOrderId,
+      fill: { ...fill(`tc-${i}`, `10${i}`), qty: o.qty },
+    }));
+    expect(await t.db.transaction((tx) => bookFillsBatch(tx, items, now))).toBe(4);
+
+    const batched = await t.db.select().from(events).where(eq(events.stream, "fills:lf:T-c"));
+    expect(batched).toHaveLength(1);
+    expect(batched[0]).toMatchObject({ type: "order_fill", correlationId: "lf:T-c", seq: 1 });
+    expect(batched[0]!.payload.fills).toEqual(
+      group.map((g, i) => [g.account, `c-${i}`, `tc-${i}`, "2", `10${i}`, "0.5", "filled"]),
+    );
+    // An order with no correlation keeps its event on its account's stream.
+    const own = await t.db
+      .select()
+      .from(events)
+      .where(eq(events.stream, `account:${group[0]!.account}`));
+    expect(own.map((e) => [e.type, e.payload.clientOrderId])).toEqual([["order_fill", "c-own"]]);
+
+    const trace = await traceOrder(t.db, "c-1");
+    const fillEvents = trace!.events.filter((e) => e.type === "order_fill");
+    expect(fillEvents.map((e) => e.payload.fills)).toEqual([
+      [[group[1]!.account, "c-1", "tc-1", "2", "101", "0.5", "filled"]],
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import {
   orders,
   users,
 } from "../../../db/schema";
+import { fillsStream } from "../../domain/bookkeeping";
 
 /**
  * Support's question "why did this happen?": from one follower order (by client order id or
@@ -79,6 +80,8 @@ export async function traceOrder(db: Db, ref: string) {
     ...(leader ? [`leader:${leader.id}`] : []),
     // The fan-out's decisions, one event per batch of followers (ADR 0041).
     ...(leader ? [`fanout:${leader.id}`] : []),
+    // The booked fills, one event per booking batch of a correlation (ADR 0041).
+    ...(order.correlationId ? [fillsStream(order.correlationId)] : []),
   ];
   const related = order.correlationId
     ? await db
@@ -97,6 +100,13 @@ export async function traceOrder(db: Db, ref: string) {
     leader: leader ?? null,
     leaderFill: leaderFill ?? null,
     events: related.flatMap((e) => {
+      // A booking batch's fill event lists every follower's fill: show only this order's.
+      if (e.stream.startsWith("fills:")) {
+        const mine = ((e.payload.fills as unknown[][] | undefined) ?? []).filter(
+          (f) => f[0] === order.brokerAccountId && f[1] === order.clientOrderId,
+        );
+        return mine.length ? [{ ...e, payload: { ...e.payload, fills: mine } }] : [];
+      }
       // A fan-out event lists a whole batch of followers: show only this copy's decision.
       if (!e.stream.startsWith("fanout:")) return [e];
       const mine = ((e.payload.decisions as unknown[][] | undefined) ?? []).filter(
