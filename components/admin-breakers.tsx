@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { formErrors, type FormErrors } from "./errors";
 import { FieldError, fieldProps, FormMessage } from "./form-error";
+import { quietly, useStepUp } from "./second-factor-dialog";
 import { When } from "./time";
 import { useTRPC } from "./trpc";
 
@@ -21,6 +22,8 @@ export function AdminBreakers({ canChange }: { canChange: boolean }) {
   const [confirming, setConfirming] = useState(false);
   const [errors, setErrors] = useState<FormErrors>({ fields: {}, form: null });
   const [done, setDone] = useState<string | null>(null);
+  // Opening and closing a breaker are step-up actions: "Confirm it's you", then the retry.
+  const { run, dialog } = useStepUp();
   const c = choices.data;
   const options: Array<{ value: string; label: string }> =
     scope === "leader"
@@ -42,25 +45,28 @@ export function AdminBreakers({ canChange }: { canChange: boolean }) {
     setErrors({ fields, form: null });
     if (Object.keys(fields).length === 0) setConfirming(true);
   }
-  function confirm() {
-    open.mutate(
-      { scope, key: scope === "global" ? "*" : key, reason: reason.trim() },
-      {
-        onSuccess: (r) => {
-          setConfirming(false);
-          setReason("");
-          setDone(
-            r.alreadyOpen
-              ? `A breaker on ${target} was already open.`
-              : `Breaker opened on ${target}.`,
-          );
-        },
-        onError: (err) => {
-          setConfirming(false);
-          setErrors(formErrors(err, { key: "Key", reason: "Reason", scope: "Scope" }));
-        },
-      },
-    );
+  async function confirm() {
+    const input = { scope, key: scope === "global" ? "*" : key, reason: reason.trim() };
+    try {
+      const r = await run(() => open.mutateAsync(input));
+      setConfirming(false);
+      setReason("");
+      setDone(
+        r.alreadyOpen ? `A breaker on ${target} was already open.` : `Breaker opened on ${target}.`,
+      );
+    } catch (err) {
+      setConfirming(false);
+      setErrors(formErrors(err, { key: "Key", reason: "Reason", scope: "Scope" }));
+    }
+  }
+  async function closeOne(id: string) {
+    setDone(null);
+    try {
+      await run(() => close.mutateAsync({ id }));
+      setDone("Breaker closed.");
+    } catch (err) {
+      setErrors(formErrors(err));
+    }
   }
   const nameOf = (scopeName: string, k: string) =>
     scopeName === "leader"
@@ -71,6 +77,7 @@ export function AdminBreakers({ canChange }: { canChange: boolean }) {
 
   return (
     <section className="card">
+      {dialog}
       <h2>Circuit breakers</h2>
       <p className="muted">
         An open breaker stops new exposure in its scope; copies still follow leaders out of
@@ -114,7 +121,7 @@ export function AdminBreakers({ canChange }: { canChange: boolean }) {
                     ) : canChange ? (
                       <button
                         type="button"
-                        onClick={() => close.mutate({ id: b.id })}
+                        onClick={() => quietly(closeOne(b.id))}
                         disabled={close.isPending}
                       >
                         Close
@@ -188,7 +195,12 @@ export function AdminBreakers({ canChange }: { canChange: boolean }) {
                 Halt new exposure on <strong>{target}</strong>? Copies keep following leaders out of
                 positions.
               </span>
-              <button type="button" className="danger" onClick={confirm} disabled={open.isPending}>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => quietly(confirm())}
+                disabled={open.isPending}
+              >
                 Yes, open the breaker
               </button>
               <button type="button" className="secondary" onClick={() => setConfirming(false)}>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { FormMessage } from "./form-error";
 import { money } from "./format";
+import { isStepUpRequired, quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 /**
@@ -36,6 +37,11 @@ export function BrokerAccounts({ isLeader }: { isLeader: boolean }) {
   const [label, setLabel] = useState("");
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.brokers.mine.queryKey() });
+  // Connecting and disconnecting are step-up actions (docs/adr/0050).
+  const { run, dialog } = useStepUp();
+  const failed = (e: { message: string }) => {
+    if (!isStepUpRequired(e)) setMsg({ ok: false, text: e.message });
+  };
   const connect = useMutation(
     trpc.brokers.connect.mutationOptions({
       onSuccess: async (r) => {
@@ -49,7 +55,7 @@ export function BrokerAccounts({ isLeader }: { isLeader: boolean }) {
         await refresh();
       },
       // The secret stays in the field only until the person retypes it.
-      onError: (e) => setMsg({ ok: false, text: e.message }),
+      onError: failed,
     }),
   );
   const disconnect = useMutation(
@@ -58,7 +64,7 @@ export function BrokerAccounts({ isLeader }: { isLeader: boolean }) {
         setMsg({ ok: true, text: "Disconnected. Its API key is deleted from Tandem." });
         await refresh();
       },
-      onError: (e) => setMsg({ ok: false, text: e.message }),
+      onError: failed,
     }),
   );
   const lead = useMutation(
@@ -76,17 +82,19 @@ export function BrokerAccounts({ isLeader }: { isLeader: boolean }) {
     setMsg(null);
     if (!keyId.trim()) return setMsg({ ok: false, text: "API key ID: paste it from Alpaca." });
     if (!secret.trim()) return setMsg({ ok: false, text: "Secret key: paste it from Alpaca." });
-    connect.mutate({
-      broker: "alpaca",
+    const input = {
+      broker: "alpaca" as const,
       mode,
       keyId: keyId.trim(),
       secret: secret.trim(),
       ...(label.trim() ? { label: label.trim() } : {}),
-    });
+    };
+    quietly(run(() => connect.mutateAsync(input)));
   }
 
   return (
     <div className="stack">
+      {dialog}
       <section className="card" aria-labelledby="accounts-h">
         <h2 id="accounts-h" style={{ marginTop: 0 }}>
           Your broker accounts
@@ -156,7 +164,7 @@ export function BrokerAccounts({ isLeader }: { isLeader: boolean }) {
                             disabled={disconnect.isPending}
                             onClick={() => {
                               setMsg(null);
-                              disconnect.mutate({ id: a.id });
+                              quietly(run(() => disconnect.mutateAsync({ id: a.id })));
                             }}
                           >
                             Disconnect

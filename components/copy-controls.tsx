@@ -8,6 +8,7 @@ import { formErrors, issuesToErrors, type FormErrors } from "./errors";
 import { FieldError, fieldProps, FormMessage } from "./form-error";
 import { money } from "./format";
 import type { CopyView } from "./copy-detail";
+import { isStepUpRequired, quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 type LimitKey = keyof CopyView["limits"];
@@ -39,6 +40,8 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
     setMsg({ ok: true, text });
     await onChanged();
   };
+  // Raising the amount above the step-up threshold asks "Confirm it's you", then retries.
+  const { run, dialog } = useStepUp();
   const failed = (e: unknown) => setMsg({ ok: false, text: formErrors(e).form ?? "" });
   const pause = useMutation(
     trpc.copies.pause.mutationOptions({
@@ -61,7 +64,10 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
         setAllocInput("");
         await ok("Amount changed; your share is fixed again from the leader's account now.")();
       },
-      onError: (e) => setAllocErr(formErrors(e, { allocation: "New amount", amount: "Amount" })),
+      onError: (e) => {
+        if (!isStepUpRequired(e))
+          setAllocErr(formErrors(e, { allocation: "New amount", amount: "Amount" }));
+      },
     }),
   );
   const setLimits = useMutation(
@@ -99,7 +105,8 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
         form: null,
       });
     setAllocErr(NONE);
-    setAlloc.mutate({ id: d.id, allocation: alloc.trim() });
+    const allocation = alloc.trim();
+    quietly(run(() => setAlloc.mutateAsync({ id: d.id, allocation })));
   }
 
   function saveLimits(e: FormEvent) {
@@ -123,6 +130,7 @@ export function CopyControls({ d, onChanged }: { d: CopyView; onChanged: () => P
 
   return (
     <section className="card stack" aria-labelledby="controls">
+      {dialog}
       <h2 id="controls" style={{ margin: 0 }}>
         Controls
       </h2>

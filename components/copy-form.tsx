@@ -14,6 +14,7 @@ import { FeeExample } from "./fee-settings-example";
 import { formErrors, issuesToErrors, type FormErrors } from "./errors";
 import { FieldError, FormMessage } from "./form-error";
 import { money, qty } from "./format";
+import { isStepUpRequired, quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 type Mode = "proportional" | "multiplier" | "fixed_notional";
@@ -151,6 +152,7 @@ export function CopyForm({
       onError: (e) => setDepositMsg({ ok: false, text: e.message }),
     }),
   );
+  const { run, dialog } = useStepUp();
   const start = useMutation(
     trpc.copies.start.mutationOptions({
       onSuccess: async () => {
@@ -159,6 +161,8 @@ export function CopyForm({
         router.refresh();
       },
       onError: (e) => {
+        // A large amount asks "Confirm it's you" first; the review stays for the retry.
+        if (isStepUpRequired(e)) return;
         setReview(null);
         setErrors(formErrors(e, LABELS));
       },
@@ -230,6 +234,7 @@ export function CopyForm({
   const stopLoss = stopLossInMoney(limitValue("copyStopLossPct"), amount.trim());
   return (
     <div className="stack">
+      {dialog}
       <section className="card" aria-labelledby={`${id}-funds`}>
         <h2 id={`${id}-funds`} style={{ marginTop: 0 }}>
           Your cash
@@ -564,7 +569,11 @@ export function CopyForm({
               </li>
             </ul>
             <div className="row">
-              <button type="button" disabled={start.isPending} onClick={() => start.mutate(review)}>
+              <button
+                type="button"
+                disabled={start.isPending}
+                onClick={() => quietly(run(() => start.mutateAsync(review)))}
+              >
                 {start.isPending ? "Starting…" : "Start copying"}
               </button>
               <button type="button" className="secondary" onClick={() => setReview(null)}>

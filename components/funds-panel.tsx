@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { money } from "./format";
+import { isStepUpRequired, quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 /** Account cash with add and withdraw (paper money). */
@@ -11,6 +12,8 @@ export function FundsPanel() {
   const summary = useQuery({ ...trpc.account.summary.queryOptions(), refetchInterval: 5_000 });
   const [amount, setAmount] = useState("");
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  // Withdrawing is a step-up action: "Confirm it's you" opens, then the withdrawal is retried.
+  const { run, dialog } = useStepUp();
   const done = async (text: string) => {
     setAmount("");
     setMsg({ ok: true, text });
@@ -25,7 +28,9 @@ export function FundsPanel() {
   const withdraw = useMutation(
     trpc.account.withdraw.mutationOptions({
       onSuccess: (r) => done(`Withdrawn. Cash is now ${money(r.cash)}.`),
-      onError: (e) => setMsg({ ok: false, text: e.message }),
+      onError: (e) => {
+        if (!isStepUpRequired(e)) setMsg({ ok: false, text: e.message });
+      },
     }),
   );
   const s = summary.data;
@@ -75,12 +80,14 @@ export function FundsPanel() {
           disabled={withdraw.isPending}
           onClick={() => {
             setMsg(null);
-            withdraw.mutate({ amount: amount.trim() });
+            const a = amount.trim();
+            quietly(run(() => withdraw.mutateAsync({ amount: a })));
           }}
         >
           Withdraw
         </button>
       </form>
+      {dialog}
       {msg && (
         <p role={msg.ok ? "status" : "alert"} className={msg.ok ? "pos" : "error"}>
           {msg.text}
