@@ -6,7 +6,6 @@ import {
   copyPositions,
   copyRelationships,
   instruments,
-  ledgerAccounts,
   orders,
   positions,
 } from "../../../db/schema";
@@ -275,32 +274,30 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         ownerUserId: l.owner,
       });
   const codeList = [...codes.values()];
-  // One JSON parameter, not three per account through the query builder (ADR 0041).
-  await bulkInsert(
-    tx,
-    "ledger_accounts",
-    { code: "text", currency: "text", owner_user_id: "uuid" },
-    codeList.map((c) => ({ code: c.code, currency: c.currency, owner_user_id: c.ownerUserId })),
-    { onConflict: "on conflict do nothing" },
-  );
+  // Existing accounts first, then only the missing ones inserted: after an account's first
+  // fill its cash account exists, and an insert that only conflicts still costs an index
+  // probe and a speculative insertion per row. Looked up by (code, currency), one statement.
   const ledgerIds = new Map<string, string>();
-  for (let i = 0; i < codeList.length; i += CHUNK) {
-    const part = codeList.slice(i, i + CHUNK);
-    const rows = await tx
-      .select({
-        id: ledgerAccounts.id,
-        code: ledgerAccounts.code,
-        currency: ledgerAccounts.currency,
-      })
-      .from(ledgerAccounts)
-      .where(
-        anyOf(
-          ledgerAccounts.code,
-          part.map((c) => c.code),
-          "text",
-        ),
-      );
+  const lookUp = async (list: typeof codeList) => {
+    const rows = await tx.execute<{ id: string; code: string; currency: string }>(
+      sql`select l.id, l.code, l.currency
+            from unnest(${sql.param(list.map((c) => c.code))}::text[], ${sql.param(list.map((c) => c.currency))}::text[]) as v(code, currency)
+            join ledger_accounts l on l.code = v.code and l.currency = v.currency`,
+    );
     for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
+  };
+  await lookUp(codeList);
+  const missing = codeList.filter((c) => !ledgerIds.has(`${c.code}|${c.currency}`));
+  if (missing.length) {
+    // One JSON parameter, not three per account through the query builder (ADR 0041).
+    await bulkInsert(
+      tx,
+      "ledger_accounts",
+      { code: "text", currency: "text", owner_user_id: "uuid" },
+      missing.map((c) => ({ code: c.code, currency: c.currency, owner_user_id: c.ownerUserId })),
+      { onConflict: "on conflict do nothing" },
+    );
+    await lookUp(missing);
   }
   const ids = (
     await tx.execute<{ id: string }>(
