@@ -1,17 +1,7 @@
 "use client";
 import { Decimal } from "decimal.js";
 import { useMemo, useState } from "react";
-import {
-  Area,
-  AreaChart,
-  CartesianGrid,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from "recharts";
+import { Area, AreaChart, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import {
   inRange,
   longDay,
@@ -24,6 +14,7 @@ import {
   type RangeKey,
   type RangeRow,
 } from "./chart-scale";
+import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
 import { money, pct } from "./format";
 
 export type { ChartPoint } from "./chart-scale";
@@ -47,7 +38,7 @@ function Tip({
   );
 }
 
-const AXIS = { tick: { fontSize: 11 }, width: 64 } as const;
+export const AXIS = { tick: { fontSize: 11 }, width: 64 } as const;
 
 /**
  * Growth in % (rebased to the chosen range), account value and drawdown. Numbers become
@@ -96,104 +87,96 @@ export function PerformanceCharts({
         ))}
         {data.length < 2 && <span className="muted">Not enough history for this range.</span>}
       </div>
-      <figure className="card chart" aria-label="Growth chart">
-        <figcaption>
-          <strong>Growth</strong>{" "}
-          <span className="muted">
+      <ChartFrame
+        label="Growth chart"
+        title="Growth"
+        caption={
+          <>
             {first && last && `${longDay(first.day)} to ${longDay(last.day)}: ${pct(last.growth)}`};
             deposits and withdrawals do not count as growth
-          </span>
-        </figcaption>
-        <div className="chart-box">
-          <ResponsiveContainer width="100%" height="100%">
-            <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-              {xAxis}
-              <YAxis
-                {...AXIS}
-                ticks={gTicks}
-                domain={[gTicks[0]!, gTicks.at(-1)!]}
-                tickFormatter={pctAxis(gTicks)}
-              />
-              <Tooltip content={<Tip render={(r) => pct(r.growth)} />} />
-              <Line
-                type="monotone"
-                dataKey="g"
-                stroke="#1e5eff"
-                strokeWidth={2}
-                dot={false}
-                isAnimationActive={false}
-              />
-            </LineChart>
-          </ResponsiveContainer>
-        </div>
-      </figure>
-      <figure className="card chart" aria-label={`${title} chart`}>
-        <figcaption>
-          <strong>{title}</strong>{" "}
-          <span className="muted">now {money(points.at(-1)!.equity, currency)}</span>
-        </figcaption>
-        <div className="chart-box small">
-          <ResponsiveContainer width="100%" height="100%">
-            <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-              {xAxis}
-              <YAxis
-                {...AXIS}
-                ticks={eTicks}
-                domain={[eTicks[0]!, eTicks.at(-1)!]}
-                tickFormatter={moneyAxis(eTicks, currency)}
-              />
-              <Tooltip content={<Tip render={(r) => money(r.equity, currency)} />} />
-              <Area
-                type="monotone"
-                dataKey="eq"
-                stroke="#1e5eff"
-                fill="#dbe6ff"
-                isAnimationActive={false}
-              />
-            </AreaChart>
-          </ResponsiveContainer>
-        </div>
-      </figure>
-      <figure className="card chart" aria-label="Drawdown chart">
-        <figcaption>
-          <strong>Drawdown</strong>{" "}
-          <span className="muted">fall from the previous peak, cash flows excluded</span>
-        </figcaption>
-        <div className="chart-box small">
-          <ResponsiveContainer width="100%" height="100%">
-            <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-              {xAxis}
-              <YAxis
-                {...AXIS}
-                ticks={dTicks}
-                domain={[dTicks[0]!, 0]}
-                tickFormatter={pctAxis(dTicks, { plus: false })}
-              />
-              <Tooltip
-                content={
-                  <Tip
-                    render={(r) =>
-                      new Decimal(r.drawdown).isZero()
-                        ? "0.00 % (at a peak)"
-                        : pct(new Decimal(r.drawdown).neg().toFixed())
-                    }
-                  />
+          </>
+        }
+      >
+        <LineChart data={data} margin={CHART_MARGIN}>
+          {chartGrid}
+          {xAxis}
+          <YAxis
+            {...AXIS}
+            ticks={gTicks}
+            domain={[gTicks[0]!, gTicks.at(-1)!]}
+            tickFormatter={pctAxis(gTicks)}
+          />
+          <Tooltip content={<Tip render={(r) => pct(r.growth)} />} />
+          <Line
+            type="monotone"
+            dataKey="g"
+            stroke="#1e5eff"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+        </LineChart>
+      </ChartFrame>
+      <ChartFrame
+        label={`${title} chart`}
+        title={title}
+        caption={`now ${money(points.at(-1)!.equity, currency)}`}
+        small
+      >
+        <AreaChart data={data} margin={CHART_MARGIN}>
+          {chartGrid}
+          {xAxis}
+          <YAxis
+            {...AXIS}
+            ticks={eTicks}
+            domain={[eTicks[0]!, eTicks.at(-1)!]}
+            tickFormatter={moneyAxis(eTicks, currency)}
+          />
+          <Tooltip content={<Tip render={(r) => money(r.equity, currency)} />} />
+          <Area
+            type="monotone"
+            dataKey="eq"
+            stroke="#1e5eff"
+            fill="#dbe6ff"
+            isAnimationActive={false}
+          />
+        </AreaChart>
+      </ChartFrame>
+      <ChartFrame
+        label="Drawdown chart"
+        title="Drawdown"
+        caption="fall from the previous peak, cash flows excluded"
+        small
+      >
+        <AreaChart data={data} margin={CHART_MARGIN}>
+          {chartGrid}
+          {xAxis}
+          <YAxis
+            {...AXIS}
+            ticks={dTicks}
+            domain={[dTicks[0]!, 0]}
+            tickFormatter={pctAxis(dTicks, { plus: false })}
+          />
+          <Tooltip
+            content={
+              <Tip
+                render={(r) =>
+                  new Decimal(r.drawdown).isZero()
+                    ? "0.00 % (at a peak)"
+                    : pct(new Decimal(r.drawdown).neg().toFixed())
                 }
               />
-              <Area
-                type="monotone"
-                dataKey="dd"
-                stroke="#c62828"
-                fill="#fbdcdc"
-                isAnimationActive={false}
-              />
-            </AreaChart>
-          </ResponsiveContainer>
-        </div>
-      </figure>
+            }
+          />
+          <Area
+            type="monotone"
+            dataKey="dd"
+            stroke="#c62828"
+            fill="#fbdcdc"
+            isAnimationActive={false}
+          />
+        </AreaChart>
+      </ChartFrame>
     </div>
   );
 }

@@ -1,22 +1,40 @@
 "use client";
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from "recharts";
-import { shortDay } from "./chart-scale";
+import { Decimal } from "decimal.js";
+import { Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
+import { longDay, niceTicks, pctAxis, shortDay } from "./chart-scale";
+import { AXIS } from "./charts";
 import { pct } from "./format";
 
 export type GrowthPoint = { day: string; you: string; leader: string };
 
+type Row = GrowthPoint & { y: number; l: number };
+
+function Tip({
+  active,
+  payload,
+}: {
+  active?: boolean;
+  payload?: ReadonlyArray<{ payload?: unknown }>;
+}) {
+  const row = payload?.[0]?.payload as Row | undefined;
+  if (!active || !row) return null;
+  return (
+    <div className="chart-tip">
+      <div className="muted">{longDay(row.day)}</div>
+      <div>
+        You <strong>{pct(row.you)}</strong>
+      </div>
+      <div>
+        Leader <strong>{pct(row.leader)}</strong>
+      </div>
+    </div>
+  );
+}
+
 /**
  * "You vs the leader" from the day the copy started: both as growth in %. The decimal
- * strings become floats for plotting only; the caption formats the strings.
+ * strings become floats for plotting only; the caption and the tooltip format the strings.
  */
 export function GrowthVsLeader({
   points,
@@ -31,53 +49,50 @@ export function GrowthVsLeader({
         The growth chart appears after the copy&apos;s first day.
       </p>
     );
-  const data = points.map((p) => ({
-    day: p.day,
-    you: Number(p.you) * 100,
-    leader: Number(p.leader) * 100,
+  const data: Row[] = points.map((p) => ({
+    ...p,
+    y: new Decimal(p.you).times(100).toNumber(),
+    l: new Decimal(p.leader).times(100).toNumber(),
   }));
+  const all = data.flatMap((d) => [d.y, d.l]);
+  const ticks = niceTicks(Math.min(...all), Math.max(...all));
   const last = points.at(-1)!;
   return (
-    <figure className="card chart" aria-label="You vs the leader chart">
-      <figcaption>
-        <strong>{title}</strong>{" "}
-        <span className="muted">
-          since {points[0]!.day}: you {pct(last.you)}, the leader {pct(last.leader)}
-        </span>
-      </figcaption>
-      <div className="chart-box">
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-            <XAxis dataKey="day" minTickGap={48} tick={{ fontSize: 11 }} tickFormatter={shortDay} />
-            <YAxis
-              tick={{ fontSize: 11 }}
-              width={56}
-              tickFormatter={(v: number) => `${v.toFixed(1)} %`}
-            />
-            <Tooltip formatter={(v) => `${Number(v).toFixed(2)} %`} />
-            <Legend />
-            <Line
-              name="You"
-              type="monotone"
-              dataKey="you"
-              stroke="#1e5eff"
-              strokeWidth={2}
-              dot={false}
-              isAnimationActive={false}
-            />
-            <Line
-              name="Leader"
-              type="monotone"
-              dataKey="leader"
-              stroke="#8a8f9c"
-              strokeWidth={2}
-              dot={false}
-              isAnimationActive={false}
-            />
-          </LineChart>
-        </ResponsiveContainer>
-      </div>
-    </figure>
+    <ChartFrame
+      label="You vs the leader chart"
+      title={title}
+      caption={`since ${points[0]!.day}: you ${pct(last.you)}, the leader ${pct(last.leader)}`}
+    >
+      <LineChart data={data} margin={CHART_MARGIN}>
+        {chartGrid}
+        <XAxis dataKey="day" minTickGap={48} tick={{ fontSize: 11 }} tickFormatter={shortDay} />
+        <YAxis
+          {...AXIS}
+          ticks={ticks}
+          domain={[ticks[0]!, ticks.at(-1)!]}
+          tickFormatter={pctAxis(ticks)}
+        />
+        <Tooltip content={<Tip />} />
+        <Legend />
+        <Line
+          name="You"
+          type="monotone"
+          dataKey="y"
+          stroke="#1e5eff"
+          strokeWidth={2}
+          dot={false}
+          isAnimationActive={false}
+        />
+        <Line
+          name="Leader"
+          type="monotone"
+          dataKey="l"
+          stroke="#8a8f9c"
+          strokeWidth={2}
+          dot={false}
+          isAnimationActive={false}
+        />
+      </LineChart>
+    </ChartFrame>
   );
 }

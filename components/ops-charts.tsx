@@ -1,16 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import {
-  CartesianGrid,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from "recharts";
+import { Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from "recharts";
+import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
 import { useTRPC } from "./trpc";
 
 type Range = "hour" | "day";
@@ -120,43 +112,35 @@ function Chart(props: {
   threshold?: { value: number; label: string };
 }) {
   return (
-    <figure className="card chart">
-      <figcaption>
-        <strong>{props.title}</strong>
-        {props.note && <span className="muted"> {props.note}</span>}
-      </figcaption>
-      <div className="chart-box small">
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={props.data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-            <XAxis dataKey="t" {...AXIS} minTickGap={24} />
-            <YAxis {...AXIS} width={40} allowDecimals />
-            <Tooltip />
-            {props.threshold && (
-              <ReferenceLine
-                y={props.threshold.value}
-                stroke="#c62828"
-                strokeDasharray="6 4"
-                label={{ value: props.threshold.label, fontSize: 11, position: "insideTopRight" }}
-                ifOverflow="extendDomain"
-              />
-            )}
-            {props.series.map((s) => (
-              <Line
-                key={s.key}
-                type="monotone"
-                dataKey={s.key}
-                name={s.name}
-                stroke={s.color}
-                strokeWidth={2}
-                dot={false}
-                connectNulls
-                isAnimationActive={false}
-              />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
-      </div>
-    </figure>
+    <ChartFrame label={`${props.title} chart`} title={props.title} caption={props.note} small>
+      <LineChart data={props.data} margin={CHART_MARGIN}>
+        {chartGrid}
+        <XAxis dataKey="t" {...AXIS} minTickGap={24} />
+        <YAxis {...AXIS} width={40} allowDecimals />
+        <Tooltip />
+        {props.threshold && (
+          <ReferenceLine
+            y={props.threshold.value}
+            stroke="#c62828"
+            strokeDasharray="6 4"
+            label={{ value: props.threshold.label, fontSize: 11, position: "insideTopRight" }}
+            ifOverflow="extendDomain"
+          />
+        )}
+        {props.series.map((s) => (
+          <Line
+            key={s.key}
+            type="monotone"
+            dataKey={s.key}
+            name={s.name}
+            stroke={s.color}
+            strokeWidth={2}
+            dot={false}
+            connectNulls
+            isAnimationActive={false}
+          />
+        ))}
+      </LineChart>
+    </ChartFrame>
   );
 }

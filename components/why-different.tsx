@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { Decimal } from "decimal.js";
-import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, Cell, XAxis, YAxis } from "recharts";
+import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
 import type { WhyDifferent as Why } from "@/server/domain/attribution";
 import { money } from "./format";
 import { GrowthVsLeader } from "./growth-vs-leader";
@@ -93,47 +94,52 @@ export function Waterfall({ why }: { why: Why }) {
   );
   const differencePoints = neg(why.parts.reduce((s, p) => s.plus(p.pct), new Decimal(0)).toFixed());
   return (
-    <figure className="card chart stack" aria-label="Why your numbers differ">
-      <figcaption>
-        <strong>Why your numbers differ</strong>{" "}
-        <span className="muted">
+    <ChartFrame
+      label="Why your numbers differ"
+      title="Why your numbers differ"
+      stack
+      caption={
+        <>
           on your {money(why.capital, c)}: the leader {money(why.leaderPnl, c, { sign: true })} (
           {points(why.leaderReturnPct)}), you {money(why.copyPnl, c, { sign: true })} (
           {points(why.copyReturnPct)})
-        </span>
-      </figcaption>
-      <div className="chart-box">
-        <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" />
-            <XAxis dataKey="name" tick={false} height={4} />
-            <YAxis tick={{ fontSize: 11 }} width={64} />
-            <Bar dataKey="range" isAnimationActive={false}>
-              {rows.map((r, i) => (
-                <Cell key={i} fill={r.tone} />
-              ))}
-            </Bar>
-          </BarChart>
-        </ResponsiveContainer>
-      </div>
-      <ol className="why-parts" style={{ margin: 0, paddingLeft: "1.2rem" }}>
-        {shown.map((p) => (
-          <li key={`${p.key}:${p.reason ?? ""}`} data-testid="why-part">
-            <strong>{partLabel(p)}</strong>:{" "}
-            <span data-testid="why-part-money">{money(neg(p.cents), c, { sign: true })}</span> (
-            <span data-testid="why-part-points">{points(neg(p.pct))}</span>)
-            <br />
-            <span className="muted">{partWords(p)}</span>
-          </li>
-        ))}
-      </ol>
-      <p style={{ margin: 0 }}>
-        You vs the leader:{" "}
-        <strong data-testid="why-total-money">{money(differenceCents, c, { sign: true })}</strong> (
-        <span data-testid="why-total-points">{points(differencePoints)}</span>)
-        {shown.length === 0 && " — your copy has matched the leader exactly so far."}
-      </p>
-    </figure>
+        </>
+      }
+      after={
+        <>
+          <ol className="why-parts" style={{ margin: 0, paddingLeft: "1.2rem" }}>
+            {shown.map((p) => (
+              <li key={`${p.key}:${p.reason ?? ""}`} data-testid="why-part">
+                <strong>{partLabel(p)}</strong>:{" "}
+                <span data-testid="why-part-money">{money(neg(p.cents), c, { sign: true })}</span> (
+                <span data-testid="why-part-points">{points(neg(p.pct))}</span>)
+                <br />
+                <span className="muted">{partWords(p)}</span>
+              </li>
+            ))}
+          </ol>
+          <p style={{ margin: 0 }}>
+            You vs the leader:{" "}
+            <strong data-testid="why-total-money">
+              {money(differenceCents, c, { sign: true })}
+            </strong>{" "}
+            (<span data-testid="why-total-points">{points(differencePoints)}</span>)
+            {shown.length === 0 && " — your copy has matched the leader exactly so far."}
+          </p>
+        </>
+      }
+    >
+      <BarChart data={rows} margin={CHART_MARGIN}>
+        {chartGrid}
+        <XAxis dataKey="name" tick={false} height={4} />
+        <YAxis tick={{ fontSize: 11 }} width={64} />
+        <Bar dataKey="range" isAnimationActive={false}>
+          {rows.map((r, i) => (
+            <Cell key={i} fill={r.tone} />
+          ))}
+        </Bar>
+      </BarChart>
+    </ChartFrame>
   );
 }
 
