@@ -1,6 +1,5 @@
 import {
   bigint,
-  bigserial,
   boolean,
   integer,
   jsonb,
@@ -85,11 +84,15 @@ export const paperPositions = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.symbol] })],
 );
 
-/** The broker's outgoing order-event stream per account, read by consumers with a cursor. */
+/**
+ * The broker's outgoing order-event stream per account, read by consumers with a cursor.
+ * Keyed by (account, seq) alone: every read is a seq range of one account, so a surrogate
+ * id and an index on deliver_at (only ever read with the row) were two index writes per
+ * event for nothing (ADR 0041, session 4).
+ */
 export const paperEvents = pgTable(
   "paper_events",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
     accountId: text("account_id").notNull(),
     seq: bigint("seq", { mode: "number" }).notNull(),
     event: jsonb("event").$type<Record<string, unknown>>().notNull(),
@@ -106,10 +109,7 @@ export const paperEvents = pgTable(
     /** A reordered event: delivered right after the next event instead of before it. */
     swapWithNext: boolean("swap_with_next").notNull().default(false),
   },
-  (t) => [
-    unique("paper_events_seq").on(t.accountId, t.seq),
-    index("paper_events_delivery_idx").on(t.accountId, t.deliverAt),
-  ],
+  (t) => [primaryKey({ name: "paper_events_pkey", columns: [t.accountId, t.seq] })],
 );
 
 /** Top-of-book liquidity per symbol: at most this quantity fills per order per quote. */
