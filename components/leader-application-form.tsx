@@ -9,6 +9,7 @@ export function LeaderApplicationForm() {
   const qc = useQueryClient();
   const mine = useQuery(trpc.applications.mine.queryOptions());
   const submit = useMutation(trpc.applications.submit.mutationOptions());
+  const withdraw = useMutation(trpc.applications.withdraw.mutationOptions());
   const [error, setError] = useState<string | null>(null);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
@@ -32,6 +33,16 @@ export function LeaderApplicationForm() {
     }
   }
 
+  async function onWithdraw(id: string) {
+    setError(null);
+    try {
+      await withdraw.mutateAsync({ id });
+      await qc.invalidateQueries({ queryKey: trpc.applications.mine.queryKey() });
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "The application was not withdrawn.");
+    }
+  }
+
   const d = mine.data;
   if (!d) return <p>Loading…</p>;
   const pending = d.applications.find((a) => a.status === "pending");
@@ -51,7 +62,22 @@ export function LeaderApplicationForm() {
       {d.role !== "follower" ? (
         <p>You already have the {d.role} role.</p>
       ) : pending ? (
-        <p role="status">Your application is waiting for support or an admin to decide.</p>
+        <>
+          <p role="status">Your application is waiting for support or an admin to decide.</p>
+          <button
+            type="button"
+            className="secondary"
+            disabled={withdraw.isPending}
+            onClick={() => void onWithdraw(pending.id)}
+          >
+            Withdraw my application
+          </button>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </>
       ) : (
         <form onSubmit={onSubmit} noValidate>
           <p>

@@ -3,6 +3,7 @@ import { startRegistration } from "@simplewebauthn/browser";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 /**
@@ -19,6 +20,10 @@ export function MfaSetup({ required, next }: { required: boolean; next?: string 
   const confirm = useMutation(trpc.security.confirmTotp.mutationOptions());
   const regOptions = useMutation(trpc.security.passkeyRegistrationOptions.mutationOptions());
   const register = useMutation(trpc.security.registerPasskey.mutationOptions());
+  const remove = useMutation(trpc.security.removeFactor.mutationOptions());
+  // Removing a factor is a step-up action: "Confirm it's you" first, then the removal.
+  const { run, dialog } = useStepUp();
+  const [removed, setRemoved] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ secret: string; uri: string } | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -65,6 +70,18 @@ export function MfaSetup({ required, next }: { required: boolean; next?: string 
     }
   }
 
+  async function onRemove(which: { kind: "totp" } | { kind: "passkey"; id: string }, name: string) {
+    setError(null);
+    setRemoved(null);
+    try {
+      await run(() => remove.mutateAsync(which));
+      setRemoved(`${name} removed.`);
+      await refresh();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "It was not removed.");
+    }
+  }
+
   const s = status.data;
   const done = s && (s.totp || s.passkeys > 0);
   return (
@@ -83,6 +100,39 @@ export function MfaSetup({ required, next }: { required: boolean; next?: string 
           <li>Recovery codes left: {s.recoveryCodesLeft}</li>
         </ul>
       )}
+      {dialog}
+      {s && (s.totp || s.passkeyList.length > 0) && (
+        <ul data-testid="mfa-factors" aria-label="Your second factors">
+          {s.totp && (
+            <li>
+              Authenticator app{" "}
+              <button
+                type="button"
+                className="secondary"
+                disabled={remove.isPending}
+                onClick={() => quietly(onRemove({ kind: "totp" }, "Authenticator app"))}
+              >
+                Remove authenticator app
+              </button>
+            </li>
+          )}
+          {s.passkeyList.map((p) => (
+            <li key={p.id} style={{ overflowWrap: "anywhere" }}>
+              {p.label} (added {new Date(p.createdAt).toLocaleDateString()}){" "}
+              <button
+                type="button"
+                className="secondary"
+                disabled={remove.isPending}
+                aria-label={`Remove passkey ${p.label}`}
+                onClick={() => quietly(onRemove({ kind: "passkey", id: p.id }, p.label))}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {removed && <p role="status">{removed}</p>}
       {codes && (
         <div role="region" aria-label="Recovery codes" className="card">
           <h2>Your recovery codes</h2>

@@ -5,6 +5,7 @@ import {
   auditLog,
   mfaChallenges,
   passkeys,
+  recoveryCodes,
   totpFactors,
   users,
   type UserRole,
@@ -245,4 +246,72 @@ export async function proveForStepUp(
   });
   if (method) await recordSecondFactorProof(db, viewer.sessionId, method, now);
   return method;
+}
+
+// ----- removing a factor -----
+
+export type PasskeyListing = {
+  id: string;
+  label: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+};
+
+/** The user's passkeys for the security page (the public key stays on the server). */
+export async function listPasskeys(db: Db, userId: string): Promise<PasskeyListing[]> {
+  return db
+    .select({
+      id: passkeys.id,
+      label: passkeys.label,
+      createdAt: passkeys.createdAt,
+      lastUsedAt: passkeys.lastUsedAt,
+    })
+    .from(passkeys)
+    .where(eq(passkeys.userId, userId))
+    .orderBy(passkeys.createdAt);
+}
+
+export type RemoveFactorResult = "removed" | "not_found" | "last_required";
+
+/**
+ * Removes a passkey or the authenticator app. A leader, support or admin keeps at least one
+ * factor (their console needs it): removing the last is refused. The user row is locked
+ * first, so two removals at once cannot both see "another one remains" and leave none.
+ * Removing a follower's last factor also voids the recovery codes, which stood in for it.
+ */
+export async function removeSecondFactor(
+  db: Db,
+  viewer: Viewer,
+  which: { kind: "totp" } | { kind: "passkey"; id: string },
+): Promise<RemoveFactorResult> {
+  await db.select({ id: users.id }).from(users).where(eq(users.id, viewer.id)).for("update");
+  const [user] = await db.select({ role: users.role }).from(users).where(eq(users.id, viewer.id));
+  const f = await factorSummary(db, viewer.id);
+  const has = which.kind === "totp" ? f.totp : await ownsPasskey(db, viewer.id, which.id);
+  if (!has) return "not_found";
+  const left = (f.totp ? 1 : 0) + f.passkeys - 1;
+  if (left === 0 && SECOND_FACTOR_ROLES.includes(user?.role ?? viewer.role)) return "last_required";
+  if (which.kind === "totp") await db.delete(totpFactors).where(eq(totpFactors.userId, viewer.id));
+  else
+    await db.delete(passkeys).where(and(eq(passkeys.id, which.id), eq(passkeys.userId, viewer.id)));
+  if (left === 0) await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, viewer.id));
+  await db.insert(auditLog).values({
+    actorUserId: viewer.id,
+    action: "user.mfa_removed",
+    targetType: "user",
+    targetId: viewer.id,
+    details:
+      which.kind === "totp"
+        ? { method: "totp", left }
+        : { method: "passkey", passkeyId: which.id, left },
+  });
+  return "removed";
+}
+
+async function ownsPasskey(db: Db, userId: string, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: passkeys.id })
+    .from(passkeys)
+    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)));
+  return Boolean(row);
 }

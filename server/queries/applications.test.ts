@@ -165,4 +165,42 @@ describe("leader applications", () => {
     const [u] = await t.db.select().from(users).where(eq(users.id, other.id));
     expect(u!.role).toBe("follower");
   });
+
+  it("the applicant withdraws a pending application (audited); then nobody can decide it", async () => {
+    const wendy = await user("wendy@apply.test");
+    const [acct] = await t.db
+      .select()
+      .from(brokerAccounts)
+      .where(eq(brokerAccounts.userId, wendy.id));
+    const input = { ...application(), handle: "wendy-waits", brokerAccountId: acct!.id };
+    const app = await as(wendy).applications.submit(input);
+    // Another user's withdrawal is refused as if the application did not exist.
+    await expect(as(other).applications.withdraw({ id: app.id })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(as(wendy).applications.withdraw({ id: app.id })).resolves.toMatchObject({
+      status: "withdrawn",
+    });
+    await expect(as(wendy).applications.withdraw({ id: app.id })).rejects.toThrow(
+      /already withdrawn/,
+    );
+    await expect(
+      as(supportUser).applications.decide({
+        id: app.id,
+        decision: "approve",
+        reason: "Looks good.",
+      }),
+    ).rejects.toThrow(/already withdrawn/);
+    const [audit] = await t.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(eq(auditLog.targetId, app.id), eq(auditLog.action, "leader_application.withdrawn")),
+      );
+    expect(audit).toMatchObject({ actorUserId: wendy.id });
+    // Withdrawn is not pending: she may apply again.
+    await expect(as(wendy).applications.submit(input)).resolves.toMatchObject({
+      id: expect.any(String),
+    });
+  });
 });

@@ -265,3 +265,34 @@ export async function decideApplication(
     return { status, leaderId };
   });
 }
+
+/**
+ * The applicant takes back their own pending application (docs/adr/0051 amendment). The row
+ * is locked and must still be pending, so a withdrawal and a reviewer's decision cannot both
+ * land; the partial unique index then lets them apply again later. Audited.
+ */
+export async function withdrawApplication(db: Db, applicant: { id: string }, id: string) {
+  return db.transaction(async (tx) => {
+    const [app] = await tx
+      .select()
+      .from(leaderApplications)
+      .where(and(eq(leaderApplications.id, id), eq(leaderApplications.userId, applicant.id)))
+      .for("update");
+    // Someone else's application is "no such application": its id tells the caller nothing.
+    if (!app) throw new ApplicationError("NOT_FOUND", "No such application.");
+    if (app.status !== "pending")
+      throw new ApplicationError("CONFLICT", `This application was already ${app.status}.`);
+    await tx
+      .update(leaderApplications)
+      .set({ status: "withdrawn" })
+      .where(eq(leaderApplications.id, app.id));
+    await tx.insert(auditLog).values({
+      actorUserId: applicant.id,
+      action: "leader_application.withdrawn",
+      targetType: "leader_application",
+      targetId: app.id,
+      details: { handle: app.handle },
+    });
+    return { id: app.id, status: "withdrawn" as const };
+  });
+}

@@ -10,6 +10,7 @@ import {
   decideApplication,
   listApplications,
   myApplications,
+  withdrawApplication,
 } from "../../queries/applications";
 import { inRequestTx } from "./request-tx";
 import { protectedProcedure, roleProcedure, router } from "../trpc";
@@ -61,6 +62,12 @@ export const applicationsRouter = router({
     .input(checked(applyInput))
     .mutation(({ ctx, input }) =>
       call(() => inRequestTx(ctx, (db) => applyToLead(db, ctx.viewer, input))),
+    ),
+  /** The applicant withdraws their own application while it is still pending. */
+  withdraw: protectedProcedure
+    .input(checked(form({ id: idField("Application") })))
+    .mutation(({ ctx, input }) =>
+      call(() => inRequestTx(ctx, (db) => withdrawApplication(db, ctx.viewer, input.id))),
     ),
   list: staff
     .input(checked(form({ status: choiceField("Status", ["pending", "all"]).default("pending") })))

@@ -5,7 +5,9 @@ import { auditLog } from "../../../db/schema";
 import { secretBox } from "../../brokers/alpaca/accounts";
 import {
   factorSummary,
+  listPasskeys,
   mustEnrolSecondFactor,
+  removeSecondFactor,
   pendingSignInPasskeyOptions,
   proveForStepUp,
   SecondFactorError,
@@ -20,13 +22,14 @@ import {
 import { issueRecoveryCodes, recoveryCodesLeft } from "../../auth/recovery-codes";
 import {
   recordSecondFactorProof,
+  requireStepUp,
   secondFactorProvenAt,
   stepUpWindowMinutes,
 } from "../../auth/step-up";
 import { beginTotpEnrolment, verifyUserTotp } from "../../auth/totp";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 import { inRequestTx } from "./request-tx";
-import { form } from "../../domain/inputs";
+import { checked, choiceField, form, textField } from "../../domain/inputs";
 
 /** The relying party: NEXTAUTH_URL (the launcher always sets it), else localhost. */
 const rp = () => relyingParty(null, null);
@@ -51,6 +54,7 @@ export const securityRouter = router({
     const provenAt = await secondFactorProvenAt(ctx.db, ctx.viewer.sessionId);
     return {
       ...f,
+      passkeyList: await listPasskeys(ctx.db, ctx.viewer.id),
       required: SECOND_FACTOR_ROLES.includes(ctx.viewer.role),
       mustEnrol: await mustEnrolSecondFactor(ctx.db, ctx.viewer),
       provenAt,
@@ -158,6 +162,50 @@ export const securityRouter = router({
         });
         return { recoveryCodes };
       });
+    }),
+
+  /**
+   * Removes a passkey or the authenticator app: a step-up action (a stolen cookie must not
+   * strip the account's factors), audited; a leader's or staff member's last factor stays.
+   */
+  removeFactor: protectedProcedure
+    .input(
+      checked(
+        form({
+          kind: choiceField("Factor", ["totp", "passkey"], "the authenticator app or a passkey"),
+          id: textField({ label: "Passkey", min: 1, max: 512 }).optional(),
+        }),
+      ),
+    )
+    .mutation(async ({ ctx, input }) => {
+      if (input.kind === "passkey" && !input.id)
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: "Passkey: choose which one to remove.",
+        });
+      await requireStepUp(ctx, "second_factor.remove");
+      const result = await inRequestTx(ctx, (db) =>
+        removeSecondFactor(
+          db,
+          ctx.viewer,
+          input.kind === "totp" ? { kind: "totp" } : { kind: "passkey", id: input.id! },
+        ),
+      );
+      if (result === "not_found")
+        throw new TRPCError({
+          code: "NOT_FOUND",
+          message:
+            input.kind === "totp"
+              ? "Factor: no authenticator app is set up."
+              : "Passkey: no such passkey on your account.",
+        });
+      if (result === "last_required")
+        throw new TRPCError({
+          code: "PRECONDITION_FAILED",
+          message:
+            "Factor: it is your only second factor, and leaders, support and admins must keep one. Add another (a passkey or an authenticator app) first, then remove this one.",
+        });
+      return { ok: true };
     }),
 
   /** "Confirm it's you" with a code (authenticator or recovery). */
