@@ -28,6 +28,21 @@ describe("Decimal configuration", () => {
     expect(Decimal.precision).toBe(50);
   });
 
+  it("shares its own instances and parsed spellings, and rebuilds a base-constructor value at 50 digits", () => {
+    const x = D("12.5");
+    expect(D(x)).toBe(x);
+    expect(D("12.5").eq(x)).toBe(true);
+    // A value of the shared constructor (20 digits) is not passed through as it is.
+    const base = new DecimalJs(1);
+    expect(D(base)).not.toBe(base);
+    expect(D(base).div(3).toString()).toBe("0." + "3".repeat(50));
+    // Arithmetic never changes a shared value.
+    D("12.5").plus(1);
+    expect(D("12.5").toString()).toBe("12.5");
+    // Thousands of distinct spellings (the cache is bounded) still parse to themselves.
+    for (let i = 0; i < 10_000; i++) expect(D(`${i}.5`).toFixed()).toBe(`${i}.5`);
+  });
+
   it("never switches to exponent notation for ordinary magnitudes", () => {
     expect(D("0.0000000001").toString()).toBe("0.0000000001");
     expect(D("1e30").toString()).toBe("1" + "0".repeat(30));

@@ -30,8 +30,27 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * Decimal instances are immutable (every operation returns a new one), so one of ours is
+ * returned as it is rather than copied, and the spellings seen most often (an instrument's
+ * step, a quote, "0") are parsed once: the planner and the bookkeeping core call `D` on the
+ * same inputs for every follower of a fan-out, and construction and parsing were half of
+ * their time (ADR 0041). Only instances of our clone are shared: one made by the base
+ * constructor (20-digit precision) is still rebuilt as ours.
+ */
+const parsed = new Map<string, Decimal>();
+const PARSED_MAX = 4096;
 export function D(x: Decimal.Value): Decimal {
-  return new Decimal(x);
+  if (typeof x === "object" && x.constructor === Decimal) return x;
+  if (typeof x !== "string") return new Decimal(x);
+  let d = parsed.get(x);
+  if (d === undefined) {
+    d = new Decimal(x);
+    // Bounded: a stream of unique values (cash of 10 000 accounts) must not grow it forever.
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(x, d);
+  }
+  return d;
 }
 
 export const ZERO: Decimal = D(0);

@@ -102,6 +102,19 @@ function count(v: number, field: string): number {
 
 const present = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
 
+/*
+ * Module-level helpers rather than closures inside `decide`: it runs once per follower of
+ * every fan-out, and each named closure costs an allocation plus the name-keeping wrapper
+ * the TypeScript loader adds per call (a measurable share of planning time, ADR 0041).
+ */
+type Recorder = { checks: RiskCheck[]; first: Reason | null };
+function record(r: Recorder, check: string, passed: boolean, detail: string, bound?: Reason) {
+  r.checks.push({ check, passed, detail });
+  if (!passed && bound && r.first === null) r.first = bound;
+}
+const exposureOf = (base: Decimal, q: Decimal, unit: Decimal) => base.plus(q).abs().times(unit);
+const costOf = (q: Decimal, perUnit: Decimal) => q.abs().times(perUnit);
+
 /**
  * The pre-trade decision for one follower order. The order is split into the part that
  * moves the position toward zero, which always passes, and the part that opens or grows
@@ -123,20 +136,14 @@ export function decide(input: RiskInput): Decision {
   const checks: RiskCheck[] = [];
   if (delta.isZero()) return { action: "none", orderQty: ZERO, reason: "OK", checks };
 
-  // An object, not a `let`: TypeScript does not see assignments made inside closures.
-  const first: { reason: Reason | null } = { reason: null };
-  const record = (check: string, passed: boolean, detail: string, bound?: Reason) => {
-    checks.push({ check, passed, detail });
-    if (!passed && bound && first.reason === null) first.reason = bound;
-  };
-
+  // The checks in order and the first limit that bound (the reason reported).
+  const rec: Recorder = { checks, first: null };
   const unit = fillPrice.times(multiplier);
   const { reduce, increase: wanted } = splitReduceIncrease(position, delta);
   const base = position.plus(reduce);
-  const flattens = (qty: Decimal) => position.plus(qty).isZero();
 
   if (!reduce.isZero()) {
-    record("reduce", true, `reducing ${fmt(position)} by ${fmt(reduce)} is always allowed`);
+    record(rec, "reduce", true, `reducing ${fmt(position)} by ${fmt(reduce)} is always allowed`);
   }
 
   let inc = wanted;
@@ -144,9 +151,10 @@ export function decide(input: RiskInput): Decision {
   type Check = () => void;
   const incChecks: Check[] = [
     () => {
-      if (input.status === "active") record("status", true, "copy is active");
+      if (input.status === "active") record(rec, "status", true, "copy is active");
       else {
         record(
+          rec,
           "status",
           false,
           `copy is ${input.status}: no increases`,
@@ -156,9 +164,10 @@ export function decide(input: RiskInput): Decision {
       }
     },
     () => {
-      if (input.leaderCopyable) record("leader_copyable", true, "leader is copyable");
+      if (input.leaderCopyable) record(rec, "leader_copyable", true, "leader is copyable");
       else {
         record(
+          rec,
           "leader_copyable",
           false,
           "leader is not copyable: no increases",
@@ -168,9 +177,10 @@ export function decide(input: RiskInput): Decision {
       }
     },
     () => {
-      if (input.breakerOpen === null) record("circuit_breaker", true, "no breaker open");
+      if (input.breakerOpen === null) record(rec, "circuit_breaker", true, "no breaker open");
       else {
         record(
+          rec,
           "circuit_breaker",
           false,
           `breaker "${input.breakerOpen}" is open: no increases`,
@@ -182,6 +192,7 @@ export function decide(input: RiskInput): Decision {
     () => {
       if (!present(input.leaderStrategyChange)) return;
       record(
+        rec,
         "leader_strategy_change",
         false,
         `leader flagged for a strategy change (${input.leaderStrategyChange}): no increases, as you chose`,
@@ -194,9 +205,10 @@ export function decide(input: RiskInput): Decision {
       const limit = nonNegative(input.dailyLossLimit, "dailyLossLimit");
       const loss = D(input.dailyLoss ?? 0);
       if (loss.lt(limit))
-        record("daily_loss", true, `daily loss ${fmt(loss)} below limit ${fmt(limit)}`);
+        record(rec, "daily_loss", true, `daily loss ${fmt(loss)} below limit ${fmt(limit)}`);
       else {
         record(
+          rec,
           "daily_loss",
           false,
           `daily loss ${fmt(loss)} reached limit ${fmt(limit)}`,
@@ -211,9 +223,9 @@ export function decide(input: RiskInput): Decision {
       const leaderPrice = positive(input.leaderPrice, "leaderPrice");
       const bps = fillPrice.minus(leaderPrice).abs().div(leaderPrice).times(10000);
       const shown = bps.toDecimalPlaces(2).toFixed();
-      if (bps.lte(max)) record("slippage", true, `${shown} bps within ${fmt(max)} bps`);
+      if (bps.lte(max)) record(rec, "slippage", true, `${shown} bps within ${fmt(max)} bps`);
       else {
-        record("slippage", false, `${shown} bps exceeds ${fmt(max)} bps`, "SLIPPAGE");
+        record(rec, "slippage", false, `${shown} bps exceeds ${fmt(max)} bps`, "SLIPPAGE");
         inc = ZERO;
       }
     },
@@ -222,9 +234,11 @@ export function decide(input: RiskInput): Decision {
       const max = count(input.maxOpenPositions, "maxOpenPositions");
       // A flip closes this symbol before reopening it, so it does not add to the count.
       const others = openPositions - (position.isZero() ? 0 : 1);
-      if (others < max) record("open_positions", true, `${others} open elsewhere, limit ${max}`);
+      if (others < max)
+        record(rec, "open_positions", true, `${others} open elsewhere, limit ${max}`);
       else {
         record(
+          rec,
           "open_positions",
           false,
           `${others} positions open, limit ${max}: no new position`,
@@ -236,40 +250,50 @@ export function decide(input: RiskInput): Decision {
     () => {
       if (!present(input.maxSymbolExposure)) return;
       const max = nonNegative(input.maxSymbolExposure, "maxSymbolExposure");
-      const exposure = (q: Decimal) => base.plus(q).abs().times(unit);
-      if (exposure(inc).lte(max)) {
-        record("symbol_exposure", true, `exposure ${fmt(exposure(inc))} within ${fmt(max)}`);
+      if (exposureOf(base, inc, unit).lte(max)) {
+        record(
+          rec,
+          "symbol_exposure",
+          true,
+          `exposure ${fmt(exposureOf(base, inc, unit))} within ${fmt(max)}`,
+        );
         return;
       }
       const fits = largestFitting(
         inc,
         step,
-        (q) => exposure(q).lte(max),
+        (q) => exposureOf(base, q, unit).lte(max),
         max.div(unit).minus(base.abs()),
       );
       record(
+        rec,
         "symbol_exposure",
         false,
-        `exposure ${fmt(exposure(inc))} exceeds ${fmt(max)}; increase cut from ${fmt(inc)} to ${fmt(fits)}`,
+        `exposure ${fmt(exposureOf(base, inc, unit))} exceeds ${fmt(max)}; increase cut from ${fmt(inc)} to ${fmt(fits)}`,
         "MAX_SYMBOL_EXPOSURE",
       );
       inc = fits;
     },
     () => {
       const perUnit = unit.plus(commission);
-      const cost = (q: Decimal) => q.abs().times(perUnit);
-      if (cost(inc).lte(cash)) {
-        record("funds", true, `cost ${fmt(cost(inc))} within available ${fmt(cash)}`);
+      if (costOf(inc, perUnit).lte(cash)) {
+        record(
+          rec,
+          "funds",
+          true,
+          `cost ${fmt(costOf(inc, perUnit))} within available ${fmt(cash)}`,
+        );
         return;
       }
       const fits =
         input.onInsufficientFunds === "reduce"
-          ? largestFitting(inc, step, (q) => cost(q).lte(cash), cash.div(perUnit))
+          ? largestFitting(inc, step, (q) => costOf(q, perUnit).lte(cash), cash.div(perUnit))
           : ZERO;
       record(
+        rec,
         "funds",
         false,
-        `cost ${fmt(cost(inc))} exceeds available ${fmt(cash)} (policy ${input.onInsufficientFunds}); increase cut from ${fmt(inc)} to ${fmt(fits)}`,
+        `cost ${fmt(costOf(inc, perUnit))} exceeds available ${fmt(cash)} (policy ${input.onInsufficientFunds}); increase cut from ${fmt(inc)} to ${fmt(fits)}`,
         "INSUFFICIENT_FUNDS",
       );
       inc = fits;
@@ -281,14 +305,15 @@ export function decide(input: RiskInput): Decision {
   }
 
   let final = reduce.plus(inc);
-  const flatteningReduce = !reduce.isZero() && flattens(reduce);
+  const flatteningReduce = !reduce.isZero() && position.plus(reduce).isZero();
 
   // Only reachable when the position or delta is off the step (a changed instrument, a
   // manual trade): the broker would refuse an off-step order, so prefer closing the odd
   // position when the order passes through flat, else round the order toward zero.
-  if (!final.isZero() && !flattens(final) && !isOnStep(final, step)) {
+  if (!final.isZero() && !position.plus(final).isZero() && !isOnStep(final, step)) {
     const fixed = flatteningReduce ? reduce : quantizeTowardZero(final, step);
     record(
+      rec,
       "step",
       false,
       `order ${fmt(final)} is off the ${fmt(step)} step; sending ${fmt(fixed)}`,
@@ -297,11 +322,12 @@ export function decide(input: RiskInput): Decision {
     final = fixed;
   }
 
-  if (!final.isZero() && !flattens(final)) {
+  if (!final.isZero() && !position.plus(final).isZero()) {
     const notional = final.abs().times(unit);
     if (final.abs().lt(minQty) || notional.lt(minNotional)) {
       const fallback = flatteningReduce ? reduce : ZERO;
       record(
+        rec,
         "min_size",
         false,
         `order ${fmt(final)} (notional ${fmt(notional)}) is below minimum qty ${fmt(minQty)} / notional ${fmt(minNotional)}`,
@@ -309,10 +335,10 @@ export function decide(input: RiskInput): Decision {
       );
       final = fallback;
     } else {
-      record("min_size", true, `order ${fmt(final)} meets minimum qty and notional`);
+      record(rec, "min_size", true, `order ${fmt(final)} meets minimum qty and notional`);
     }
   } else if (!final.isZero()) {
-    record("min_size", true, `order ${fmt(final)} leaves the position flat: always sent`);
+    record(rec, "min_size", true, `order ${fmt(final)} leaves the position flat: always sent`);
   }
 
   if (final.isZero()) final = ZERO;
@@ -320,7 +346,7 @@ export function decide(input: RiskInput): Decision {
   return {
     action: final.isZero() ? "skipped" : "reduced",
     orderQty: final,
-    reason: first.reason ?? "OK",
+    reason: rec.first ?? "OK",
     checks,
   };
 }
