@@ -4,6 +4,7 @@ import { exportLeaderScenario, ExportError } from "./export";
 import { checkInvariants } from "./invariants";
 import { runReplay } from "./run-replay";
 import { parseScenario } from "./scenario";
+import { AAPL_SPEC as inst, leaderFillEvent as fill } from "../testing/scenario-parts";
 
 /*
  * Export then replay: a leader's stream recorded by the real ingestion (a replay writes it
@@ -13,27 +14,6 @@ import { parseScenario } from "./scenario";
 const dbs: Array<Awaited<ReturnType<typeof createTestDb>>> = [];
 afterEach(async () => {
   for (const d of dbs.splice(0)) await d.drop();
-});
-
-const inst = {
-  symbol: "AAPL",
-  currency: "USD",
-  tickSize: "0.01",
-  qtyStep: "1",
-  minQty: "1",
-  minNotional: "1",
-  multiplier: "1",
-  commissionPerUnit: "0.005",
-};
-const fill = (at: string, n: number, side: "buy" | "sell", qty: string, price: string) => ({
-  at,
-  type: "leader_fill" as const,
-  fillId: `f-${n}`,
-  orderId: `o-${n}`,
-  symbol: "AAPL",
-  side,
-  qty,
-  price,
 });
 
 describe("replay:export", () => {

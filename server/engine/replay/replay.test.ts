@@ -3,6 +3,7 @@ import { createTestDb } from "../../../test/db";
 import { checkInvariants } from "./invariants";
 import type { Report } from "./report";
 import { runReplay } from "./run-replay";
+import { AAPL_SPEC as AAPL } from "../testing/scenario-parts";
 import { parseScenario, type Scenario } from "./scenario";
 
 /**
@@ -15,16 +16,6 @@ beforeEach(async () => {
 });
 afterEach(() => t.drop());
 
-const AAPL = {
-  symbol: "AAPL",
-  currency: "USD",
-  tickSize: "0.01",
-  qtyStep: "1",
-  minQty: "1",
-  minNotional: "1",
-  multiplier: "1",
-  commissionPerUnit: "0.005",
-};
 const at = (s: number) => new Date(Date.UTC(2026, 0, 5, 14, 30, s)).toISOString();
 const quote = (s: number, bid: string, ask: string, symbol = "AAPL") => ({
   at: at(s),

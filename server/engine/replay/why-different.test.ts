@@ -6,6 +6,7 @@ import { D, fmt } from "../../domain/money";
 import { loadAttribution } from "../ops/attribution";
 import { runReplay, uuidFor } from "./run-replay";
 import { parseScenario, type Scenario } from "./scenario";
+import { AAPL_SPEC, leaderFillEvent as fill, quoteEvent as q } from "../testing/scenario-parts";
 
 /*
  * The identity on real replays: for every follower of every committed scenario and of one
@@ -56,37 +57,9 @@ describe("why my numbers differ, on replays", () => {
   });
 
   it("names each part in a scenario built to touch them all", async () => {
-    const q = (at: string, bid: string, ask: string) => ({
-      at,
-      type: "quote" as const,
-      symbol: "AAPL",
-      bid,
-      ask,
-    });
-    const fill = (at: string, n: number, side: "buy" | "sell", qty: string, price: string) => ({
-      at,
-      type: "leader_fill" as const,
-      fillId: `f-${n}`,
-      orderId: `o-${n}`,
-      symbol: "AAPL",
-      side,
-      qty,
-      price,
-    });
     const scenario = parseScenario({
       name: "why-different every part",
-      instruments: [
-        {
-          symbol: "AAPL",
-          currency: "USD",
-          tickSize: "0.01",
-          qtyStep: "1",
-          minQty: "1",
-          minNotional: "1",
-          multiplier: "1",
-          commissionPerUnit: "0.005",
-        },
-      ],
+      instruments: [AAPL_SPEC],
       leader: { id: "L", cash: "100000" },
       followers: [
         {

@@ -5,6 +5,7 @@ import { createTestDb } from "../../../test/db";
 import { D } from "../../domain/money";
 import { runReplay } from "../replay/run-replay";
 import { parseScenario } from "../replay/scenario";
+import { AAPL_SPEC, leaderFillEvent, quoteEvent as q } from "../testing/scenario-parts";
 import { claimWhatIfRun, executeWhatIfRun, WHATIF_LIMITS, type WhatIfSettings } from "./run";
 
 /*
@@ -32,54 +33,18 @@ const settings: WhatIfSettings = {
 
 beforeAll(async () => {
   t = await createTestDb();
-  const q = (at: string, bid: string, ask: string) => ({
-    at,
-    type: "quote" as const,
-    symbol: "AAPL",
-    bid,
-    ask,
-  });
   await runReplay(
     t.db,
     parseScenario({
       name: "recorded",
-      instruments: [
-        {
-          symbol: "AAPL",
-          currency: "USD",
-          tickSize: "0.01",
-          qtyStep: "1",
-          minQty: "1",
-          minNotional: "1",
-          multiplier: "1",
-          commissionPerUnit: "0.005",
-        },
-      ],
+      instruments: [AAPL_SPEC],
       leader: { id: "Swing", cash: "100000" },
       followers: [],
       events: [
         q("2026-01-05T14:30:00Z", "99.98", "100.02"),
-        {
-          at: "2026-01-05T14:30:01Z",
-          type: "leader_fill",
-          fillId: "f-1",
-          orderId: "o-1",
-          symbol: "AAPL",
-          side: "buy",
-          qty: "35",
-          price: "100",
-        },
+        leaderFillEvent("2026-01-05T14:30:01Z", 1, "buy", "35", "100"),
         q("2026-01-07T14:30:00Z", "104.98", "105.02"),
-        {
-          at: "2026-01-07T14:30:01Z",
-          type: "leader_fill",
-          fillId: "f-2",
-          orderId: "o-2",
-          symbol: "AAPL",
-          side: "sell",
-          qty: "10",
-          price: "105",
-        },
+        leaderFillEvent("2026-01-07T14:30:01Z", 2, "sell", "10", "105"),
         q("2026-01-08T14:30:00Z", "107.98", "108.02"),
       ],
     }),

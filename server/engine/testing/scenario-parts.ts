@@ -1,0 +1,45 @@
+/*
+ * Parts of replay scenarios (docs: /work/shared/replay-format.md) that the engine's tests
+ * build by hand: one US share with a commission per unit, a quote and a leader fill. One
+ * place, so a scenario written for one test reads like one written for another.
+ */
+
+/** AAPL as the scenarios list it: whole shares, cents, half a cent of commission per share. */
+export const AAPL_SPEC = {
+  symbol: "AAPL",
+  currency: "USD",
+  tickSize: "0.01",
+  qtyStep: "1",
+  minQty: "1",
+  minNotional: "1",
+  multiplier: "1",
+  commissionPerUnit: "0.005",
+};
+
+/** A quote event. */
+export const quoteEvent = (at: string, bid: string, ask: string, symbol = "AAPL") => ({
+  at,
+  type: "quote" as const,
+  symbol,
+  bid,
+  ask,
+});
+
+/** The leader's fill number `n` (fill `f-n` of order `o-n`). */
+export const leaderFillEvent = (
+  at: string,
+  n: number,
+  side: "buy" | "sell",
+  qty: string,
+  price: string,
+  symbol = "AAPL",
+) => ({
+  at,
+  type: "leader_fill" as const,
+  fillId: `f-${n}`,
+  orderId: `o-${n}`,
+  symbol,
+  side,
+  qty,
+  price,
+});
