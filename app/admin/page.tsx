@@ -36,6 +36,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Search
         <Link href="/admin/audit">Audit log</Link>
         {" · "}
         <Link href="/admin/applications">Leader applications</Link>
+        {" · "}
+        <Link href="/admin/flags">Leader flags</Link>
         {viewer?.role === "admin" && (
           <>
             {" · "}

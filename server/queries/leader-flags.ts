@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { leaderFlags, leaderVerifications, leaders } from "../../db/schema";
+import { copyRelationships, leaderFlags, leaderVerifications, leaders } from "../../db/schema";
 import { LEADER_FILLS_PER_MINUTE_LIMIT } from "../engine/risk/breakers";
 import { trustRules as rulesInWords } from "../domain/verified";
 
@@ -61,6 +61,10 @@ export async function openLeaderFlags(db: Db) {
       reason: leaderFlags.reason,
       figures: leaderFlags.figures,
       openedAt: leaderFlags.openedAt,
+      // Who the flag touches: live copies of the leader, and those whose owners chose to have
+      // increases paused on a flag (the rest are only told).
+      followers: sql<number>`(select count(*)::int from ${copyRelationships} c where c.leader_id = ${leaderFlags.leaderId} and c.status <> 'stopped')`,
+      pausedFollowers: sql<number>`(select count(*)::int from ${copyRelationships} c where c.leader_id = ${leaderFlags.leaderId} and c.status <> 'stopped' and c.on_leader_flag = 'pause_increases')`,
     })
     .from(leaderFlags)
     .innerJoin(leaders, eq(leaders.id, leaderFlags.leaderId))

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db";
 import { eq } from "drizzle-orm";
-import { auditLog, leaderFlags, users } from "../../../db/schema";
+import { auditLog, copyRelationships, leaderFlags, users } from "../../../db/schema";
 import { clearLeaderFlag } from "../../engine/risk/strategy-change";
 import type { Viewer } from "../../auth/sessions";
 import { makeWorld } from "../../engine/testing/test-world";
@@ -28,7 +28,7 @@ const as = (role: Viewer["role"] | null) =>
 
 describe("trust procedures", () => {
   it("the profile's trust facts are public; flags are staff-only; clearing one is an admin step-up action", async () => {
-    const w = await makeWorld(t.db, { followers: 0 });
+    const w = await makeWorld(t.db, { followers: 2 });
     const trust = await as(null).trust.leader({ handle: "world" });
     expect(trust.verification).toBeNull(); // never checked: the page says not verified
     expect(trust.flag).toBeNull();
@@ -50,7 +50,16 @@ describe("trust procedures", () => {
       "position size 10× the 30-day median",
     );
     await expect(as("follower").trust.flags()).rejects.toMatchObject({ code: "FORBIDDEN" });
-    expect((await as("support").trust.flags()).map((f) => f.handle)).toEqual(["world"]);
+    // One of the two followers chose to have increases paused on a flag.
+    const [one] = await t.db.select().from(copyRelationships).limit(1);
+    await t.db
+      .update(copyRelationships)
+      .set({ onLeaderFlag: "pause_increases" })
+      .where(eq(copyRelationships.id, one!.id));
+    const listed = await as("support").trust.flags();
+    expect(listed.map((f) => [f.handle, f.followers, f.pausedFollowers])).toEqual([
+      ["world", 2, 1],
+    ]);
     const clear = { id: flag!.id, reason: "checked with the leader" };
     await expect(as("support").trust.clearFlag(clear)).rejects.toMatchObject({ code: "FORBIDDEN" });
     // An admin without a recent second factor is asked for one, and nothing changes.
