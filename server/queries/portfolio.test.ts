@@ -1,15 +1,14 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
-import { copyPositions, leaders, orders, positions, users } from "../../db/schema";
+import { insertUser, paperEngine } from "../engine/testing/test-world";
+import { copyPositions, leaders, orders, positions } from "../../db/schema";
 import { PaperBroker } from "../brokers/paper";
 import { ManualClock } from "../domain/clock";
 import { D } from "../domain/money";
-import { createRng } from "../domain/random";
-import { upsertCatalogue } from "../market/catalogue";
 import { startCopy, stopCopy } from "../engine/copies/intents";
 import { openPaperAccount } from "../engine/copies/onboarding";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../engine/deps";
+import { type EngineDeps } from "../engine/deps";
 import { placeManualOrder } from "../engine/execute/manual-orders";
 import { applyPaperTransfers } from "../engine/execute/transfers";
 import { pump } from "../engine/pump";
@@ -30,28 +29,15 @@ const clock = new ManualClock(new Date("2026-03-03T15:00:00Z")); // a Tuesday, m
 
 beforeAll(async () => {
   t = await createTestDb();
-  paper = new PaperBroker({ db: t.db, clock, seed: "portfolio" });
-  deps = {
-    db: t.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("p"),
-    log: silentLog,
-    config: WORKER_CONFIG,
-    owner: "p1",
-  };
-  await upsertCatalogue(t.db);
-  await paper.onQuote({ symbol: "ETH-USD", bid: "3199.5", ask: "3200.5", at: clock.now() });
+  ({ paper, deps } = await paperEngine(t.db, clock, "portfolio", {
+    symbol: "ETH-USD",
+    bid: "3199.5",
+    ask: "3200.5",
+  }));
 });
 afterAll(() => t.drop());
 
-async function user(email: string, role: "leader" | "follower") {
-  const [u] = await t.db
-    .insert(users)
-    .values({ email, passwordHash: "!", displayName: email, role })
-    .returning();
-  return u!;
-}
+const user = (email: string, role: "leader" | "follower") => insertUser(t.db, email, role);
 
 describe("splitByOrigin", () => {
   const s = (qty: string, kind: "copy" | "kept") => ({

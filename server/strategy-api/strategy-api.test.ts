@@ -5,6 +5,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { OpenAPIBackend } from "openapi-backend";
 import addFormats from "ajv-formats";
 import { createTestDb } from "../../test/db";
+import { paperEngine } from "../engine/testing/test-world";
 import {
   apiKeys,
   apiNonces,
@@ -16,11 +17,9 @@ import {
 } from "../../db/schema";
 import { PaperBroker } from "../brokers/paper";
 import { ManualClock } from "../domain/clock";
-import { createRng } from "../domain/random";
-import { upsertCatalogue } from "../market/catalogue";
 import { startCopy } from "../engine/copies/intents";
 import { openPaperAccount } from "../engine/copies/onboarding";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../engine/deps";
+import { type EngineDeps } from "../engine/deps";
 import { applyPaperTransfers } from "../engine/execute/transfers";
 import { pump } from "../engine/pump";
 import { engineDepsForWeb } from "../engine/web-deps";
@@ -107,18 +106,11 @@ const countOrders = async () =>
 
 beforeAll(async () => {
   t = await createTestDb();
-  paper = new PaperBroker({ db: t.db, clock, seed: "strategy-api" });
-  deps = {
-    db: t.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("s"),
-    log: silentLog,
-    config: WORKER_CONFIG,
-    owner: "w1",
-  };
-  await upsertCatalogue(t.db);
-  await paper.onQuote({ symbol: "AAPL", bid: "199.99", ask: "200.01", at: clock.now() });
+  ({ paper, deps } = await paperEngine(t.db, clock, "strategy-api", {
+    symbol: "AAPL",
+    bid: "199.99",
+    ask: "200.01",
+  }));
   const [lu] = await t.db
     .insert(users)
     .values({ email: "bot-leader@x.test", passwordHash: "!", displayName: "Bot", role: "leader" })

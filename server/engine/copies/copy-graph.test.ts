@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
+import { paperEngine } from "../testing/test-world";
 import {
   accountBalances,
   brokerAccounts,
@@ -12,9 +13,7 @@ import {
 } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
-import { createRng } from "../../domain/random";
-import { upsertCatalogue } from "../../market/catalogue";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
+import { type EngineDeps } from "../deps";
 import { placeManualOrder } from "../execute/manual-orders";
 import { applyPaperTransfers } from "../execute/transfers";
 import { pump } from "../pump";
@@ -83,18 +82,11 @@ const terms = (follower: Person, leader: Person, account: string): CopyTerms => 
 
 beforeAll(async () => {
   t = await createTestDb();
-  paper = new PaperBroker({ db: t.db, clock, seed: "graph" });
-  deps = {
-    db: t.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("g"),
-    log: silentLog,
-    config: WORKER_CONFIG,
-    owner: "g1",
-  };
-  await upsertCatalogue(t.db);
-  await paper.onQuote({ symbol: "BTC-USD", bid: "64990", ask: "65010", at: clock.now() });
+  ({ paper, deps } = await paperEngine(t.db, clock, "graph", {
+    symbol: "BTC-USD",
+    bid: "64990",
+    ask: "65010",
+  }));
   for (const n of ["Ada", "Ben", "Cy", "Dee", "Eve"]) people[n] = await leaderPerson(n);
   await applyPaperTransfers(deps, paper);
 }, 120_000);

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
+import { paperEngine } from "../testing/test-world";
 import { orders, users } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
-import { createRng } from "../../domain/random";
-import { upsertCatalogue } from "../../market/catalogue";
 import { openPaperAccount } from "../copies/onboarding";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
+import { type EngineDeps } from "../deps";
 import { engineDepsForWeb } from "../web-deps";
 import { applyPaperTransfers } from "./transfers";
 import { placeManualOrder } from "./manual-orders";
@@ -26,18 +25,11 @@ const clock = new ManualClock(new Date("2026-03-03T15:00:00Z")); // a Tuesday, 1
 
 beforeAll(async () => {
   t = await createTestDb();
-  paper = new PaperBroker({ db: t.db, clock, seed: "manual" });
-  deps = {
-    db: t.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("m"),
-    log: silentLog,
-    config: WORKER_CONFIG,
-    owner: "m1",
-  };
-  await upsertCatalogue(t.db);
-  await paper.onQuote({ symbol: "SPY", bid: "499.95", ask: "500.05", at: clock.now() });
+  ({ paper, deps } = await paperEngine(t.db, clock, "manual", {
+    symbol: "SPY",
+    bid: "499.95",
+    ask: "500.05",
+  }));
   const [u] = await t.db
     .insert(users)
     .values({ email: "f@x.test", passwordHash: "!", displayName: "F", role: "follower" })

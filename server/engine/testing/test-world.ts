@@ -4,7 +4,14 @@ import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
 import { createRng } from "../../domain/random";
 import { startCopy } from "../copies/intents";
-import { DEFAULT_CONFIG, silentLog, type EngineConfig, type EngineDeps } from "../deps";
+import { upsertCatalogue } from "../../market/catalogue";
+import {
+  DEFAULT_CONFIG,
+  WORKER_CONFIG,
+  silentLog,
+  type EngineConfig,
+  type EngineDeps,
+} from "../deps";
 import { ensureLeaderBook } from "../ingest/leader-book";
 
 /** A small engine world for tests: one instrument, one leader, n funded followers copying. */
@@ -84,4 +91,38 @@ export async function makeWorld(
     followers.push({ accountId: a!.id, relationshipId });
   }
   return { deps, paper, clock, leaderId: leader!.id, followers };
+}
+
+/**
+ * The worker's engine as it runs in production, for tests: the paper broker over the real
+ * instrument catalogue, the worker's settings, and one quote in so the market has a price.
+ */
+export async function paperEngine(
+  db: Db,
+  clock: ManualClock,
+  seed: string,
+  quote: { symbol: string; bid: string; ask: string },
+): Promise<{ paper: PaperBroker; deps: EngineDeps }> {
+  const paper = new PaperBroker({ db, clock, seed });
+  const deps: EngineDeps = {
+    db,
+    broker: () => paper,
+    clock,
+    rng: createRng(seed),
+    log: silentLog,
+    config: WORKER_CONFIG,
+    owner: `${seed}-worker`,
+  };
+  await upsertCatalogue(db);
+  await paper.onQuote({ ...quote, at: clock.now() });
+  return { paper, deps };
+}
+
+/** A user row with no password (tests act as them through callers, never by signing in). */
+export async function insertUser(db: Db, email: string, role: "leader" | "follower") {
+  const [u] = await db
+    .insert(users)
+    .values({ email, passwordHash: "!", displayName: email, role })
+    .returning();
+  return u!;
 }

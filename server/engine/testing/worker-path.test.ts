@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
+import { insertUser, paperEngine } from "./test-world";
 import { D } from "../../domain/money";
 import {
   brokerAccounts,
@@ -10,14 +11,11 @@ import {
   leaders,
   orders,
   reconciliationItems,
-  users,
 } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
-import { createRng } from "../../domain/random";
-import { upsertCatalogue } from "../../market/catalogue";
 import { pauseCopy, startCopy, stopCopy } from "../copies/intents";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
+import { type EngineDeps } from "../deps";
 import { placeManualOrder, requestCancelOrder } from "../execute/manual-orders";
 import { openPaperAccount } from "../copies/onboarding";
 import { pump } from "../pump";
@@ -40,28 +38,15 @@ const clock = new ManualClock(new Date("2026-03-03T15:00:00Z")); // a Tuesday, m
 
 beforeAll(async () => {
   t = await createTestDb();
-  paper = new PaperBroker({ db: t.db, clock, seed: "worker-path" });
-  deps = {
-    db: t.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("w"),
-    log: silentLog,
-    config: WORKER_CONFIG,
-    owner: "w1",
-  };
-  await upsertCatalogue(t.db);
-  await paper.onQuote({ symbol: "AAPL", bid: "199.99", ask: "200.01", at: clock.now() });
+  ({ paper, deps } = await paperEngine(t.db, clock, "worker-path", {
+    symbol: "AAPL",
+    bid: "199.99",
+    ask: "200.01",
+  }));
 });
 afterAll(() => t.drop());
 
-async function user(email: string, role: "leader" | "follower") {
-  const [u] = await t.db
-    .insert(users)
-    .values({ email, passwordHash: "!", displayName: email, role })
-    .returning();
-  return u!;
-}
+const user = (email: string, role: "leader" | "follower") => insertUser(t.db, email, role);
 
 describe("worker path", () => {
   it("a leader's ticket is executed, ingested and copied; cancels and stops go through the worker", async () => {
