@@ -30,6 +30,8 @@ export type EngineConfig = {
   autoBreakers: boolean;
   /** Submissions per second per broker (0 = unlimited); the rest wait their turn. */
   brokerOrdersPerSecond: number;
+  /** Orders per broker batch call (execute/submit.ts); default 2000, tuned in ADR 0041. */
+  submitBatchSize?: number;
 };
 
 export const DEFAULT_CONFIG: EngineConfig = {
