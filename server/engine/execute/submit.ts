@@ -144,6 +144,9 @@ async function releaseClaims(deps: EngineDeps, list: Claimed[]): Promise<void> {
     await deps.db.update(orders).set({ nextAttemptAt: null }).where(anyOf(orders.id, claimedOnly));
 }
 
+/** Orders per broker batch call unless the config says otherwise (measured: ADR 0041). */
+const SUBMIT_BATCH_SIZE = 2000;
+
 const SUBMITTED = transition("pending_submit", "submit");
 
 /** Every column of `orders`, by its TypeScript name, for the claim's RETURNING. */
@@ -187,8 +190,9 @@ async function submitBatch(
   list: Array<{ order: OrderRow; externalId: string }>,
 ): Promise<void> {
   const broker = deps.broker(brokerName);
-  for (let i = 0; i < list.length; i += 2000) {
-    const part = list.slice(i, i + 2000);
+  const size = Math.max(1, deps.config.submitBatchSize ?? SUBMIT_BATCH_SIZE);
+  for (let i = 0; i < list.length; i += size) {
+    const part = list.slice(i, i + size);
     const ids = part.map((p) => p.order.id);
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
     const sentAt = Date.now();
