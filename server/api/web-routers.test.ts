@@ -184,6 +184,26 @@ describe("copy flow through the routers", () => {
     await expect(frida.copies.pause({ id: copyId })).rejects.toMatchObject({ code: "CONFLICT" });
     await frida.account.withdraw({ amount: "600" });
   });
+
+  it("a multiplier copy's reference capital is the amount set aside, not the account's cash", async () => {
+    const frida = as("follower@tandem.test");
+    const { id } = await frida.copies.start({
+      ...startInput(steadyId),
+      sizing: { mode: "multiplier" as const, amount: "1000", factor: "0.5" },
+    });
+    const [rel] = await t.db
+      .select()
+      .from(s.copyRelationships)
+      .where(eq(s.copyRelationships.id, id));
+    const [bal] = await t.db
+      .select()
+      .from(s.accountBalances)
+      .where(eq(s.accountBalances.brokerAccountId, rel!.brokerAccountId));
+    // The stop-loss, the fees' high-water mark and "why my numbers differ" measure from it.
+    expect(bal!.cash).not.toBe("1000");
+    expect(rel).toMatchObject({ sizingMode: "multiplier", ratio: "0.5", referenceCapital: "1000" });
+    await frida.copies.stop({ id, closePositions: false });
+  });
 });
 
 describe("leader console", () => {

@@ -280,11 +280,20 @@ export async function startCopy(
         throw new CopyError("INVALID_ALLOCATION", "sizing.allocation must be positive.");
       ratio = fmt(proportionalRatio(allocation, startEquity));
       reference = allocation;
-    } else if (t.sizing.mode === "multiplier") {
+    } else if (t.sizing.allocation !== undefined && t.sizing.allocation !== null) {
+      // The sizing has an amount (the web's multiplier and fixed-notional copies carry what
+      // the follower set aside): that is the reference capital, as replay-format.md says,
+      // not the whole account's cash.
+      const allocation = parseDecimal(t.sizing.allocation, "sizing.allocation");
+      if (allocation.lte(0))
+        throw new CopyError("INVALID_ALLOCATION", "sizing.allocation must be positive.");
+      reference = allocation;
+    }
+    if (t.sizing.mode === "multiplier") {
       const factor = parseDecimal(t.sizing.factor, "sizing.factor");
       if (factor.lte(0)) throw new CopyError("INVALID_FACTOR", "sizing.factor must be positive.");
       ratio = fmt(factor);
-    } else {
+    } else if (t.sizing.mode === "fixed_notional") {
       const notional = parseDecimal(t.sizing.notional, "sizing.notional");
       if (notional.lte(0))
         throw new CopyError("INVALID_NOTIONAL", "sizing.notional must be positive.");
