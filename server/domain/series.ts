@@ -1,10 +1,5 @@
 import { D, fmt } from "./money";
-import {
-  returnOverPeriod,
-  timeWeightedReturn,
-  type CashFlow,
-  type EquityPoint,
-} from "./metrics";
+import { returnOverPeriod, timeWeightedReturn, type CashFlow, type EquityPoint } from "./metrics";
 
 export type SnapshotRow = { day: string; equity: string; netFlow: string };
 
