@@ -1,4 +1,4 @@
-import { runFanout } from "./lib/fanout-run";
+import { batchesFromArgs, runFanout } from "./lib/fanout-run";
 import { benchServer, sizesFromArgs } from "./lib/server";
 
 /**
@@ -10,7 +10,8 @@ import { benchServer, sizesFromArgs } from "./lib/server";
 const server = await benchServer();
 try {
   for (const n of sizesFromArgs([1, 100, 1000, 10000]))
-    console.log(JSON.stringify(await runFanout(server.adminUrl, n, "memory")));
+    for (const batch of batchesFromArgs())
+      console.log(JSON.stringify(await runFanout(server.adminUrl, n, "memory", { batch })));
 } finally {
   await server.stop();
 }

@@ -25,7 +25,12 @@ export type BrokerKind = "paper" | "memory";
  * row inserted, updated or deleted in the run (PostgreSQL's own table statistics, read after
  * the engine's connections are closed so every backend has flushed them) per follower.
  */
-export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
+export async function runFanout(
+  adminUrl: string,
+  n: number,
+  kind: BrokerKind,
+  opts: { batch?: number } = {},
+) {
   const name = `tandem_bench_${kind}_${n}_${Date.now().toString(36)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
@@ -39,7 +44,14 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
     const memory = new MemoryBroker(new Map([["XYZ", "100.01"]]));
     const engineDeps = (db: EngineDeps["db"]): EngineDeps => {
       const broker: BrokerAdapter =
-        kind === "paper" ? new PaperBroker({ db, clock: systemClock, seed: "bench" }) : memory;
+        kind === "paper"
+          ? new PaperBroker({
+              db,
+              clock: systemClock,
+              seed: "bench",
+              ...(opts.batch ? { placeOrdersChunk: opts.batch } : {}),
+            })
+          : memory;
       return {
         db,
         broker: () => broker,
@@ -53,7 +65,7 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
             if (typeof ms === "number") planMs.total += ms;
           },
         },
-        config: WORKER_CONFIG,
+        config: opts.batch ? { ...WORKER_CONFIG, submitBatchSize: opts.batch } : WORKER_CONFIG,
         owner: "bench",
       };
     };
@@ -128,6 +140,7 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
     return {
       bench: kind === "paper" ? "fanout" : "fanout-engine",
       followers: n,
+      ...(opts.batch ? { batch: opts.batch } : {}),
       wallMs: Math.round(wallMs),
       copiesPerSec: Math.round(copiesPerSec),
       lagMs: { p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)) },
@@ -148,6 +161,23 @@ export async function runFanout(adminUrl: string, n: number, kind: BrokerKind) {
     await admin.unsafe(`drop database if exists "${name}" with (force)`);
     await admin.end();
   }
+}
+
+/**
+ * `--batch 500,1000,2000`: broker batch sizes (submission and paper placement) to compare,
+ * each run in turn for every follower count, one JSON line each with its own raw INSERT
+ * rate; [undefined] = the default. (sizesFromArgs ignores these arguments: not numbers.)
+ */
+export function batchesFromArgs(): Array<number | undefined> {
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--batch");
+  if (at < 0) return [undefined];
+  const list = (args[at + 1] ?? "")
+    .split(",")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  if (list.length === 0) throw new Error("--batch needs sizes, e.g. --batch 500,1000,2000");
+  return list;
 }
 
 /** Rows inserted, updated and deleted so far, per table of the database. */
