@@ -95,15 +95,19 @@ test("a demoted admin is refused the console on the next request", async ({ brow
   await expect(page.getByTestId("viewer-email")).toHaveText(email);
   await withDb((sql) => sql`update users set role = 'admin' where email = ${email}`);
   // Now an admin: the console's door opens onto enrolling a second factor first (ADR 0050),
-  // where a follower would get 403; the staff procedures answer at once.
+  // where a follower would get 403; the staff procedures, too, ask for the factor (not the role).
   await page.goto("/admin");
   await expect(page).toHaveURL(/\/security\?next=/);
-  expect((await page.request.get("/api/trpc/admin.overview")).status()).toBe(200);
+  const asAdmin = await page.request.get("/api/trpc/admin.overview");
+  expect(asAdmin.status()).toBe(403);
+  expect(await asAdmin.text()).toContain("SECOND_FACTOR_REQUIRED");
 
   await withDb((sql) => sql`update users set role = 'follower' where email = ${email}`);
   const res = await page.goto("/admin");
   expect(res?.status()).toBe(403);
-  expect((await page.request.get("/api/trpc/admin.overview")).status()).toBe(403);
+  const asFollower = await page.request.get("/api/trpc/admin.overview");
+  expect(asFollower.status()).toBe(403);
+  expect(await asFollower.text()).not.toContain("SECOND_FACTOR_REQUIRED");
   await ctx.close();
 });
 
