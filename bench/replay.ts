@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { connect } from "../db/client";
 import { applyMigrations } from "../db/migrate";
-import { runReplay } from "../server/engine/replay/run-replay";
+import { forgoDurability, runReplay } from "../server/engine/replay/run-replay";
 import { benchServer } from "./lib/server";
 import { measureRawInsertRowsPerSec } from "./lib/raw-insert";
 import { generateScenario } from "./lib/replay-scenario";
@@ -25,6 +25,8 @@ try {
   const u = new URL(server.adminUrl);
   u.pathname = `/${name}`;
   await applyMigrations(u.toString());
+  // As the replay CLI and what-if runs do: a throwaway database (run-replay.ts says why).
+  if (!process.env.REPLAY_DURABLE) await forgoDurability(u.toString());
   const h = connect(u.toString(), { max: 4 });
   try {
     const scenario = generateScenario(followers, fills);
@@ -45,6 +47,7 @@ try {
         wallMs: Math.round(ms),
         decisionsPerSec: Math.round((decisions / ms) * 1000),
         msPerDecision: Number((ms / decisions).toFixed(3)),
+        synchronousCommit: process.env.REPLAY_DURABLE ? "on" : "off",
         rawInsertRowsPerSec: Math.round(raw),
       }),
     );

@@ -6,7 +6,7 @@ import { connect } from "../../../db/client";
 import { startThrowawayServer } from "../../../db/embedded";
 import { applyMigrations } from "../../../db/migrate";
 import { freePort } from "../../../test/free-port";
-import { runReplay } from "./run-replay";
+import { forgoDurability, runReplay } from "./run-replay";
 import { parseScenario, ScenarioError } from "./scenario";
 
 /**
@@ -77,6 +77,7 @@ async function throwawayDatabase(): Promise<{ url: string; dispose(): Promise<vo
     const u = new URL(process.env.DATABASE_URL);
     u.pathname = `/${name}`;
     await applyMigrations(u.toString());
+    await forgoDurability(u.toString());
     return {
       url: u.toString(),
       dispose: async () => {
@@ -90,6 +91,7 @@ async function throwawayDatabase(): Promise<{ url: string; dispose(): Promise<vo
     await freePort(),
   );
   await applyMigrations(server.url);
+  await forgoDurability(server.url);
   return { url: server.url, dispose: () => server.stop() };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import postgres from "postgres";
 import type { Db } from "../../../db/client";
 import { accountBalances, brokerAccounts, instruments, leaders, users } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
@@ -288,4 +289,23 @@ function slug(id: string): string {
 export function uuidFor(seed: string | number, label: string): string {
   const h = createHash("sha256").update(`${seed}\u0000${label}`).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Tells a database made for one replay (the CLI's, a what-if's, the bench's) that its commits
+ * need not wait for the disk: `synchronous_commit = off` for every connection opened after
+ * this. Transactions stay atomic and isolated and the report is the same; only a crash of
+ * the server could lose the last commits, and a crash loses the throwaway run anyway. A
+ * replay commits after almost every statement, and one WAL flush costs ~3.5 ms on this
+ * machine's disk, which was a third of a decision (ADR 0041, session 4). Call it before
+ * connecting the replay's pool; never on a database that outlives the run.
+ */
+export async function forgoDurability(url: string): Promise<void> {
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await c<{ name: string }[]>`select current_database() as name`;
+    await c`alter database ${c(row!.name)} set synchronous_commit = off`;
+  } finally {
+    await c.end();
+  }
 }

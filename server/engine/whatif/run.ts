@@ -13,7 +13,7 @@ import { loadAttribution } from "../ops/attribution";
 import { chartSeries } from "../../domain/series";
 import { leaderEquity } from "../ingest/leader-book";
 import { ExportError, exportLeaderScenario } from "../replay/export";
-import { runReplay, uuidFor } from "../replay/run-replay";
+import { forgoDurability, runReplay, uuidFor } from "../replay/run-replay";
 import { ScenarioError, type Scenario } from "../replay/scenario";
 
 /*
@@ -253,6 +253,7 @@ async function withThrowawayDb<T>(serverUrl: string, fn: (db: Db) => Promise<T>)
     } finally {
       await admin`select pg_advisory_unlock(hashtext('tandem-whatif-template'))`;
     }
+    await forgoDurability(at(name)); // a throwaway clone: commits need not wait for the disk
     const handle = connect(at(name), { max: 4 });
     try {
       return await fn(handle.db);
