@@ -179,6 +179,24 @@ describe("quantizeTowardZero", () => {
     );
   });
 
+  it("cuts digits for a power-of-ten step exactly as the division does (property)", () => {
+    const tenths = fc.constantFrom("1", "0.1", "0.01", "0.001", "0.0001", "0.00000001", "1.00");
+    // Up to 30 significant digits, like r × leader position before quantizing.
+    const value = fc
+      .tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 24 }))
+      .map(([n, dp]) => new Decimal(n.toString()).div(new Decimal(10).pow(dp)));
+    fc.assert(
+      fc.property(fc.oneof(value, decimalString({ min: -100_000 })), tenths, (x, s) => {
+        const q = D(x).divToInt(s).times(s);
+        const expected = q.isZero() ? "0" : q.toFixed();
+        expect(fmt(quantizeTowardZero(x, s))).toBe(expected);
+        expect(quantizeTowardZero(x, s).isNeg() && quantizeTowardZero(x, s).isZero()).toBe(false);
+        expect(isOnStep(x, s)).toBe(D(x).minus(q).isZero());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("is idempotent (property)", () => {
     fc.assert(
       fc.property(decimalString({ min: -100_000 }), steps, (q, s) => {
