@@ -8,6 +8,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { dec, ts } from "./columns";
 import { brokerAccounts } from "./accounts";
 import { copyRelationships } from "./copies";
@@ -67,7 +68,18 @@ export const orders = pgTable(
     updatedAt: ts("updated_at").notNull(),
   },
   (t) => [
-    index("orders_account_idx").on(t.brokerAccountId, t.status),
+    // Partial indexes on the statuses the engine looks for (ADR 0041, session 4): every
+    // query by account and status asks for live orders (submission, event polling,
+    // reconciliation, open orders on pages), and the claim asks for due ones. An order that
+    // reaches a terminal state leaves these indexes instead of adding an entry to each, so
+    // they stay the size of the work in flight, not of the order history. (A change of
+    // status can still not be a HOT update: PostgreSQL counts predicate columns too.)
+    index("orders_account_idx")
+      .on(t.brokerAccountId, t.status)
+      .where(sql`${t.status} not in ('filled', 'cancelled', 'rejected', 'expired')`),
+    index("orders_due_idx")
+      .on(t.createdAt, t.clientOrderId)
+      .where(sql`${t.status} in ('pending_submit', 'unknown')`),
     index("orders_rel_idx").on(t.relationshipId, t.createdAt),
   ],
 );
