@@ -77,7 +77,8 @@ export function allocationNeedsStepUp(
 
 const REQUIRED_ROLES: readonly string[] = ["leader", "support", "admin"];
 
-async function hasAnyFactor(db: Db, userId: string): Promise<boolean> {
+/** One query: whether the user has a confirmed authenticator app or a passkey. */
+export async function hasAnyFactor(db: Db, userId: string): Promise<boolean> {
   const rows = await db.execute<{ any: boolean }>(
     sql`select exists(select 1 from ${totpFactors} where ${totpFactors.userId} = ${userId} and ${totpFactors.confirmedAt} is not null)
         or exists(select 1 from ${passkeys} where ${passkeys.userId} = ${userId}) as any`,
