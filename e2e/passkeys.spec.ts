@@ -28,7 +28,7 @@ async function virtualAuthenticator(page: Page) {
   });
 }
 
-test("enrol a passkey, sign in with it, and confirm a withdrawal with it", async ({
+test("enrol a passkey, sign in with it, confirm a withdrawal with it, and remove it", async ({
   page,
   auth,
 }) => {
@@ -74,4 +74,10 @@ test("enrol a passkey, sign in with it, and confirm a withdrawal with it", async
   await dialog.getByRole("button", { name: "Use a passkey" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByRole("status").filter({ hasText: "Withdrawn." })).toBeVisible();
+
+  // The proof is fresh again: the passkey can be removed (a follower may remove the last one).
+  await page.goto("/security");
+  await page.getByRole("button", { name: /^Remove passkey / }).click();
+  await expect(page.getByRole("status").filter({ hasText: "removed." })).toBeVisible();
+  await expect(page.getByTestId("mfa-status")).toContainText("Passkeys: 0");
 });
