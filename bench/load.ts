@@ -1,16 +1,13 @@
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
-import { connect } from "../db/client";
-import { applyMigrations } from "../db/migrate";
 import { PaperBroker } from "../server/brokers/paper";
 import { systemClock } from "../server/domain/clock";
 import { createRng } from "../server/domain/random";
 import { WORKER_CONFIG, silentLog, type EngineDeps } from "../server/engine/deps";
-import { ensureLeaderBook } from "../server/engine/ingest/leader-book";
 import { ingestLeaderFill } from "../server/engine/ingest/leader-events";
 import { pump } from "../server/engine/pump";
 import { measureRawInsertRowsPerSec } from "./lib/raw-insert";
 import { benchServer } from "./lib/server";
+import { benchDatabase, insertBenchWorld } from "./lib/world";
 
 /**
  * `npm run bench:load [-- --seconds N --leaders L --followers F]`: L leaders (100) with F
@@ -39,13 +36,7 @@ try {
 process.exit(0);
 
 async function run() {
-  const name = `tandem_load_${Date.now().toString(36)}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  const u = new URL(server.adminUrl);
-  u.pathname = `/${name}`;
-  await applyMigrations(u.toString());
-  const h = connect(u.toString(), { max: 10 });
+  const h = await benchDatabase(server.adminUrl, "tandem_load");
   try {
     const db = h.db;
     const paper = new PaperBroker({ db, clock: systemClock, seed: "load" });
@@ -58,7 +49,11 @@ async function run() {
       config: WORKER_CONFIG,
       owner: "load",
     };
-    const leaderIds = await setup(db, paper);
+    const leaderIds = await insertBenchWorld(db, {
+      leaders: LEADERS,
+      followersPerLeader: FOLLOWERS,
+      paper,
+    });
     await db.execute(sql`analyze`);
     const raw = await measureRawInsertRowsPerSec(h.sql);
 
@@ -137,44 +132,6 @@ async function run() {
       ratio: Number((expected / (wallMs / 1000) / raw).toFixed(4)),
     };
   } finally {
-    await h.close();
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await h.drop();
   }
-}
-
-/** L leaders, each with F followers on their own paper accounts, in bulk (not timed). */
-async function setup(db: EngineDeps["db"], paper: PaperBroker): Promise<string[]> {
-  const now = new Date();
-  await db.execute(sql`insert into instruments (symbol, name, asset_class, currency, tick_size, qty_step, min_qty, min_notional, multiplier, commission_per_unit, trading_hours)
-    values ('XYZ', 'XYZ', 'equity', 'USD', '0.01', '1', '1', '1', '1', '0.005', '{"timeZone":"UTC","sessions":[]}')`);
-  await paper.onQuote({ symbol: "XYZ", bid: "99.99", ask: "100.01", at: now });
-  await db.execute(sql`insert into users (email, password_hash, display_name, role)
-    select 'l' || g || '@load', '!', 'L' || g, 'leader' from generate_series(1, ${LEADERS}) g`);
-  await db.execute(sql`insert into broker_accounts (user_id, broker, external_id)
-    select id, 'paper', 'bl-' || id from users where role = 'leader'`);
-  await db.execute(sql`insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
-    select u.id, 'h' || substr(u.id::text, 1, 8), u.display_name, a.id, now() from users u join broker_accounts a on a.user_id = u.id where u.role = 'leader'`);
-  const leaderIds = (await db.execute<{ id: string }>(sql`select id from leaders order by id`)).map(
-    (r) => r.id,
-  );
-  for (const id of leaderIds) await ensureLeaderBook(db, id, "1000000", now);
-  await db.execute(sql`insert into paper_accounts (id, currency, cash, created_at)
-    select external_id, 'USD', '1000000', now() from broker_accounts where external_id like 'bl-%'`);
-  await db.execute(sql`insert into users (email, password_hash, display_name, role)
-    select 'f' || g || '@load', '!', 'F' || g, 'follower' from generate_series(1, ${LEADERS * FOLLOWERS}) g`);
-  await db.execute(sql`insert into broker_accounts (user_id, broker, external_id)
-    select id, 'paper', 'bf-' || id from users where role = 'follower'`);
-  await db.execute(sql`insert into account_balances (broker_account_id, currency, cash, updated_at)
-    select id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`);
-  await db.execute(sql`insert into paper_accounts (id, currency, cash, created_at)
-    select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`);
-  // Follower k copies leader k mod L, r = 0.01: the leader's 1000 becomes 10.
-  await db.execute(sql`
-    with l as (select id, row_number() over (order by id) - 1 as k from leaders),
-         f as (select a.id, a.user_id, row_number() over (order by a.id) - 1 as k from broker_accounts a where a.external_id like 'bf-%')
-    insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at)
-    select f.user_id, l.id, f.id, 'active', 'proportional', '10000', '0.01', '10000', 'bench', now(), now()
-      from f join l on l.k = f.k % ${LEADERS}`);
-  return leaderIds;
 }

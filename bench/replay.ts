@@ -1,10 +1,8 @@
-import postgres from "postgres";
-import { connect } from "../db/client";
-import { applyMigrations } from "../db/migrate";
 import { forgoDurability, runReplay } from "../server/engine/replay/run-replay";
 import { benchServer } from "./lib/server";
 import { measureRawInsertRowsPerSec } from "./lib/raw-insert";
 import { generateScenario } from "./lib/replay-scenario";
+import { benchDatabase } from "./lib/world";
 
 /**
  * `npm run bench:replay [-- followers fills]`: a generated scenario (200 followers, 100
@@ -19,15 +17,11 @@ const [followers = 200, fills = 100] = process.argv
 
 const server = await benchServer();
 try {
-  const name = `tandem_bench_replay_${Date.now().toString(36)}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  const u = new URL(server.adminUrl);
-  u.pathname = `/${name}`;
-  await applyMigrations(u.toString());
-  // As the replay CLI and what-if runs do: a throwaway database (run-replay.ts says why).
-  if (!process.env.REPLAY_DURABLE) await forgoDurability(u.toString());
-  const h = connect(u.toString(), { max: 4 });
+  const h = await benchDatabase(server.adminUrl, "tandem_bench_replay", {
+    max: 4,
+    // As the replay CLI and what-if runs do: a throwaway database (run-replay.ts says why).
+    before: process.env.REPLAY_DURABLE ? undefined : forgoDurability,
+  });
   try {
     const scenario = generateScenario(followers, fills);
     const t0 = performance.now();
@@ -52,9 +46,7 @@ try {
       }),
     );
   } finally {
-    await h.close();
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await h.drop();
   }
 } finally {
   await server.stop();

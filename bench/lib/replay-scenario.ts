@@ -1,5 +1,6 @@
 import { createRng } from "../../server/domain/random";
 import { parseScenario } from "../../server/engine/replay/scenario";
+import { cents } from "./world";
 
 /**
  * A generated replay scenario for benchmarks: three symbols, a quote before every leader
@@ -11,7 +12,8 @@ import { parseScenario } from "../../server/engine/replay/scenario";
 export function generateScenario(nFollowers: number, nFills: number, seed = "bench-replay") {
   const rng = createRng(seed);
   const symbols = ["AAA", "BBB", "CCC"];
-  const price = new Map(symbols.map((s, i) => [s, 50 + 25 * i]));
+  // Prices in integer cents: a walk of floats printed with toFixed would round in binary.
+  const price = new Map(symbols.map((s, i) => [s, 5000 + 2500 * i]));
   const pos = new Map(symbols.map((s) => [s, 0]));
   const t0 = Date.parse("2026-01-05T14:30:00Z");
   let t = t0;
@@ -22,8 +24,8 @@ export function generateScenario(nFollowers: number, nFills: number, seed = "ben
       at: at(),
       type: "quote" as const,
       symbol,
-      bid: (mid - 0.01).toFixed(2),
-      ask: (mid + 0.01).toFixed(2),
+      bid: cents(mid - 1),
+      ask: cents(mid + 1),
     };
   };
   const faults = [
@@ -46,7 +48,7 @@ export function generateScenario(nFollowers: number, nFills: number, seed = "ben
   for (let i = 0; i < nFills; i++) {
     const symbol = symbols[Math.floor(rng.next() * symbols.length)]!;
     // A random walk of the price, and a leader who mostly adds and sometimes reduces.
-    price.set(symbol, Math.max(5, price.get(symbol)! + Math.round((rng.next() - 0.5) * 200) / 100));
+    price.set(symbol, Math.max(500, price.get(symbol)! + Math.round((rng.next() - 0.5) * 200)));
     events.push(quote(symbol));
     const held = pos.get(symbol)!;
     const side = held > 0 && rng.next() < 0.35 ? "sell" : "buy";
@@ -61,7 +63,7 @@ export function generateScenario(nFollowers: number, nFills: number, seed = "ben
       symbol,
       side,
       qty: String(qty),
-      price: price.get(symbol)!.toFixed(2),
+      price: cents(price.get(symbol)!),
     });
     if (i === Math.floor(nFills / 2)) events.push({ at: at(), type: "reconcile" });
   }
