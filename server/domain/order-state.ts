@@ -231,6 +231,17 @@ export interface PositionState {
   realizedPnl: Decimal.Value;
 }
 
+// Module level, not a closure: it runs twice per booked fill, and a named closure costs the
+// TypeScript loader's name-keeping wrapper on every call (ADR 0041).
+function positionResult(realized: Decimal, qty: Decimal, avgCost: Decimal, delta: Decimal) {
+  return {
+    qty: qty.isZero() ? ZERO : qty,
+    avgCost: qty.isZero() ? ZERO : avgCost,
+    realizedPnl: realized.plus(delta),
+    realizedPnlDelta: delta.isZero() ? ZERO : delta,
+  };
+}
+
 /**
  * Average-cost position accounting. Adding to a position re-averages the cost; reducing
  * realizes (price − avgCost) × closed qty × multiplier (sign flipped for shorts) and keeps
@@ -253,20 +264,14 @@ export function applyFillToPosition(
     throw new DomainError("INVALID_FILL", `multiplier must be positive, got ${mult.toFixed()}`);
 
   const newQty = q.plus(s);
-  const result = (qty: Decimal, avgCost: Decimal, delta: Decimal) => ({
-    qty: qty.isZero() ? ZERO : qty,
-    avgCost: qty.isZero() ? ZERO : avgCost,
-    realizedPnl: realized.plus(delta),
-    realizedPnlDelta: delta.isZero() ? ZERO : delta,
-  });
 
-  if (s.isZero()) return result(q, avg, ZERO);
+  if (s.isZero()) return positionResult(realized, q, avg, ZERO);
   if (q.isZero() || sign(q) === sign(s)) {
     const cost = q.abs().times(avg).plus(s.abs().times(price));
-    return result(newQty, cost.div(newQty.abs()), ZERO);
+    return positionResult(realized, newQty, cost.div(newQty.abs()), ZERO);
   }
   const closed = s.abs().lt(q.abs()) ? s.abs() : q.abs();
   const pnl = price.minus(avg).times(closed).times(mult).times(sign(q));
-  if (sign(newQty) === sign(q)) return result(newQty, avg, pnl);
-  return result(newQty, price, pnl);
+  if (sign(newQty) === sign(q)) return positionResult(realized, newQty, avg, pnl);
+  return positionResult(realized, newQty, price, pnl);
 }
