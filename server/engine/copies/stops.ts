@@ -29,26 +29,31 @@ import { stopCopy } from "./intents";
  * copies, then, once nothing is working, close what they hold. Idempotent.
  */
 export async function settleStoppedCopies(deps: EngineDeps): Promise<number> {
-  const rels = await deps.db.execute<{
+  // One statement per pump pass for both halves (it runs on every pass, even when nothing
+  // moves): the copies with work to do, and those whose fee period is ready to settle.
+  const found = await deps.db.execute<{
     id: string;
     broker_account_id: string;
     close_on_stop: boolean;
     reason: string | null;
+    act: boolean;
+    settle: boolean;
   }>(sql`
-    select c.id, c.broker_account_id, c.close_on_stop, c.stop_reason as reason from copy_relationships c
-     where c.status = 'stopped'
-       and (exists (select 1 from orders o where o.relationship_id = c.id and o.origin <> 'risk' and o.status in ('submitted','accepted','partially_filled','unknown') and o.cancel_requested_at is null)
-         or (c.close_on_stop and exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0)
-             and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))))
-     order by c.id`);
+    select id, broker_account_id, close_on_stop, reason, act, settle from (
+      select c.id, c.broker_account_id, c.close_on_stop, c.stop_reason as reason,
+             (exists (select 1 from orders o where o.relationship_id = c.id and o.origin <> 'risk' and o.status in ('submitted','accepted','partially_filled','unknown') and o.cancel_requested_at is null)
+               or (c.close_on_stop and exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0)
+                   and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired')))) as act,
+             -- Once nothing is held or working, the stop settles the fee period so far, once.
+             (c.fees_settled_at is null
+               and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))
+               and (not c.close_on_stop or not exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0))) as settle
+        from copy_relationships c where c.status = 'stopped') s
+     where act or settle
+     order by id`);
+  const rels = found.filter((r) => r.act);
+  const settled = found.filter((r) => r.settle);
   let work = 0;
-  // Once nothing is held or working, the stop settles the fee period so far, once.
-  const settled = await deps.db.execute<{ id: string }>(sql`
-    select c.id from copy_relationships c
-     where c.status = 'stopped' and c.fees_settled_at is null
-       and not exists (select 1 from orders o where o.relationship_id = c.id and o.status not in ('filled','cancelled','rejected','expired'))
-       and (not c.close_on_stop or not exists (select 1 from copy_positions p where p.relationship_id = c.id and p.qty <> 0))
-     order by c.id`);
   for (const r of settled) if (await settleStoppedCopyFees(deps, r.id)) work++;
   for (const r of rels) {
     const working = await deps.db

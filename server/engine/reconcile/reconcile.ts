@@ -21,6 +21,7 @@ import { copyOrderRow, loadPlanContext, planFor, type Rel } from "../replicate/p
 import { reconcileOrderId } from "../core/ids";
 import { randomId } from "../core/random-id";
 import { groupBy } from "../core/concurrency";
+import { anyOf } from "../core/bulk";
 import { metrics } from "../../ops/metrics";
 import type { BrokerOrder, BrokerPosition } from "../../brokers/types";
 
@@ -382,7 +383,7 @@ async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
         (
           await tx.execute<{ relationship_id: string; symbol: string; reason: string }>(sql`
             select distinct on (relationship_id, symbol) relationship_id, symbol, reason from copy_decisions
-             where relationship_id in ${relIds}
+             where ${anyOf(sql.raw("relationship_id"), relIds)}
              order by relationship_id, symbol, leader_event_seq desc, id desc`)
         ).map((r) => [`${r.relationship_id}|${r.symbol}`, r.reason]),
       );
@@ -394,6 +395,13 @@ async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
           ]),
         ].sort();
       const ctx = await loadPlanContext(tx, rels, [...new Set(lpos.map((p) => p.symbol))], now);
+      // The mid, the slippage reference when the leader has no fill in a symbol: once per symbol.
+      const mids = new Map<string, string>();
+      const midOf = (symbol: string, quote: { bid: string; ask: string }) => {
+        let m = mids.get(symbol);
+        if (m === undefined) mids.set(symbol, (m = fmt(D(quote.bid).plus(quote.ask).div(2))));
+        return m;
+      };
       const orderRows: (typeof orders.$inferInsert)[] = [];
       for (const rel of rels) {
         const held = (ctx.copyPositions.get(rel.id) ?? []).map((p) => p.symbol);
@@ -405,8 +413,7 @@ async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
           const k = `${rel.id}|${symbol}`;
           const reason = latest.get(k);
           if (reason === undefined && !rel.copyOpenPositions) continue; // positions from before the copy are not taken over
-          const mid = D(quote.bid).plus(quote.ask).div(2);
-          const leaderPrice = lastPrice.get(`${rel.leaderId}|${symbol}`) ?? fmt(mid);
+          const leaderPrice = lastPrice.get(`${rel.leaderId}|${symbol}`) ?? midOf(symbol, quote);
           // Planned first (it books nothing): an explained drift is then left alone.
           const plan = planFor(
             ctx,

@@ -193,8 +193,9 @@ export async function runReplay(
     }
     advanceTo(new Date(ev.at));
     await run(); // retries that came due by now go first
+    let madeWork = true;
     try {
-      await apply(ev);
+      madeWork = await apply(ev);
     } catch (err) {
       // An event the accounts cannot honour is a scenario error: name it, like a schema error.
       if (err instanceof CopyError && err.code === "INSUFFICIENT_FUNDS") {
@@ -204,20 +205,27 @@ export async function runReplay(
       }
       throw err;
     }
-    await run();
+    if (madeWork) await run();
     await opts.onEvent?.(i + 1, scenario.events.length, clock.now());
   }
   await drain(deps, { advanceTo, accounts: followerAccounts });
   return buildReport(db, { scenario, leaderId: leader!.id, followers, counts });
 
-  async function apply(ev: ScenarioEvent): Promise<void> {
+  /**
+   * Applies one event; false when it left the engine with nothing to do, so the pass after
+   * it is skipped (ADR 0041, session 4: a pass costs about a dozen statements even when
+   * nothing moves). The engine is quiescent before every event (the run before it) and the
+   * clock does not move within one, so only what the event itself wrote can make work: a
+   * fault or a liquidity limit changes only how the paper broker answers later calls, and a
+   * quote whose fills were already processed makes work only if it stopped a copy.
+   */
+  async function apply(ev: ScenarioEvent): Promise<boolean> {
     const at = new Date(ev.at);
     switch (ev.type) {
       case "quote":
         await paper.onQuote({ symbol: ev.symbol, bid: ev.bid, ask: ev.ask, at });
         await run();
-        await checkCopyStopLoss(deps, ev.symbol);
-        return;
+        return (await checkCopyStopLoss(deps, ev.symbol)).length > 0;
       case "leader_fill":
         await ingestLeaderFill(deps, {
           leaderId: leader!.id,
@@ -229,13 +237,13 @@ export async function runReplay(
           price: ev.price,
           at,
         });
-        return;
+        return true;
       case "liquidity":
         await paper.setLiquidity(ev.symbol, ev.maxFillQty);
-        return;
+        return false;
       case "fault":
         await paper.injectFault(ev.account, ev.fault, ev.count);
-        return;
+        return false;
       case "copy_action": {
         const f = followers.get(ev.follower)!;
         if (ev.action === "pause")
@@ -248,7 +256,7 @@ export async function runReplay(
           await setAllocation(deps, f.relationshipId, ev.allocation!, "scenario").catch(
             ignoreState,
           );
-        return;
+        return true;
       }
       case "cash":
         if (ev.account === scenario.leader.id) {
@@ -262,10 +270,10 @@ export async function runReplay(
           });
           await paper.deposit(ev.account, ev.amount);
         }
-        return;
+        return true;
       case "reconcile":
         await reconcile(deps, "on_demand");
-        return;
+        return true;
     }
   }
 }
