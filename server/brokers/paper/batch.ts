@@ -47,7 +47,7 @@ type EventRow = {
  * `defs` is the caller's constant column list.
  */
 const rows = (list: readonly object[], defs: string): SQL =>
-  sql`jsonb_to_recordset(${JSON.stringify(list)}::jsonb) as x(${sql.raw(defs)})`;
+  sql`json_to_recordset(${JSON.stringify(list)}::json) as x(${sql.raw(defs)})`;
 
 /**
  * One column of a multi-row statement: ONE text[] parameter (cast in SQL), so the
