@@ -40,7 +40,8 @@ type EventRow = {
 };
 
 /**
- * The rows of a multi-row write as ONE JSON parameter (`jsonb_to_recordset … as x(…)`):
+ * The rows of a multi-row write as ONE JSON parameter (`json_to_recordset … as x(…)`, plain
+ * json: PostgreSQL does not build a jsonb value of the whole batch first):
  * JSON.stringify is native, where a text[] per column was escaped element by element by
  * the driver (a tenth of a batch's CPU), and jsonb values (events, fault state) travel as
  * JSON, not as strings escaped twice. Numerics stay decimal strings, read as `numeric`.
