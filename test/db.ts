@@ -16,6 +16,10 @@ export async function createTestDb(): Promise<DbHandle & { url: string; drop(): 
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database "${name}" template "${template}"`);
+    // A test database outlives no crash of its server, so a commit need not wait for the disk
+    // (about 3.5 ms a flush here, and the suites commit tens of thousands of times). Locks,
+    // constraints and visibility are unchanged; only durability across a server crash goes.
+    await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
   } finally {
     await admin.end();
   }
