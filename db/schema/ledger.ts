@@ -1,4 +1,5 @@
 import { bigserial, bigint, index, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { dec, ts } from "./columns";
 
 /**
@@ -17,15 +18,25 @@ export const ledgerAccounts = pgTable(
   (t) => [unique("ledger_accounts_code_ccy").on(t.code, t.currency)],
 );
 
-export const journals = pgTable("journals", {
-  id: bigserial("id", { mode: "number" }).primaryKey(),
-  kind: text("kind").notNull(),
-  description: text("description").notNull(),
-  correlationId: text("correlation_id"),
-  orderId: uuid("order_id"),
-  relationshipId: uuid("relationship_id"),
-  at: ts("at").notNull(),
-});
+export const journals = pgTable(
+  "journals",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    description: text("description").notNull(),
+    correlationId: text("correlation_id"),
+    orderId: uuid("order_id"),
+    relationshipId: uuid("relationship_id"),
+    at: ts("at").notNull(),
+  },
+  (t) => [
+    // The day's deposits and withdrawals (equity snapshots' cash flows) without scanning
+    // every trade's journal; partial, so booking a fill writes nothing to it.
+    index("journals_cash_flows_at_idx")
+      .on(t.at)
+      .where(sql`${t.kind} in ('deposit', 'withdrawal')`),
+  ],
+);
 
 export const postings = pgTable(
   "postings",

@@ -1,0 +1,1 @@
+CREATE INDEX "journals_cash_flows_at_idx" ON "journals" USING btree ("at") WHERE "journals"."kind" in ('deposit', 'withdrawal');
