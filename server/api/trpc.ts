@@ -38,7 +38,15 @@ const abuseLimits = t.middleware(async ({ ctx, type, path, next }) => {
       throw err;
     }
   }
-  return next();
+  const res = await next();
+  // A limit met inside a procedure (wrong step-up codes) is a 429 in words too, not a 500.
+  if (!res.ok && res.error.cause instanceof RateLimited)
+    throw new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: res.error.cause.message,
+      cause: res.error.cause,
+    });
+  return res;
 });
 
 export const publicProcedure = t.procedure.use(abuseLimits);

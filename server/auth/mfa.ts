@@ -19,6 +19,8 @@ import {
 } from "./passkeys";
 import { recoveryCodesLeft, spendRecoveryCode } from "./recovery-codes";
 import { createSession, type Viewer } from "./sessions";
+import type { RateLimiterPostgres } from "rate-limiter-flexible";
+import { postgresLimiter, take } from "./rate-limits";
 import { signInThrottleFor } from "./sign-in-throttle";
 import { recordSecondFactorProof } from "./step-up";
 import { verifyUserTotp } from "./totp";
@@ -221,8 +223,27 @@ export async function completePendingSignIn(
 // ----- step-up -----
 
 /**
+ * Tries at "confirm it's you" per user and window. Each try takes a point before the code is
+ * checked and a right answer gives it back, so only wrong answers count and parallel guesses
+ * cannot slip past the count (the sign-in's second step ends after 5 wrong codes the same way).
+ * Without it a stolen session could guess a 6-digit code at the general 60 mutations a minute.
+ */
+export const STEP_UP_GUESSES = { points: 5, duration: 15 * 60 };
+
+const guessLimiters = new WeakMap<object, RateLimiterPostgres>();
+function stepUpGuesses(db: Db): RateLimiterPostgres {
+  let l = guessLimiters.get(db);
+  if (!l) {
+    l = postgresLimiter(db, { keyPrefix: "stepup_user", ...STEP_UP_GUESSES });
+    guessLimiters.set(db, l);
+  }
+  return l;
+}
+
+/**
  * Re-proves a second factor for this session (the "confirm it's you" dialog): on success the
- * session's proof time is now, which requireStepUp accepts for the next few minutes.
+ * session's proof time is now, which requireStepUp accepts for the next few minutes. Throws
+ * RateLimited after STEP_UP_GUESSES wrong answers.
  */
 export async function proveForStepUp(
   db: Db,
@@ -234,7 +255,10 @@ export async function proveForStepUp(
   now: Date = new Date(),
 ): Promise<FactorMethod | null> {
   if (!viewer.sessionId) return null;
+  const guesses = stepUpGuesses(db);
+  await take(guesses, viewer.id, "wrong codes");
   const method = await checkFactor(db, box, rp, viewer.id, proof, "passkey_step_up", now);
+  if (method) await guesses.reward(viewer.id, 1);
   await db.insert(auditLog).values({
     actorUserId: viewer.id,
     action: method ? "user.step_up" : "user.second_factor_failed",

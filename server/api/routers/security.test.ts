@@ -5,7 +5,7 @@ import { createTestDb } from "../../../test/db";
 import { provenViewer } from "../../../test/second-factor";
 import { noMutationLimits } from "../../auth/rate-limits";
 import { issueRecoveryCodes } from "../../auth/recovery-codes";
-import type { Viewer } from "../../auth/sessions";
+import { createSession, type Viewer } from "../../auth/sessions";
 import { createCaller } from "../root";
 
 /** Removing a second factor (docs/adr/0050 amendment): step-up, the last one kept, audited. */
@@ -81,5 +81,33 @@ describe("security.removeFactor", () => {
       /Passkey: choose which one/,
     );
     expect(await t.db.select().from(passkeys).where(eq(passkeys.userId, owner))).toHaveLength(1);
+  });
+});
+
+describe("security.stepUp", () => {
+  it("ends after 5 wrong answers in 15 minutes; a right answer does not count", async () => {
+    const id = await person("guess@sec.test", "follower");
+    // Recovery codes as the right answers: the test's authenticator secret is sealed with
+    // another key than the server's, so its codes cannot be checked here.
+    const sessionId = await createSession(t.db, id, { ip: "198.51.100.1", userAgent: "Vitest" });
+    const me: Viewer = { id, email: "guess@sec.test", name: "guess", role: "follower", sessionId };
+    const [first, second] = await issueRecoveryCodes(t.db, id);
+    const wrong = () => as(me).security.stepUp({ code: "000000" });
+    for (let i = 0; i < 4; i++)
+      await expect(wrong()).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(as(me).security.stepUp({ code: first! })).resolves.toEqual({
+      method: "recovery_code",
+    });
+    await expect(wrong()).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    // The sixth try is refused before it is checked, even with a right answer.
+    const refused = await as(me)
+      .security.stepUp({ code: second! })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    expect((refused as Error).message).toMatch(
+      /^Too many wrong codes\. Try again in 15 minutes\.$/,
+    );
+    const left = await t.db.select().from(recoveryCodes).where(eq(recoveryCodes.userId, id));
+    expect(left.filter((c) => c.usedAt === null)).toHaveLength(left.length - 1);
   });
 });
