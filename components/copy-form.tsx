@@ -1,5 +1,6 @@
 "use client";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Decimal } from "decimal.js";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { defaultLimits } from "@/server/domain/copy-defaults";
@@ -115,7 +116,7 @@ export function CopyForm({
   const [deposit, setDeposit] = useState("");
   const [depositMsg, setDepositMsg] = useState<{ ok: boolean; text: string } | null>(null);
 
-  const amountOk = DECIMAL.test(amount.trim()) && Number(amount) > 0;
+  const amountOk = DECIMAL.test(amount.trim()) && new Decimal(amount.trim()).gt(0);
   const debAmount = useDebounced(amount.trim(), 250);
   const debFactor = useDebounced(factor.trim(), 250);
   const debNotional = useDebounced(notional.trim(), 250);
@@ -173,11 +174,11 @@ export function CopyForm({
     e.preventDefault();
     setError(null);
     const a = amount.trim();
-    if (!DECIMAL.test(a) || Number(a) <= 0)
+    if (!DECIMAL.test(a) || new Decimal(a).lte(0))
       return setError("Amount: enter how much to put into this copy, such as 5000.");
-    if (Number(a) < Number(leader.minAllocation))
+    if (new Decimal(a).lt(leader.minAllocation))
       return setError(`Amount: the minimum for this leader is ${money(leader.minAllocation)}.`);
-    if (Number(a) > Number(available))
+    if (new Decimal(a).gt(available))
       return setError(
         `Amount: you have ${money(available)} available to allocate. Add funds or lower the amount.`,
       );
