@@ -46,3 +46,14 @@ export const chartGrid = <CartesianGrid strokeDasharray="3 3" stroke="#e5e8ef" /
 
 /** The margins every chart leaves inside its box. */
 export const CHART_MARGIN = { top: 8, right: 8, bottom: 0, left: 0 } as const;
+
+/** How every series line is drawn: smooth, no dots, no animation (charts redraw on polling). */
+export const LINE_STYLE = {
+  type: "monotone",
+  strokeWidth: 2,
+  dot: false,
+  isAnimationActive: false,
+} as const;
+
+/** The same for filled areas. */
+export const AREA_STYLE = { type: "monotone", isAnimationActive: false } as const;

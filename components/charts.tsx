@@ -14,7 +14,7 @@ import {
   type RangeKey,
   type RangeRow,
 } from "./chart-scale";
-import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
+import { AREA_STYLE, CHART_MARGIN, ChartFrame, chartGrid, LINE_STYLE } from "./chart-frame";
 import { money, pct } from "./format";
 
 export type { ChartPoint } from "./chart-scale";
@@ -107,14 +107,7 @@ export function PerformanceCharts({
             tickFormatter={pctAxis(gTicks)}
           />
           <Tooltip content={<Tip render={(r) => pct(r.growth)} />} />
-          <Line
-            type="monotone"
-            dataKey="g"
-            stroke="#1e5eff"
-            strokeWidth={2}
-            dot={false}
-            isAnimationActive={false}
-          />
+          <Line {...LINE_STYLE} dataKey="g" stroke="#1e5eff" />
         </LineChart>
       </ChartFrame>
       <ChartFrame
@@ -133,13 +126,7 @@ export function PerformanceCharts({
             tickFormatter={moneyAxis(eTicks, currency)}
           />
           <Tooltip content={<Tip render={(r) => money(r.equity, currency)} />} />
-          <Area
-            type="monotone"
-            dataKey="eq"
-            stroke="#1e5eff"
-            fill="#dbe6ff"
-            isAnimationActive={false}
-          />
+          <Area {...AREA_STYLE} dataKey="eq" stroke="#1e5eff" fill="#dbe6ff" />
         </AreaChart>
       </ChartFrame>
       <ChartFrame
@@ -168,13 +155,7 @@ export function PerformanceCharts({
               />
             }
           />
-          <Area
-            type="monotone"
-            dataKey="dd"
-            stroke="#c62828"
-            fill="#fbdcdc"
-            isAnimationActive={false}
-          />
+          <Area {...AREA_STYLE} dataKey="dd" stroke="#c62828" fill="#fbdcdc" />
         </AreaChart>
       </ChartFrame>
     </div>

@@ -1,7 +1,7 @@
 "use client";
 import { Decimal } from "decimal.js";
 import { Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
-import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
+import { CHART_MARGIN, ChartFrame, chartGrid, LINE_STYLE } from "./chart-frame";
 import { longDay, niceTicks, pctAxis, shortDay } from "./chart-scale";
 import { AXIS } from "./charts";
 import { pct } from "./format";
@@ -74,24 +74,8 @@ export function GrowthVsLeader({
         />
         <Tooltip content={<Tip />} />
         <Legend />
-        <Line
-          name="You"
-          type="monotone"
-          dataKey="y"
-          stroke="#1e5eff"
-          strokeWidth={2}
-          dot={false}
-          isAnimationActive={false}
-        />
-        <Line
-          name="Leader"
-          type="monotone"
-          dataKey="l"
-          stroke="#8a8f9c"
-          strokeWidth={2}
-          dot={false}
-          isAnimationActive={false}
-        />
+        <Line {...LINE_STYLE} name="You" dataKey="y" stroke="#1e5eff" />
+        <Line {...LINE_STYLE} name="Leader" dataKey="l" stroke="#8a8f9c" />
       </LineChart>
     </ChartFrame>
   );

@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from "recharts";
-import { CHART_MARGIN, ChartFrame, chartGrid } from "./chart-frame";
+import { CHART_MARGIN, ChartFrame, chartGrid, LINE_STYLE } from "./chart-frame";
 import { useTRPC } from "./trpc";
 
 type Range = "hour" | "day";
@@ -129,15 +129,12 @@ function Chart(props: {
         )}
         {props.series.map((s) => (
           <Line
+            {...LINE_STYLE}
             key={s.key}
-            type="monotone"
             dataKey={s.key}
             name={s.name}
             stroke={s.color}
-            strokeWidth={2}
-            dot={false}
             connectNulls
-            isAnimationActive={false}
           />
         ))}
       </LineChart>
