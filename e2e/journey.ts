@@ -63,7 +63,7 @@ export async function noSideways(page: Page) {
 export async function startCopyByApi(
   page: Page,
   handle: string,
-  opts: { amount: string; factor: string; maxSymbolExposure: string },
+  opts: { amount: string; factor: string; maxSymbolExposure: string; copyStopLossPct?: string },
 ): Promise<{ id: string; leader: { id: string; displayName: string } }> {
   const { leader } = await call<{ leader: { id: string; displayName: string } }>(
     page,
@@ -76,7 +76,7 @@ export async function startCopyByApi(
     leaderId: leader.id,
     sizing: { mode: "multiplier", amount: opts.amount, factor: opts.factor },
     limits: {
-      copyStopLossPct: null,
+      copyStopLossPct: opts.copyStopLossPct ?? null,
       maxSymbolExposure: opts.maxSymbolExposure,
       maxOpenPositions: 10,
       maxSlippageBps: 500,

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "@playwright/test";
 import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
-import { call, noSideways, watchConsole } from "./journey";
+import { call, noSideways, startCopyByApi, watchConsole } from "./journey";
 
 /**
  * Issue 11's journeys, each on a desktop and on a 390 px phone: a kept position closed from
@@ -36,29 +36,13 @@ async function stopCopy(page: Page, id: string) {
 
 async function startCopy(
   page: Page,
-  opts: { factor: string; stopLossPct?: string | null; exposure?: string },
+  opts: { factor: string; stopLossPct?: string; exposure?: string },
 ): Promise<string> {
-  const profile = await call<{ leader: { id: string } }>(
-    page,
-    "leaders.profile",
-    { handle: "crypto-swing" },
-    "query",
-  );
-  const agreementVersion = await call<string>(page, "copies.agreementVersion", undefined, "query");
-  const { id } = await call<{ id: string }>(page, "copies.start", {
-    leaderId: profile.leader.id,
-    sizing: { mode: "multiplier", amount: "5000", factor: opts.factor },
-    limits: {
-      copyStopLossPct: opts.stopLossPct ?? null,
-      maxSymbolExposure: opts.exposure ?? "10000",
-      maxOpenPositions: 10,
-      maxSlippageBps: 500,
-      dailyLossLimit: null,
-    },
-    onInsufficientFunds: "reduce",
-    copyOpenPositions: false,
-    consent: true,
-    agreementVersion,
+  const { id } = await startCopyByApi(page, "crypto-swing", {
+    amount: "5000",
+    factor: opts.factor,
+    maxSymbolExposure: opts.exposure ?? "10000",
+    copyStopLossPct: opts.stopLossPct,
   });
   return id;
 }
