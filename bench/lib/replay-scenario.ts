@@ -1,5 +1,6 @@
 import { createRng } from "../../server/domain/random";
 import { parseScenario } from "../../server/engine/replay/scenario";
+import { shareSpec } from "../../server/engine/testing/scenario-parts";
 import { cents } from "./world";
 
 /**
@@ -69,16 +70,7 @@ export function generateScenario(nFollowers: number, nFills: number, seed = "ben
   }
   return parseScenario({
     name: `bench ${nFollowers} followers x ${nFills} fills`,
-    instruments: symbols.map((symbol) => ({
-      symbol,
-      currency: "USD",
-      tickSize: "0.01",
-      qtyStep: "1",
-      minQty: "1",
-      minNotional: "1",
-      multiplier: "1",
-      commissionPerUnit: "0.005",
-    })),
+    instruments: symbols.map((symbol) => shareSpec(symbol)),
     leader: { id: "L", cash: "1000000" },
     followers: Array.from({ length: nFollowers }, (_, f) => ({
       id: `F${f}`,

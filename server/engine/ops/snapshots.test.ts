@@ -9,6 +9,7 @@ import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
 import { leaderEquity } from "../ingest/leader-book";
 import { forgoDurability, runReplay } from "../replay/run-replay";
 import { parseScenario } from "../replay/scenario";
+import { shareSpec } from "../testing/scenario-parts";
 import { snapshotEquity } from "./snapshots";
 
 /*
@@ -31,19 +32,9 @@ const q = (at: string, symbol: string, bid: string, ask: string) => ({
 beforeAll(async () => {
   t = await createTestDb();
   await forgoDurability(t.url); // a database for this file only
-  const inst = (symbol: string, multiplier: string) => ({
-    symbol,
-    currency: "USD",
-    tickSize: "0.01",
-    qtyStep: "1",
-    minQty: "1",
-    minNotional: "1",
-    multiplier,
-    commissionPerUnit: "0.005",
-  });
   const scenario = parseScenario({
     name: "snapshots world",
-    instruments: [inst("AAA", "1"), inst("BBB", "10")],
+    instruments: [shareSpec("AAA"), shareSpec("BBB", "10")],
     leader: { id: "L", cash: "100000" },
     followers: [
       {

@@ -4,17 +4,19 @@
  * place, so a scenario written for one test reads like one written for another.
  */
 
-/** AAPL as the scenarios list it: whole shares, cents, half a cent of commission per share. */
-export const AAPL_SPEC = {
-  symbol: "AAPL",
+/** A share as the scenarios list it: whole shares, cents, half a cent of commission a share. */
+export const shareSpec = (symbol: string, multiplier = "1") => ({
+  symbol,
   currency: "USD",
   tickSize: "0.01",
   qtyStep: "1",
   minQty: "1",
   minNotional: "1",
-  multiplier: "1",
+  multiplier,
   commissionPerUnit: "0.005",
-};
+});
+
+export const AAPL_SPEC = shareSpec("AAPL");
 
 /** A quote event. */
 export const quoteEvent = (at: string, bid: string, ask: string, symbol = "AAPL") => ({
