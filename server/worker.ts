@@ -68,6 +68,9 @@ async function main() {
 
   await upsertCatalogue(handle.db);
   await applyPaperTransfers(deps, paper);
+  // Fees charged while no worker ran (the demo seed charges some) move at the paper broker
+  // before the first comparison, as after every pump; else startup reports their cash as a gap.
+  await moveFeeCash(deps);
   await syncAlpacaAccounts(handle.db, alpaca).catch((err) => log.warn({ err }, "alpaca sync"));
   const startup = await reconcile(deps, "startup");
   await snapshotEquity(deps);

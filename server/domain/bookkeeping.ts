@@ -1,5 +1,5 @@
 import { D, DomainError, fmt, ZERO, type Decimal } from "./money";
-import { platformFee } from "./fees";
+import { feesReceivable, platformFee } from "./fees";
 import { applyFill, applyFillToPosition, transition, type OrderState } from "./order-state";
 
 /*
@@ -10,6 +10,20 @@ import { applyFill, applyFillToPosition, transition, type OrderState } from "./o
  */
 
 export const cashAccount = (brokerAccountId: string) => `account:${brokerAccountId}:cash`;
+
+/**
+ * Who pays a fee, by where the account is (ADR 0060): at the paper broker the fee comes out of
+ * the account's cash (the worker then moves that cash at the broker); at an external broker
+ * Tandem cannot take cash, so the fee is owed: posted against the account's fees receivable,
+ * its cash on our books untouched (it must keep matching the broker's).
+ */
+export function feePayer(brokerAccountId: string, broker: string) {
+  const takesCash = broker === "paper";
+  return {
+    takesCash,
+    code: takesCash ? cashAccount(brokerAccountId) : feesReceivable(brokerAccountId),
+  };
+}
 export const brokerSettlement = (broker: string) => `broker:${broker}:settlement`;
 export const brokerCommissions = (broker: string) => `broker:${broker}:commissions`;
 export const externalFunding = (broker: string) => `external:${broker}:funding`;
@@ -241,7 +255,11 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     if (o.relationshipId && bps !== undefined) {
       const fee = platformFee({ qty: f.qty, price: f.price, multiplier: mult, bps });
       if (!fee.isZero()) {
-        b.cash = b.cash.minus(fee);
+        const payer = feePayer(
+          o.brokerAccountId,
+          state.accounts.get(o.brokerAccountId)?.broker ?? "paper",
+        );
+        if (payer.takesCash) b.cash = b.cash.minus(fee);
         const feeJournal: Journal = {
           kind: "fee",
           description: `platform fee ${fmt(bps)} bps on ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
@@ -251,7 +269,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
           at: f.at,
           currency,
           lines: [
-            { code: cashAccount(o.brokerAccountId), amount: fmt(fee.neg()), owner },
+            { code: payer.code, amount: fmt(fee.neg()), owner },
             { code: platformRevenue(), amount: fmt(fee), owner: null },
           ],
         };

@@ -11,9 +11,8 @@ import {
   platformFeeSettings,
   quotes,
 } from "../../../db/schema";
-import { cashAccount, leaderFeesPayable, type ChargedFee } from "../../domain/bookkeeping";
+import { feePayer, leaderFeesPayable, type ChargedFee } from "../../domain/bookkeeping";
 import {
-  feesReceivable,
   managementAccrual,
   periodLabel,
   platformShareAccount,
@@ -107,9 +106,9 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
     .select({ broker: brokerAccounts.broker })
     .from(brokerAccounts)
     .where(eq(brokerAccounts.id, rel.brokerAccountId));
-  const paper = (acct?.broker ?? "paper") === "paper";
+  const payer = feePayer(rel.brokerAccountId, acct?.broker ?? "paper");
   const total = due.reduce((s, f) => s.plus(f.amount), ZERO);
-  if (paper)
+  if (payer.takesCash)
     await tx
       .update(accountBalances)
       .set({
@@ -118,7 +117,6 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
       })
       .where(eq(accountBalances.brokerAccountId, rel.brokerAccountId));
   const share = await platformSharePct(tx);
-  const payer = paper ? cashAccount(rel.brokerAccountId) : feesReceivable(rel.brokerAccountId);
   for (const f of due) {
     const split = revenueShare(f.amount, share);
     await postJournal(
@@ -131,14 +129,14 @@ async function charge(deps: EngineDeps, tx: Tx, rel: Rel, fees: ChargedFee[]): P
         relationshipId: rel.id,
       },
       [
-        { code: payer, amount: fmt(D(f.amount).neg()), ownerUserId: rel.followerId },
+        { code: payer.code, amount: fmt(D(f.amount).neg()), ownerUserId: rel.followerId },
         { code: leaderFeesPayable(rel.leaderId), amount: fmt(split.leader) },
         { code: platformShareAccount(), amount: fmt(split.platform) },
       ],
     );
   }
   await writeFees(tx, due);
-  await recordFeeSplits(tx, rel.id, share, paper, deps.clock.now());
+  await recordFeeSplits(tx, rel.id, share, payer.takesCash, deps.clock.now());
 }
 
 const hasPeriodFees = or(
