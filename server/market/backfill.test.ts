@@ -26,12 +26,9 @@ const fingerprint = (rows: Candle[]) =>
 describe("backfillHistory", () => {
   let t: Awaited<ReturnType<typeof createTestDb>>;
   let rows: Candle[];
-  let elapsedMs: number;
   beforeAll(async () => {
     t = await freshDb();
-    const started = performance.now();
     await backfillHistory(t.db, { days: 400, end: END, seed: 7 });
-    elapsedMs = performance.now() - started;
     rows = await t.db
       .select()
       .from(candles)
@@ -41,11 +38,8 @@ describe("backfillHistory", () => {
     await t.drop();
   });
 
-  it("writes 20 instruments × 400 days in well under 5 seconds", () => {
-    console.log(
-      `backfill 20 × 400 days: ${rows.length} daily candles in ${elapsedMs.toFixed(0)} ms`,
-    );
-    expect(elapsedMs).toBeLessThan(2500);
+  // Its speed is measured by `npm run bench:backfill`, not asserted here.
+  it("writes 20 instruments × 400 days", () => {
     expect(new Set(rows.map((r) => r.symbol)).size).toBe(20);
   });
 
@@ -136,12 +130,9 @@ describe("backfillHistory with recent minutes", () => {
   let t: Awaited<ReturnType<typeof createTestDb>>;
   let minutes: Candle[];
   let days: Candle[];
-  let elapsedMs: number;
   beforeAll(async () => {
     t = await freshDb();
-    const started = performance.now();
     await backfillHistory(t.db, { days: 400, end: END, seed: 3, minuteHours: 24 });
-    elapsedMs = performance.now() - started;
     const get = (interval: "1m" | "1d") =>
       t.db
         .select()
@@ -156,10 +147,6 @@ describe("backfillHistory with recent minutes", () => {
   });
 
   it("covers the window from a UTC midnight to the last whole minute, only in trading hours", () => {
-    console.log(
-      `backfill 20 × 400 days + 24 h of minutes: ${days.length} daily + ${minutes.length} minute candles in ${elapsedMs.toFixed(0)} ms`,
-    );
-    expect(elapsedMs).toBeLessThan(5000);
     const btc = minutes.filter((m) => m.symbol === "BTC-USD");
     expect(btc[0]!.openTime).toEqual(new Date("2025-03-11T00:00:00Z"));
     expect(btc.at(-1)!.openTime).toEqual(new Date("2025-03-12T15:46:00Z"));
