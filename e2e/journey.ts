@@ -1,7 +1,28 @@
 import { expect, type Page } from "@playwright/test";
+import postgres from "postgres";
+import { urlFor } from "../db/embedded";
 
-/** What the journeys share: calls as the page makes them, console watching, sideways scroll. */
+/**
+ * What the journeys share: calls as the page makes them, console watching, sideways scroll,
+ * and the e2e server's own database.
+ */
 export type Json = Record<string, unknown>;
+
+const dbUrl =
+  process.env.DATABASE_URL ?? urlFor(Number(process.env.E2E_PG_PORT ?? 54339), "tandem");
+
+/**
+ * One short connection to the e2e server's database, closed afterwards: for a spec that sets
+ * up or checks what an admin tool or the worker would, without leaving a pool open per file.
+ */
+export async function withDb<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
+}
 
 /** A tRPC call from inside the page, with its cookies: what the browser itself would send. */
 export async function call<T = Json>(

@@ -1,23 +1,11 @@
-import postgres from "postgres";
-import { urlFor } from "../db/embedded";
 import { AuthPage, expect, test, uniqueEmail } from "./fixtures";
+import { withDb } from "./journey";
 
 /**
  * Sessions, abuse limits and headers against the production build (issue 14). The database
  * is the e2e server's own: the spec changes a role there the way an admin tool would.
  */
-const dbUrl =
-  process.env.DATABASE_URL ?? urlFor(Number(process.env.E2E_PG_PORT ?? 54339), "tandem");
 const PORT = Number(process.env.E2E_PORT ?? 3100);
-
-async function withDb<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 test("pages carry a nonce CSP and the other security headers; scripts still run", async ({
   page,

@@ -2,10 +2,9 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "@playwright/test";
-import postgres from "postgres";
-import { urlFor } from "../db/embedded";
 import { send, signRequest, type Credentials } from "../examples/strategy-client";
 import { AuthPage, DEMO_TOTP_SECRET, expect, freshCode, test } from "./fixtures";
+import { withDb } from "./journey";
 
 /**
  * A leader's scripted strategy (issue 12): the leader creates an API key in the console (a
@@ -17,19 +16,8 @@ test.describe.configure({ mode: "serial" });
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const BASE = `http://localhost:${PORT}`;
-const dbUrl =
-  process.env.DATABASE_URL ?? urlFor(Number(process.env.E2E_PG_PORT ?? 54339), "tandem");
 const run = promisify(execFile);
 let creds: Credentials | null = null;
-
-async function withDb<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 function watchConsole(page: Page): string[] {
   const errors: string[] = [];

@@ -1,7 +1,5 @@
-import postgres from "postgres";
-import { urlFor } from "../db/embedded";
 import { DEMO_TOTP_SECRET, expect, freshCode, test, uniqueEmail } from "./fixtures";
-import { noSideways, watchConsole } from "./journey";
+import { noSideways, watchConsole, withDb } from "./journey";
 
 /**
  * Issue 12 on a 390 px phone: an admin reads an open strategy-change flag (what changed, with
@@ -9,18 +7,7 @@ import { noSideways, watchConsole } from "./journey";
  * a reason, answering "Confirm it's you" with an authenticator code; and an applicant
  * withdraws a pending application on /apply.
  */
-const dbUrl =
-  process.env.DATABASE_URL ?? urlFor(Number(process.env.E2E_PG_PORT ?? 54339), "tandem");
 const ADMIN = "admin@tandem.test";
-
-async function withDb<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 test.use({ viewport: { width: 390, height: 844 } });
 
