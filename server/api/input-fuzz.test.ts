@@ -6,6 +6,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createTestDb } from "../../test/db";
 import * as s from "../../db/schema";
 import { seedDemoWorld } from "../demo/seed";
+import { NO_LIMITS } from "../engine/testing/limits";
 import { noMutationLimits } from "../auth/rate-limits";
 import type { Viewer } from "../auth/session";
 import { AGREEMENT_VERSION } from "../queries/copies";
@@ -162,13 +163,8 @@ type Template = {
   fields: Record<string, fc.Arbitrary<unknown>>;
 };
 
-const noLimits = () => ({
-  copyStopLossPct: null,
-  maxSymbolExposure: null,
-  maxOpenPositions: null,
-  maxSlippageBps: null,
-  dailyLossLimit: null,
-});
+/** A fresh copy each time: a bad input is written into it. */
+const noLimits = () => ({ ...NO_LIMITS });
 /** Limits may be null ("no limit"): only non-null wrong values. */
 const notNull = <T>(a: fc.Arbitrary<T>) => a.filter((v) => v !== null);
 const limitFields = (prefix: string) => ({

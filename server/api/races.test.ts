@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { createTestDb } from "../../test/db";
 import * as s from "../../db/schema";
 import { openPaperAccount } from "../engine/copies/onboarding";
+import { NO_LIMITS } from "../engine/testing/limits";
 import { noMutationLimits } from "../auth/rate-limits";
 import { D } from "../domain/money";
 import { AGREEMENT_VERSION } from "../queries/copies";
@@ -73,13 +74,7 @@ async function follower(cash: string) {
 const start = (leaderId: string, amount: string) => ({
   leaderId,
   sizing: { mode: "proportional" as const, amount },
-  limits: {
-    copyStopLossPct: null,
-    maxSymbolExposure: null,
-    maxOpenPositions: null,
-    maxSlippageBps: null,
-    dailyLossLimit: null,
-  },
+  limits: NO_LIMITS,
   consent: true as const,
   agreementVersion: AGREEMENT_VERSION,
 });

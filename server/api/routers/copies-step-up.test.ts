@@ -7,6 +7,7 @@ import { noMutationLimits } from "../../auth/rate-limits";
 import { recordSecondFactorProof } from "../../auth/step-up";
 import type { Viewer } from "../../auth/sessions";
 import { makeWorld } from "../../engine/testing/test-world";
+import { NO_LIMITS } from "../../engine/testing/limits";
 import { createCaller } from "../root";
 
 /** A copy's allocation above TANDEM_STEP_UP_ALLOCATION (10 000) needs step-up (ADR 0050). */
@@ -43,13 +44,7 @@ describe("copy allocation step-up", () => {
       .copies.start({
         leaderId: w.leaderId,
         sizing: { mode: "proportional", amount: "15000" },
-        limits: {
-          copyStopLossPct: null,
-          maxSymbolExposure: null,
-          maxOpenPositions: null,
-          maxSlippageBps: null,
-          dailyLossLimit: null,
-        },
+        limits: NO_LIMITS,
         onInsufficientFunds: "reduce",
         copyOpenPositions: false,
         consent: true,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
 import { paperEngine } from "../testing/test-world";
+import { NO_LIMITS } from "../testing/limits";
 import {
   accountBalances,
   brokerAccounts,
@@ -158,13 +159,7 @@ describe("the x69 loop cannot happen", () => {
       ada.copies.start({
         leaderId: Ben!.leaderId,
         sizing: { mode: "multiplier", amount: "1000", factor: "1" },
-        limits: {
-          copyStopLossPct: null,
-          maxSymbolExposure: null,
-          maxOpenPositions: null,
-          maxSlippageBps: null,
-          dailyLossLimit: null,
-        },
+        limits: NO_LIMITS,
         consent: true,
         agreementVersion: AGREEMENT_VERSION,
       }),

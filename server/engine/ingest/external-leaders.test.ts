@@ -16,6 +16,7 @@ import { createRng } from "../../domain/random";
 import { createCaller } from "../../api/root";
 import { AGREEMENT_VERSION } from "../../queries/copies";
 import { DEFAULT_CONFIG, silentLog, type EngineDeps } from "../deps";
+import { NO_LIMITS } from "../testing/limits";
 import { pump } from "../pump";
 import { reconcile } from "../reconcile/reconcile";
 import { startExternalLeaders, type ExternalLeaders } from "./external-leaders";
@@ -286,13 +287,7 @@ describe("connecting an Alpaca account", () => {
       leaderId,
       brokerAccountId: followerAccountId,
       sizing: { mode: "multiplier", amount: "10000", factor: "0.1" },
-      limits: {
-        copyStopLossPct: null,
-        maxSymbolExposure: null,
-        maxOpenPositions: null,
-        maxSlippageBps: null,
-        dailyLossLimit: null,
-      },
+      limits: NO_LIMITS,
       consent: true,
       agreementVersion: AGREEMENT_VERSION,
     });

@@ -5,6 +5,7 @@ import { createTestDb } from "../../../test/db";
 import { D } from "../../domain/money";
 import { runReplay } from "../replay/run-replay";
 import { parseScenario } from "../replay/scenario";
+import { NO_LIMITS } from "../testing/limits";
 import { AAPL_SPEC, leaderFillEvent, quoteEvent as q } from "../testing/scenario-parts";
 import { claimWhatIfRun, executeWhatIfRun, WHATIF_LIMITS, type WhatIfSettings } from "./run";
 
@@ -21,13 +22,7 @@ const settings: WhatIfSettings = {
   amount: "10000",
   mode: "proportional",
   onInsufficientFunds: "reduce",
-  limits: {
-    copyStopLossPct: null,
-    maxSymbolExposure: null,
-    maxOpenPositions: null,
-    maxSlippageBps: null,
-    dailyLossLimit: null,
-  },
+  limits: NO_LIMITS,
   fees: { performanceFeePct: "20", managementFeePctYear: null, platformFeeBps: "10" },
 };
 
