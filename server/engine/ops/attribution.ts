@@ -6,14 +6,13 @@ import {
   copyPositions,
   copyRelationships,
   events,
-  fills,
   instruments,
-  orders,
   quotes,
 } from "../../../db/schema";
 import { attributeDifference, type Attribution } from "../../domain/attribution";
 import { D, fmt } from "../../domain/money";
 import type { Quote } from "../../domain/valuation";
+import { loadOrdersWithFills } from "../book/orders-with-fills";
 
 /**
  * Loads one copy's decisions, fills, the leader's stream since the copy started, fees and
@@ -75,20 +74,7 @@ export async function loadAttribution(
       at: e.at,
     };
   });
-  const os = await db.select().from(orders).where(eq(orders.relationshipId, relationshipId));
-  const fs = os.length
-    ? await db
-        .select()
-        .from(fills)
-        .where(
-          inArray(
-            fills.orderId,
-            os.map((o) => o.id),
-          ),
-        )
-        .orderBy(asc(fills.filledAt))
-    : [];
-  const orderOf = new Map(os.map((o) => [o.id, o]));
+  const { orders: os, fills: fs } = await loadOrdersWithFills(db, { relationshipId });
   const ds = await db
     .select()
     .from(copyDecisions)
@@ -149,16 +135,13 @@ export async function loadAttribution(
       origin: o.origin,
       leaderFillId: o.leaderFillId,
     })),
-    fills: fs.map((f) => {
-      const o = orderOf.get(f.orderId)!;
-      return {
-        clientOrderId: o.clientOrderId,
-        symbol: o.symbol,
-        qty: o.side === "sell" ? D(f.qty).neg() : f.qty,
-        price: f.price,
-        commission: f.fee,
-      };
-    }),
+    fills: fs.map((f) => ({
+      clientOrderId: f.order.clientOrderId,
+      symbol: f.order.symbol,
+      qty: f.order.side === "sell" ? D(f.qty).neg() : f.qty,
+      price: f.price,
+      commission: f.fee,
+    })),
     feesCharged: fees,
     positions: held,
   });

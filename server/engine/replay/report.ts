@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   accountBalances,
@@ -7,13 +7,12 @@ import {
   copyPositions,
   copyRelationships,
   copySymbolRatios,
-  fills,
   instruments,
   leaderPositions,
-  orders,
 } from "../../../db/schema";
 import { D, fmt, ZERO } from "../../domain/money";
 import { sizingTarget } from "../../domain/planner";
+import { loadOrdersWithFills } from "../book/orders-with-fills";
 import type { CallCounts } from "./counting-broker";
 import type { Scenario } from "./scenario";
 
@@ -130,24 +129,9 @@ export async function buildReport(
         ),
       ];
     });
-    const os = await db
-      .select()
-      .from(orders)
-      .where(eq(orders.brokerAccountId, accountId))
-      .orderBy(asc(orders.createdAt), asc(orders.clientOrderId));
-    const byId = new Map(os.map((o) => [o.id, o.clientOrderId]));
-    const fs = os.length
-      ? await db
-          .select()
-          .from(fills)
-          .where(
-            inArray(
-              fills.orderId,
-              os.map((o) => o.id),
-            ),
-          )
-          .orderBy(asc(fills.filledAt), asc(fills.brokerTradeId))
-      : [];
+    const { orders: os, fills: fs } = await loadOrdersWithFills(db, {
+      brokerAccountId: accountId,
+    });
     const ds = await db
       .select()
       .from(copyDecisions)
@@ -171,7 +155,7 @@ export async function buildReport(
         ...(o.rejectReason ? { rejectReason: o.rejectReason } : {}),
       })),
       fills: fs.map((x) => ({
-        clientOrderId: byId.get(x.orderId)!,
+        clientOrderId: x.order.clientOrderId,
         qty: fmt(x.qty),
         price: fmt(x.price),
         fee: fmt(x.fee),
