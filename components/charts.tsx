@@ -40,6 +40,11 @@ function Tip({
 
 export const AXIS = { tick: { fontSize: 11 }, width: 64 } as const;
 
+/** A Y axis on exactly the given ticks, from the first to the last (drawdown: up to 0). */
+function yAxis(ticks: number[], format: (v: number) => string, top = ticks.at(-1)!) {
+  return <YAxis {...AXIS} ticks={ticks} domain={[ticks[0]!, top]} tickFormatter={format} />;
+}
+
 /**
  * Growth in % (rebased to the chosen range), account value and drawdown. Numbers become
  * floats for plotting only; tooltips and captions format the decimal strings.
@@ -100,12 +105,7 @@ export function PerformanceCharts({
         <LineChart data={data} margin={CHART_MARGIN}>
           {chartGrid}
           {xAxis}
-          <YAxis
-            {...AXIS}
-            ticks={gTicks}
-            domain={[gTicks[0]!, gTicks.at(-1)!]}
-            tickFormatter={pctAxis(gTicks)}
-          />
+          {yAxis(gTicks, pctAxis(gTicks))}
           <Tooltip content={<Tip render={(r) => pct(r.growth)} />} />
           <Line {...LINE_STYLE} dataKey="g" stroke="#1e5eff" />
         </LineChart>
@@ -119,12 +119,7 @@ export function PerformanceCharts({
         <AreaChart data={data} margin={CHART_MARGIN}>
           {chartGrid}
           {xAxis}
-          <YAxis
-            {...AXIS}
-            ticks={eTicks}
-            domain={[eTicks[0]!, eTicks.at(-1)!]}
-            tickFormatter={moneyAxis(eTicks, currency)}
-          />
+          {yAxis(eTicks, moneyAxis(eTicks, currency))}
           <Tooltip content={<Tip render={(r) => money(r.equity, currency)} />} />
           <Area {...AREA_STYLE} dataKey="eq" stroke="#1e5eff" fill="#dbe6ff" />
         </AreaChart>
@@ -138,12 +133,7 @@ export function PerformanceCharts({
         <AreaChart data={data} margin={CHART_MARGIN}>
           {chartGrid}
           {xAxis}
-          <YAxis
-            {...AXIS}
-            ticks={dTicks}
-            domain={[dTicks[0]!, 0]}
-            tickFormatter={pctAxis(dTicks, { plus: false })}
-          />
+          {yAxis(dTicks, pctAxis(dTicks, { plus: false }), 0)}
           <Tooltip
             content={
               <Tip
