@@ -3,16 +3,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formErrors } from "./errors";
 import { dateTime } from "./format";
+import { isStepUpRequired, quietly, useStepUp } from "./second-factor-dialog";
 import { useTRPC } from "./trpc";
 
 type Created = { keyId: string; secret: string; scopes: string[] };
-
-/** The refusal a mutation gets when a second factor must be proven first (server/auth/step-up.ts). */
-function needsStepUp(err: unknown): boolean {
-  return (
-    (err as { data?: { reasonCode?: unknown } } | null)?.data?.reasonCode === "STEP_UP_REQUIRED"
-  );
-}
 
 /**
  * The leader console's strategy API keys: create one (a high-risk action: the server asks for
@@ -29,7 +23,6 @@ export function ApiKeys() {
   const [scopes, setScopes] = useState({ trade: true, read: true });
   const [created, setCreated] = useState<Created | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
-  const [blocked, setBlocked] = useState(false);
   const chosen = () => (["trade", "read"] as const).filter((s) => scopes[s]);
 
   const create = useMutation(
@@ -37,11 +30,11 @@ export function ApiKeys() {
       onSuccess: (k) => {
         setCreated({ keyId: k.keyId, secret: k.secret, scopes: k.scopes });
         setLabel("");
-        setBlocked(false);
         void refresh();
       },
       onError: (e) => {
-        setBlocked(needsStepUp(e));
+        // "Confirm it's you" answers this one; the key is created once the code is accepted.
+        if (isStepUpRequired(e)) return;
         setMsg(formErrors(e).form ?? Object.values(formErrors(e).fields)[0] ?? null);
       },
     }),
@@ -58,24 +51,12 @@ export function ApiKeys() {
       onError: (e) => setMsg(formErrors(e).form),
     }),
   );
-  const [code, setCode] = useState("");
-  const [codeMsg, setCodeMsg] = useState<string | null>(null);
-  // "Confirm it's you" (security.stepUp), then the same create again: one click for the person.
-  const stepUp = useMutation(
-    trpc.security.stepUp.mutationOptions({
-      onSuccess: () => {
-        setCode("");
-        setCodeMsg(null);
-        setBlocked(false);
-        submit();
-      },
-      onError: (e) =>
-        setCodeMsg(formErrors(e).form ?? Object.values(formErrors(e).fields)[0] ?? null),
-    }),
-  );
+  // Creating a key is a step-up action: "Confirm it's you", then the same create again.
+  const { run, dialog } = useStepUp();
   const submit = () => {
     setMsg(null);
-    create.mutate({ label, scopes: chosen() });
+    const input = { label, scopes: chosen() };
+    quietly(run(() => create.mutateAsync(input)));
   };
 
   return (
@@ -161,37 +142,7 @@ export function ApiKeys() {
         </div>
       </form>
 
-      {blocked && (
-        <form
-          className="stack"
-          aria-label="Confirm it's you"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            stepUp.mutate({ code });
-          }}
-        >
-          <label>
-            Code from your authenticator app (or a recovery code)
-            <input
-              value={code}
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              onChange={(e) => setCode(e.target.value)}
-            />
-          </label>
-          {codeMsg && (
-            <p role="alert" className="error">
-              {codeMsg}
-            </p>
-          )}
-          <div>
-            <button type="submit" disabled={stepUp.isPending}>
-              Confirm and create the key
-            </button>
-          </div>
-        </form>
-      )}
+      {dialog}
 
       {q.data && (
         <label style={{ display: "flex", gap: "0.5rem", alignItems: "flex-start" }}>

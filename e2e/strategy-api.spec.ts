@@ -60,12 +60,13 @@ test("a leader creates an API key in the console: step-up first, the secret show
   await section.getByRole("button", { name: "Create key" }).click();
   // Creating a key is a high-risk action: the sign-in's proof is too old, so the console asks
   // for a fresh code and then creates the key.
-  const confirm = section.getByRole("form", { name: "Confirm it's you" });
-  await expect(confirm).toBeVisible();
-  await confirm
-    .getByLabel(/^Code from your authenticator app/)
+  const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+  await expect(dialog).toBeVisible();
+  await dialog
+    .getByLabel("Code", { exact: true })
     .fill(await freshCode("steady-etf@tandem.test", DEMO_TOTP_SECRET));
-  await confirm.getByRole("button", { name: "Confirm and create the key" }).click();
+  await dialog.getByRole("button", { name: "Confirm" }).click();
+  await expect(dialog).toBeHidden();
   const keyId = (await section.getByTestId("new-key-id").textContent())!.trim();
   const secret = (await section.getByTestId("new-key-secret").textContent())!.trim();
   expect(keyId).toMatch(/^tk_/);
