@@ -15,6 +15,7 @@ import { accountsToPoll, pump } from "../../server/engine/pump";
 import { replicateLeader } from "../../server/engine/replicate/replicate";
 import { MemoryBroker } from "./memory-broker";
 import { measureRawInsertRowsPerSec } from "./raw-insert";
+import { dbCpuReader, nodeCpuMs } from "./cpu";
 
 export type BrokerKind = "paper" | "memory";
 
@@ -84,12 +85,21 @@ export async function runFanout(
     const leaderId = (await h.db.execute<{ id: string }>(sql`select id from leaders limit 1`))[0]!
       .id;
     const phases: Record<string, number> = {};
+    // CPU milliseconds per step, this process and the database server: far steadier than
+    // wall time on a busy machine (bench/lib/cpu.ts).
+    const cpu: Record<string, { node: number; db: number }> = {};
+    const dbCpu = (await dbCpuReader(stats)) ?? (() => Number.NaN);
     const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
       const s0 = performance.now();
+      const n0 = nodeCpuMs();
+      const d0 = dbCpu();
       try {
         return await fn();
       } finally {
         phases[step] = Math.round((phases[step] ?? 0) + performance.now() - s0);
+        const c = (cpu[step] ??= { node: 0, db: 0 });
+        c.node = Math.round(c.node + nodeCpuMs() - n0);
+        c.db = Math.round(c.db + dbCpu() - d0);
       }
     };
     const t0 = performance.now();
@@ -149,6 +159,11 @@ export async function runFanout(
       rawInsertRowsPerSec: Math.round(raw),
       ratio: Number((copiesPerSec / raw).toFixed(4)),
       phasesMs: phases,
+      cpuMs: {
+        node: Object.values(cpu).reduce((a, c) => a + c.node, 0),
+        db: Object.values(cpu).reduce((a, c) => a + c.db, 0),
+        byPhase: cpu,
+      },
       rowsPerCopyByTable: rows.byTable,
       booked: {
         orders: Number(booked!.orders),

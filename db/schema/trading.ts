@@ -84,16 +84,18 @@ export const orders = pgTable(
   ],
 );
 
+/**
+ * Append-only, one row per broker trade. No foreign keys, by decision (ADR 0070): the
+ * booking functions write each fill in the transaction that reads and locks its order, and
+ * the key checks were a quarter of the database's booking time; `bookkeepingIntegrityProblems`
+ * (server/engine/book/integrity.ts) asserts the same after every replay and chaos run.
+ */
 export const fills = pgTable(
   "fills",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    orderId: uuid("order_id")
-      .notNull()
-      .references(() => orders.id),
-    brokerAccountId: uuid("broker_account_id")
-      .notNull()
-      .references(() => brokerAccounts.id),
+    orderId: uuid("order_id").notNull(),
+    brokerAccountId: uuid("broker_account_id").notNull(),
     brokerTradeId: text("broker_trade_id").notNull(),
     qty: dec("qty").notNull(),
     price: dec("price").notNull(),

@@ -17,6 +17,7 @@ import { D } from "../../domain/money";
 import { bookFill } from "./book-fill";
 import { bookFillsBatch } from "./book-fills-batch";
 import { traceOrder } from "../ops/trace";
+import { bookkeepingIntegrityProblems } from "./integrity";
 
 /**
  * The set-based booking must do exactly what the per-fill booking does: two identical
@@ -270,5 +271,37 @@ describe("bookFillsBatch", () => {
     expect(fillEvents.map((e) => e.payload.fills)).toEqual([
       [[group[1]!.account, "c-1", "tc-1", "2", "101", "0.5", "filled"]],
     ]);
+  });
+
+  it("holds the books together without foreign keys, and names each kind of break (ADR 0070)", async () => {
+    // Both paths above booked through the same tables: nothing orphaned, every journal balanced.
+    expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
+    const [someOrder] = await t.db.select().from(orders).limit(1);
+    const [otherAccount] = await t.db
+      .select({ id: brokerAccounts.id })
+      .from(brokerAccounts)
+      .where(sql`${brokerAccounts.id} <> ${someOrder!.brokerAccountId}`)
+      .limit(1);
+    const [ledger] = await t.db.execute<{ id: string }>(
+      sql`select id from ledger_accounts limit 1`,
+    );
+    const [journal] = await t.db.execute<{ id: string }>(sql`select id from journals limit 1`);
+    await t.db.execute(sql`insert into postings (journal_id, ledger_account_id, amount, currency)
+      values (-1, ${ledger!.id}, 0, 'USD'),
+             (${journal!.id}, '00000000-0000-4000-8000-000000000000', 5, 'USD')`);
+    await t.db
+      .execute(sql`insert into fills (order_id, broker_account_id, broker_trade_id, qty, price, filled_at)
+      values (${someOrder!.id}, ${otherAccount!.id}, 'integrity-probe', 1, 1, now())`);
+    expect(await bookkeepingIntegrityProblems(t.db)).toEqual([
+      "1 postings of a journal that does not exist",
+      "1 postings to a ledger account that does not exist",
+      "1 journals whose postings do not sum to zero in a currency",
+      "1 fills of an order that does not exist or belongs to another account",
+    ]);
+    await t.db.execute(
+      sql`delete from postings where journal_id = -1 or ledger_account_id = '00000000-0000-4000-8000-000000000000'`,
+    );
+    await t.db.execute(sql`delete from fills where broker_trade_id = 'integrity-probe'`);
+    expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
   });
 });

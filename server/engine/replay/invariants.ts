@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { D, fmt, ZERO } from "../../domain/money";
+import { bookkeepingIntegrityProblems } from "../book/integrity";
 import type { Report } from "./report";
 import type { Scenario } from "./scenario";
 
@@ -112,6 +113,8 @@ export async function checkInvariants(
   );
   for (const d of dup)
     problems.push(`broker has ${d.n} orders with client order id ${d.client_order_id}`);
+  // The books hold together: what the dropped foreign keys used to guarantee (ADR 0070).
+  problems.push(...(await bookkeepingIntegrityProblems(db)));
   return problems;
 }
 

@@ -16,6 +16,7 @@ import { reconcile } from "../reconcile/reconcile";
 import { checkInvariants } from "../replay/invariants";
 import { runReplay } from "../replay/run-replay";
 import { parseScenario } from "../replay/scenario";
+import { bookkeepingIntegrityProblems } from "../book/integrity";
 
 /**
  * Property-based chaos: random leader streams, random broker faults, random pauses and
@@ -342,6 +343,7 @@ describe("a worker killed mid-fan-out", () => {
         sql`select distinct status from orders`,
       );
       expect(statuses.map((s) => s.status)).toEqual(["filled"]);
+      expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
     },
   );
 });

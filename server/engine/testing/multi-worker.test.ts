@@ -9,6 +9,7 @@ import { submitDueOrders } from "../execute/submit";
 import { pump } from "../pump";
 import { replicateLeader } from "../replicate/replicate";
 import { makeWorld } from "./test-world";
+import { bookkeepingIntegrityProblems } from "../book/integrity";
 
 /**
  * Several workers at once: the leader's stream is fanned out once (lease), and every order is
@@ -76,5 +77,6 @@ describe("three workers on one database", () => {
       sql`select relationship_id, leader_fill_id from copy_decisions group by 1, 2 having count(*) > 1`,
     );
     expect(dupDecisions).toHaveLength(0);
+    expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
   });
 });
