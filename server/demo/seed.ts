@@ -10,6 +10,7 @@ import { startCopy, type CopyTerms } from "../engine/copies/intents";
 import { seedFeeChargedCopy } from "./fee-copy";
 import { recordFunding } from "../engine/book/funding";
 import { ensureLeaderBook } from "../engine/ingest/leader-book";
+import type { Executor } from "../engine/core/streams";
 import { DEMO_TOTP_SECRET, enrolTotpConfirmed } from "../auth/totp";
 import { secretBox } from "../brokers/alpaca/accounts";
 import { createLeaderProfile } from "../queries/applications";
@@ -158,7 +159,8 @@ export async function seedDemoWorld(
     .where(inArray(s.instruments.symbol, allSymbols));
   const specs = new Map<string, InstrumentSpec>(instrumentRows.map((i) => [i.symbol, i]));
 
-  const funding: Array<{ userId: string; cash: string; leaderId?: string; lastSeq?: number }> = [];
+  const funding: Array<{ userId: string; cash: string }> = [];
+  const records: TrackRecord[] = [];
   await db.transaction(async (tx) => {
     for (const a of DEMO_CREDENTIALS.accounts) {
       const [u] = await tx
@@ -181,17 +183,6 @@ export async function seedDemoWorld(
         .values({ userId: u!.id, broker: "paper", externalId: `paper-${u!.id}` })
         .returning();
       const start = new Date(now.getTime() - l.historyDays * 86_400_000);
-      const leader = await createLeaderProfile(tx, {
-        userId: u!.id,
-        handle: l.handle,
-        displayName: l.name,
-        bio: l.bio,
-        strategy: l.strategy,
-        brokerAccountId: acct!.id,
-        performanceFeePct: l.performanceFeePct,
-        trackRecordStartedAt: start,
-      });
-
       const bars = new Map<string, DailyBar[]>();
       for (const symbol of l.style.symbols) {
         const rows = await tx
@@ -211,54 +202,16 @@ export async function seedDemoWorld(
         instruments: specs,
         rng: rng.fork(l.handle),
       });
-      const stream = `leader:${leader!.id}`;
-      if (history.fills.length > 0) {
-        await tx.insert(s.events).values(
-          history.fills.map((f, i) => ({
-            stream,
-            seq: i + 1,
-            type: "leader_fill",
-            payload: { fillId: `hist-${l.handle}-${i + 1}`, ...f, at: f.at.toISOString() },
-            at: f.at,
-          })),
-        );
-        await tx.insert(s.leaderFills).values(
-          history.fills.map((f, i) => ({
-            leaderId: leader!.id,
-            brokerTradeId: `hist-${l.handle}-${i + 1}`,
-            brokerOrderId: `hist-order-${l.handle}-${i + 1}`,
-            symbol: f.symbol,
-            side: f.side,
-            qty: f.qty,
-            price: f.price,
-            positionAfter: f.positionAfter,
-            eventSeq: i + 1,
-            filledAt: f.at,
-            recordedAt: f.at,
-          })),
-        );
-      }
-      await tx.insert(s.eventStreams).values({ stream, lastSeq: history.fills.length });
-      // History is the track record, not something to copy: replication starts after it.
-      await tx
-        .insert(s.replicationCursors)
-        .values({ leaderId: leader!.id, lastSeq: history.fills.length, updatedAt: now });
-      funding.push({ userId: u!.id, cash: history.endCash, leaderId: leader!.id });
-      if (history.snapshots.length > 0) {
-        await tx.insert(s.equitySnapshots).values(
-          history.snapshots.map((snap) => ({
-            ownerType: "leader" as const,
-            ownerId: leader!.id,
-            day: snap.day,
-            equity: snap.equity,
-            netFlow: "0",
-          })),
-        );
-      }
+      records.push({ demo: l, userId: u!.id, brokerAccountId: acct!.id, start, history });
+      funding.push({ userId: u!.id, cash: history.endCash });
     }
   });
 
-  // Paper accounts and their money go through the engine like any other account's.
+  // Paper accounts and their money go through the engine like any other account's. A
+  // leader's account is funded before it becomes a leader's: its cash is where the track
+  // record ends, already in every history snapshot. Funded as a leader's, it would be a
+  // deposit today (a leader_cash flow on today's snapshot), and the day's return
+  // (equity − inflow) / equity − 1 = −100 % would take the whole track record with it.
   const deps = engineDepsForWeb(db);
   const accountOf = new Map<string, string>();
   for (const f of funding) {
@@ -275,8 +228,10 @@ export async function seedDemoWorld(
         transferAtBroker: true,
       });
     accountOf.set(f.userId, brokerAccountId);
-    if (f.leaderId) await ensureLeaderBook(db, f.leaderId, f.cash, now);
   }
+  await db.transaction(async (tx) => {
+    for (const r of records) await writeTrackRecord(tx, r, now);
+  });
   // A copy whose last month was charged a performance fee, so statements show one.
   await seedFeeChargedCopy(db, deps, { passwordHash, now });
   // Two demo followers already copy someone, so dashboards have something to show.
@@ -301,3 +256,70 @@ const DEMO_COPIES: Array<[string, string, Pick<CopyTerms, "sizing" | "risk">]> =
     { sizing: { mode: "proportional", allocation: "5000" }, risk: { copyStopLossPct: "25" } },
   ],
 ];
+
+type TrackRecord = {
+  demo: DemoLeader;
+  userId: string;
+  brokerAccountId: string;
+  start: Date;
+  history: ReturnType<typeof generateHistory>;
+};
+
+/** The leader profile, its history (fills, events, daily snapshots) and its book. */
+async function writeTrackRecord(tx: Executor, r: TrackRecord, now: Date): Promise<void> {
+  const { demo: l, history } = r;
+  const leader = await createLeaderProfile(tx, {
+    userId: r.userId,
+    handle: l.handle,
+    displayName: l.name,
+    bio: l.bio,
+    strategy: l.strategy,
+    brokerAccountId: r.brokerAccountId,
+    performanceFeePct: l.performanceFeePct,
+    trackRecordStartedAt: r.start,
+  });
+  const stream = `leader:${leader.id}`;
+  if (history.fills.length > 0) {
+    await tx.insert(s.events).values(
+      history.fills.map((f, i) => ({
+        stream,
+        seq: i + 1,
+        type: "leader_fill",
+        payload: { fillId: `hist-${l.handle}-${i + 1}`, ...f, at: f.at.toISOString() },
+        at: f.at,
+      })),
+    );
+    await tx.insert(s.leaderFills).values(
+      history.fills.map((f, i) => ({
+        leaderId: leader.id,
+        brokerTradeId: `hist-${l.handle}-${i + 1}`,
+        brokerOrderId: `hist-order-${l.handle}-${i + 1}`,
+        symbol: f.symbol,
+        side: f.side,
+        qty: f.qty,
+        price: f.price,
+        positionAfter: f.positionAfter,
+        eventSeq: i + 1,
+        filledAt: f.at,
+        recordedAt: f.at,
+      })),
+    );
+  }
+  await tx.insert(s.eventStreams).values({ stream, lastSeq: history.fills.length });
+  // History is the track record, not something to copy: replication starts after it.
+  await tx
+    .insert(s.replicationCursors)
+    .values({ leaderId: leader.id, lastSeq: history.fills.length, updatedAt: now });
+  if (history.snapshots.length > 0) {
+    await tx.insert(s.equitySnapshots).values(
+      history.snapshots.map((snap) => ({
+        ownerType: "leader" as const,
+        ownerId: leader.id,
+        day: snap.day,
+        equity: snap.equity,
+        netFlow: "0",
+      })),
+    );
+  }
+  await ensureLeaderBook(tx, leader.id, history.endCash, now);
+}
