@@ -3,10 +3,15 @@ import type { Executor } from "./streams";
 
 /**
  * Multi-row INSERT for thousands of rows, as ONE JSON parameter expanded by PostgreSQL
- * (`jsonb_to_recordset`). Building the same statement with the query builder costs
+ * (`json_to_recordset`). Building the same statement with the query builder costs
  * milliseconds of JavaScript per thousand values; here Node only runs JSON.stringify.
  * `columns` maps each column to its SQL type; the table, columns and conflict clause are
  * constants of the caller, never user input.
+ *
+ * `json`, not `jsonb`: the text is read once, so building jsonb's binary form first is pure
+ * cost (20 000 postings-shaped rows: 290 against 390 ms, median of 8 alternated, session 6).
+ * And no replacer in JSON.stringify: a Date already turns into its ISO text through its own
+ * `toJSON`, and a replacer is a JavaScript call per value (98 against 136 ms for those rows).
  */
 export async function bulkInsert<R extends Record<string, unknown>>(
   db: Executor,
@@ -21,11 +26,9 @@ export async function bulkInsert<R extends Record<string, unknown>>(
   const list = names.map((c) => `"${c}"`).join(", ");
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < rows.length; i += 5000) {
-    const json = JSON.stringify(rows.slice(i, i + 5000), (_k, v: unknown) =>
-      v instanceof Date ? v.toISOString() : v,
-    );
+    const json = JSON.stringify(rows.slice(i, i + 5000));
     const res = await db.execute<Record<string, unknown>>(
-      sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_to_recordset(${json}::jsonb) as x(${sql.raw(defs)}) ${sql.raw(opts.onConflict ?? "")} ${sql.raw(opts.returning ? `returning ${opts.returning}` : "")}`,
+      sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(list)} from json_to_recordset(${json}::json) as x(${sql.raw(defs)}) ${sql.raw(opts.onConflict ?? "")} ${sql.raw(opts.returning ? `returning ${opts.returning}` : "")}`,
     );
     out.push(...res);
   }
@@ -37,8 +40,7 @@ export async function bulkInsert<R extends Record<string, unknown>>(
  * values spliced into the SQL text. `defs` is the caller's constant column list with types.
  */
 export function recordset(rows: readonly Record<string, unknown>[], defs: string) {
-  const json = JSON.stringify(rows, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v));
-  return sql`jsonb_to_recordset(${json}::jsonb) as v(${sql.raw(defs)})`;
+  return sql`json_to_recordset(${JSON.stringify(rows)}::json) as v(${sql.raw(defs)})`;
 }
 
 /**
