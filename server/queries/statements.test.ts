@@ -16,6 +16,8 @@ import { leaderEarningsPaperAccount, PLATFORM_FEES_PAPER_ACCOUNT } from "../brok
 import { ManualClock } from "../domain/clock";
 import { DEFAULT_CONFIG, silentLog, type EngineDeps } from "../engine/deps";
 import { moveFeeCash } from "../engine/fees/cash";
+import { reconcile } from "../engine/reconcile/reconcile";
+import { PaperBroker } from "../brokers/paper";
 import { createRng } from "../domain/random";
 import { cashAccount, leaderFeesPayable, platformRevenue } from "../domain/bookkeeping";
 import { platformShareAccount } from "../domain/fees";
@@ -177,10 +179,20 @@ describe("a copy's statement", () => {
       log: silentLog,
       config: DEFAULT_CONFIG,
       owner: "test",
-      broker: () => {
-        throw new Error("no broker calls here");
-      },
+      broker: () => paper,
     } as EngineDeps;
+    const paper = new PaperBroker({ db: t.db, clock, seed: "fees" });
+    // Reconciliation's cash check, for this copy's account only.
+    const cashMismatches = async () => {
+      const run = await reconcile(deps, "on_demand");
+      return (
+        await t.db.execute<{ actual: string; expected: string }>(
+          sql`select expected, actual from reconciliation_items
+               where run_id = ${run.runId} and kind = 'cash_mismatch'
+                 and broker_account_id = ${rel.brokerAccountId}`,
+        )
+      ).map((r) => ({ ...r }));
+    };
     const [acct] = await t.db
       .select()
       .from(brokerAccounts)
@@ -189,8 +201,13 @@ describe("a copy's statement", () => {
       D((await t.db.select().from(paperAccounts).where(eq(paperAccounts.id, id)))[0]?.cash ?? 0);
     const before = await paperCash(acct!.externalId);
     const fees = s.periods.reduce((a, p) => a.plus(p.feesTotal), D(0));
+    // Charged on our books, not yet moved at the broker: the broker holds our cash plus the
+    // fees, which reconciliation expects (not a mismatch).
+    expect(fees.gt(0)).toBe(true);
+    expect(await cashMismatches()).toEqual([]);
     expect(await moveFeeCash(deps)).toBe(s.periods.flatMap((p) => p.fees).length);
     expect(await moveFeeCash(deps)).toBe(0);
+    expect(await cashMismatches()).toEqual([]);
     const after = await paperCash(acct!.externalId);
     expect(before.minus(after).eq(fees)).toBe(true);
     const [bal] = await t.db

@@ -10,7 +10,7 @@ import {
   reconciliationItems,
   reconciliationRuns,
 } from "../../../db/schema";
-import { D, fmt, ZERO } from "../../domain/money";
+import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import { transition, type OrderState } from "../../domain/order-state";
 import { bookFill } from "../book/book-fill";
 import { ingestLeaderFill } from "../ingest/leader-events";
@@ -196,6 +196,7 @@ async function reconcileAccounts(deps: EngineDeps, accts: Acct[], items: Item[])
       .filter((b) => ids.has(b.brokerAccountId))
       .map((b) => [b.brokerAccountId, b]),
   );
+  const owed = await feesNotYetAtBroker(deps, [...ids]);
   for (const acct of accts) {
     items.push(...first.get(acct.id)!);
     const held = await truth.get(acct.broker)!.holdings(acct);
@@ -215,16 +216,39 @@ async function reconcileAccounts(deps: EngineDeps, accts: Acct[], items: Item[])
         });
     }
     const bal = balances.get(acct.id);
-    if (bal && !D(bal.cash).eq(held.cash)) {
+    // A fee leaves our books when it is charged and the broker's cash only when it moves
+    // (at once at the paper broker's next pass, never at an external one: a receivable, ADR
+    // 0060). Until then the broker holds our cash plus those fees, and that is no mismatch.
+    const fees = owed.get(acct.id) ?? ZERO;
+    if (bal && !D(bal.cash).plus(fees).eq(held.cash)) {
       items.push({
         kind: "cash_mismatch",
         brokerAccountId: acct.id,
         expected: held.cash,
-        actual: bal.cash,
+        actual: fmt(D(bal.cash).plus(fees)),
         action: "recorded",
+        ...(fees.isZero() ? {} : { detail: { booksCash: bal.cash, feesNotYetMoved: fmt(fees) } }),
       });
     }
   }
+}
+
+/**
+ * Per broker account, the fees charged on our books whose cash has not left the account at
+ * the broker yet: no cash move recorded (a platform fee before the next fee pass), pending,
+ * or a receivable at an external broker. One query for all accounts.
+ */
+async function feesNotYetAtBroker(deps: EngineDeps, ids: string[]): Promise<Map<string, Decimal>> {
+  if (ids.length === 0) return new Map();
+  const rows = await deps.db.execute<{ id: string; owed: string }>(sql`
+    select c.broker_account_id as id, sum(f.amount)::text as owed
+      from copy_fees f
+      join copy_relationships c on c.id = f.relationship_id
+      left join fee_cash_moves m on m.copy_fee_id = f.id
+     where (m.kind is null or m.kind <> 'moved')
+       and c.broker_account_id = any(${sql.param(ids)}::text[]::uuid[])
+     group by c.broker_account_id`);
+  return new Map(rows.map((r) => [r.id, D(r.owed)]));
 }
 
 /** Accounts per getHoldingsMany call: bounded statements, a few calls for 10 000 accounts. */
