@@ -48,16 +48,20 @@ function align(a: Fixed, b: Fixed): [bigint, bigint, number] {
   return [a.n * ten(b.s - a.s), b.n, b.s];
 }
 
+// Sums, differences and comparisons align without the tuple: they run per follower.
 export function fxAdd(a: Fixed, b: Fixed): Fixed {
   if (b.n === 0n) return a;
   if (a.n === 0n) return b;
-  const [x, y, s] = align(a, b);
-  return { n: x + y, s };
+  if (a.s === b.s) return { n: a.n + b.n, s: a.s };
+  if (a.s > b.s) return { n: a.n + b.n * ten(a.s - b.s), s: a.s };
+  return { n: a.n * ten(b.s - a.s) + b.n, s: b.s };
 }
 
 export function fxSub(a: Fixed, b: Fixed): Fixed {
-  const [x, y, s] = align(a, b);
-  return { n: x - y, s };
+  if (b.n === 0n) return a;
+  if (a.s === b.s) return { n: a.n - b.n, s: a.s };
+  if (a.s > b.s) return { n: a.n - b.n * ten(a.s - b.s), s: a.s };
+  return { n: a.n * ten(b.s - a.s) - b.n, s: b.s };
 }
 
 export function fxMul(a: Fixed, b: Fixed): Fixed {
@@ -74,28 +78,120 @@ export function fxSign(a: Fixed): -1 | 0 | 1 {
 }
 
 export function fxCmp(a: Fixed, b: Fixed): -1 | 0 | 1 {
-  const [x, y] = align(a, b);
+  let x = a.n;
+  let y = b.n;
+  if (a.s > b.s) y *= ten(a.s - b.s);
+  else if (a.s < b.s) x *= ten(b.s - a.s);
   return x === y ? 0 : x < y ? -1 : 1;
 }
 
 /** Canonical text, the same spelling as money.ts's `fmt`: no trailing zeros, "0" for zero. */
 export function fxText(a: Fixed): string {
   if (a.n === 0n) return "0";
-  let n = a.n;
+  const neg = a.n < 0n;
+  // Trailing zeros cut from the text, not by BigInt division: this runs per follower.
+  let digits = (neg ? -a.n : a.n).toString();
   let s = a.s;
-  while (s > 0 && n % 10n === 0n) {
-    n /= 10n;
-    s--;
-  }
-  const neg = n < 0n;
-  let digits = (neg ? -n : n).toString();
   if (s > 0) {
-    if (digits.length <= s) digits = "0".repeat(s - digits.length + 1) + digits;
-    digits = `${digits.slice(0, digits.length - s)}.${digits.slice(digits.length - s)}`;
+    let end = digits.length;
+    while (s > 0 && digits.charCodeAt(end - 1) === 48) {
+      end--;
+      s--;
+    }
+    if (end < digits.length) digits = digits.slice(0, end);
+    if (s > 0) {
+      if (digits.length <= s) digits = "0".repeat(s - digits.length + 1) + digits;
+      digits = `${digits.slice(0, digits.length - s)}.${digits.slice(digits.length - s)}`;
+    }
   }
   return neg ? `-${digits}` : digits;
 }
 
 export function fxDecimal(a: Fixed): Decimal {
   return D(fxText(a));
+}
+
+/*
+ * The planner's arithmetic (sizing.ts, risk.ts, planner.ts) on Fixed, giving exactly what
+ * decimal.js gives at our 50 digits: decimal.js rounds the exact result of every sum,
+ * difference and product to 50 significant digits, half to even, so these do the same with
+ * `fxRound`. Below 10^50 (every real quantity, price and amount) that is one comparison and
+ * nothing rounds. fixed.test.ts holds them to decimal.js on random inputs.
+ */
+export const DECIMAL_DIGITS = 50;
+const LIMIT = 10n ** BigInt(DECIMAL_DIGITS);
+
+/** Rounds to `digits` significant digits, half to even (decimal.js's rounding here). */
+export function fxRoundSig(a: Fixed, digits: number): Fixed {
+  const abs = a.n < 0n ? -a.n : a.n;
+  if (abs < ten(digits)) return a;
+  const len = abs.toString().length;
+  if (len <= digits) return a;
+  const k = len - digits;
+  const unit = ten(k);
+  let q = abs / unit;
+  const r2 = (abs % unit) * 2n;
+  if (r2 > unit || (r2 === unit && q % 2n === 1n)) q += 1n;
+  let s = a.s - k;
+  if (s < 0) {
+    q *= ten(-s);
+    s = 0;
+  }
+  return { n: a.n < 0n ? -q : q, s };
+}
+
+/** A result as decimal.js at 50 digits would hold it. */
+export function fxRound(a: Fixed): Fixed {
+  return a.n < LIMIT && a.n > -LIMIT ? a : fxRoundSig(a, DECIMAL_DIGITS);
+}
+
+export const fxPlus = (a: Fixed, b: Fixed): Fixed => fxRound(fxAdd(a, b));
+export const fxMinus = (a: Fixed, b: Fixed): Fixed => fxRound(fxSub(a, b));
+export const fxTimes = (a: Fixed, b: Fixed): Fixed => fxRound(fxMul(a, b));
+
+export const fxIsZero = (a: Fixed): boolean => a.n === 0n;
+export const fxNeg = (a: Fixed): Fixed => (a.n === 0n ? a : { n: -a.n, s: a.s });
+export const fxAbs = (a: Fixed): Fixed => (a.n < 0n ? { n: -a.n, s: a.s } : a);
+
+/**
+ * Truncates toward zero to a multiple of `step` (> 0), as money.ts's `quantizeTowardZero`:
+ * a power-of-ten step cuts digits (exact); any other takes the integer quotient and
+ * multiplies back, each rounded at 50 digits like decimal.js's `divToInt` and `times`.
+ */
+export function fxQuantize(a: Fixed, step: Fixed): Fixed {
+  const [x, y, s] = align(a, step);
+  const q = x / y;
+  if (q === 0n) return FX_ZERO;
+  const n = q * y;
+  if ((n < LIMIT && n > -LIMIT) || isPowerOfTenUpToOne(step)) return { n, s };
+  return fxRound({ n: fxRound({ n: q, s: 0 }).n * y, s });
+}
+
+function isPowerOfTenUpToOne(a: Fixed): boolean {
+  if (a.n <= 0n || a.n > ten(a.s)) return false;
+  let n = a.n;
+  while (n % 10n === 0n) n /= 10n;
+  return n === 1n;
+}
+
+/**
+ * Whether `a` is a whole multiple of `step` (> 0), as money.ts's `isOnStep` says: exact below
+ * 10^50; beyond, for a step that is not a power of ten, the quotient and product rounded at
+ * 50 digits as decimal.js rounds them.
+ */
+export function fxOnStep(a: Fixed, step: Fixed): boolean {
+  const [x, y] = align(a, step);
+  if ((x < LIMIT && x > -LIMIT) || isPowerOfTenUpToOne(step)) return x % y === 0n;
+  return fxMinus(a, fxTimes(fxRound({ n: x / y, s: 0 }), step)).n === 0n;
+}
+
+/** A value the planner takes: a Fixed already parsed (per batch), or any decimal input. */
+export type Num = Decimal.Value | Fixed;
+
+export function isFixed(v: unknown): v is Fixed {
+  return typeof v === "object" && v !== null && typeof (v as Fixed).n === "bigint";
+}
+
+export function toFx(v: Num): Fixed {
+  return isFixed(v) ? v : fx(v);
 }

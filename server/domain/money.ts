@@ -90,7 +90,8 @@ export function fmt(d: Decimal.Value): string {
   return x.toFixed();
 }
 
-function positiveStep(step: Decimal.Value, what: string): Decimal {
+/** A step or tick, checked: positive and finite, else INVALID_STEP naming `what`. */
+export function positiveStep(step: Decimal.Value, what: string): Decimal {
   const s = D(step);
   if (!s.isFinite() || s.lte(0)) {
     throw new DomainError(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { D, DomainError, fmt, isOnStep, sign } from "./money";
+import { D, Decimal, DomainError, fmt, isOnStep, sign } from "./money";
 import { REASONS, copyStopLossHit, decide, isReason, type RiskInput } from "./risk";
 import { splitReduceIncrease } from "./sizing";
 
@@ -466,6 +466,77 @@ describe("copyStopLossHit", () => {
           expect(copyStopLossHit({ ...args, pnl: String(pnl) })).toBe(pnl <= -100 * pct);
         },
       ),
+    );
+  });
+});
+
+/*
+ * decide runs on scaled integers (fixed.ts); these hold its numbers to decimal.js computed
+ * here independently: the largest step multiple that fits a limit, by exact division to
+ * an integer, and the costs the checks report.
+ */
+describe("decide: the numbers are decimal.js's", () => {
+  const places = (max: bigint, scale: number) =>
+    fc.bigInt({ min: 0n, max }).map((n) => D(n.toString()).div(D(10).pow(scale)).toFixed());
+  const cut = fc.record({
+    step: fc.constantFrom("1", "0.01", "0.001", "0.5", "0.25", "5"),
+    held: fc.integer({ min: 0, max: 400 }),
+    asked: fc.integer({ min: 1, max: 4000 }),
+    fillPrice: places(10n ** 9n, 6).filter((p) => D(p).gt(0)),
+    multiplier: fc.constantFrom("1", "0.1", "50", "0.001"),
+    commission: places(10n ** 4n, 4),
+    cash: fc.oneof(places(10n ** 12n, 2), places(10n ** 30n, 20)),
+    exposure: fc.option(places(10n ** 12n, 3), { nil: null }),
+    minQty: fc.constantFrom("0", "1", "0.01"),
+    minNotional: fc.constantFrom("0", "1", "10"),
+    policy: fc.constantFrom("reduce", "skip") as fc.Arbitrary<"reduce" | "skip">,
+  });
+
+  it("cuts an increase to the largest step multiple within exposure and funds", () => {
+    fc.assert(
+      fc.property(cut, (c) => {
+        const step = D(c.step);
+        const position = step.times(c.held);
+        const delta = step.times(c.asked);
+        const d = decide({
+          ...base,
+          position: position.toFixed(),
+          delta: delta.toFixed(),
+          fillPrice: c.fillPrice,
+          multiplier: c.multiplier,
+          qtyStep: c.step,
+          minQty: c.minQty,
+          minNotional: c.minNotional,
+          commissionPerUnit: c.commission,
+          availableCash: c.cash,
+          openPositions: c.held ? 1 : 0,
+          maxSymbolExposure: c.exposure,
+          maxOpenPositions: null,
+          maxSlippageBps: null,
+          dailyLossLimit: null,
+          dailyLoss: null,
+          onInsufficientFunds: c.policy,
+        });
+        const unit = D(c.fillPrice).times(c.multiplier);
+        const perUnit = unit.plus(c.commission);
+        let k = D(c.asked);
+        if (c.exposure !== null && position.plus(delta).times(unit).gt(c.exposure)) {
+          const room = D(c.exposure).minus(position.times(unit));
+          k = room.lte(0) ? D(0) : Decimal.min(k, room.divToInt(step.times(unit)));
+        }
+        let detail = `cost ${fmt(step.times(k).times(perUnit))} within available ${fmt(c.cash)}`;
+        if (step.times(k).times(perUnit).gt(c.cash)) {
+          detail = `cost ${fmt(step.times(k).times(perUnit))} exceeds available ${fmt(c.cash)}`;
+          k = c.policy === "skip" ? D(0) : Decimal.min(k, D(c.cash).divToInt(step.times(perUnit)));
+        }
+        let q = step.times(k);
+        if (q.gt(0) && (q.lt(c.minQty) || q.times(unit).lt(c.minNotional))) q = D(0);
+        expect(fmt(d.orderQty)).toBe(fmt(q));
+        expect(d.action).toBe(q.eq(delta) ? "placed" : q.isZero() ? "skipped" : "reduced");
+        const funds = d.checks.find((x) => x.check === "funds");
+        if (funds) expect(funds.detail.startsWith(detail)).toBe(true);
+      }),
+      { numRuns: 3000, seed: 20261202 },
     );
   });
 });

@@ -1,5 +1,24 @@
-import { D, Decimal, DomainError, ZERO, fmt, isOnStep, quantizeTowardZero, sign } from "./money";
-import { splitReduceIncrease } from "./sizing";
+import {
+  FX_ZERO,
+  fx,
+  fxAbs,
+  fxCmp,
+  fxDecimal,
+  fxMinus,
+  fxNeg,
+  fxOnStep,
+  fxPlus,
+  fxQuantize,
+  fxRound,
+  fxText,
+  fxTimes,
+  isFixed,
+  toFx,
+  type Fixed,
+  type Num,
+} from "./fixed";
+import { D, Decimal, DomainError } from "./money";
+import { fxSplitReduceIncrease } from "./sizing";
 
 /** The closed list of decision reasons; the report and the database store these verbatim. */
 export const REASONS = [
@@ -42,7 +61,11 @@ export interface Decision {
   checks: RiskCheck[];
 }
 
-export interface RiskInput {
+/**
+ * What `decide` needs. The planner passes numbers as Fixed it parsed once per batch
+ * (`RiskInput<Num>`); every other caller passes decimals.
+ */
+export interface RiskInput<V = Decimal.Value> {
   status: CopyStatus;
   leaderCopyable: boolean;
   /** Name of the open circuit breaker, or null. */
@@ -53,46 +76,64 @@ export interface RiskInput {
    */
   leaderStrategyChange?: string | null;
   /** Current signed follower position in the symbol. */
-  position: Decimal.Value;
+  position: V;
   /** Desired signed order quantity (orderDelta). */
-  delta: Decimal.Value;
+  delta: V;
   /** Price the order would fill at: ask for buys, bid for sells. */
-  fillPrice: Decimal.Value;
+  fillPrice: V;
   /** The leader's fill price, for the slippage check. */
-  leaderPrice: Decimal.Value;
-  multiplier: Decimal.Value;
-  qtyStep: Decimal.Value;
-  minQty: Decimal.Value;
-  minNotional: Decimal.Value;
-  commissionPerUnit: Decimal.Value;
+  leaderPrice: V;
+  multiplier: V;
+  qtyStep: V;
+  minQty: V;
+  minNotional: V;
+  commissionPerUnit: V;
   /** Cash that may be spent on increases. Proceeds of the reduce part are NOT added here. */
-  availableCash: Decimal.Value;
+  availableCash: V;
   /** Non-zero positions in other symbols, plus this one if it is non-zero. */
   openPositions: number;
-  maxSymbolExposure?: Decimal.Value | null;
+  maxSymbolExposure?: V | null;
   maxOpenPositions?: number | null;
-  maxSlippageBps?: Decimal.Value | null;
-  dailyLossLimit?: Decimal.Value | null;
+  maxSlippageBps?: V | null;
+  dailyLossLimit?: V | null;
   /** Today's loss so far; positive is a loss. */
-  dailyLoss?: Decimal.Value | null;
+  dailyLoss?: V | null;
   onInsufficientFunds: "reduce" | "skip";
+}
+
+/** `Decision` on exact scaled integers, as `fxDecide` returns it. */
+export interface FxDecision {
+  action: DecisionAction;
+  /** Signed; 0 when skipped or none. */
+  orderQty: Fixed;
+  reason: Reason;
+  checks: RiskCheck[];
 }
 
 function invalid(field: string, why: string): never {
   throw new DomainError("INVALID_RISK_INPUT", `${field} ${why}`);
 }
 
-function positive(v: Decimal.Value, field: string): Decimal {
+const shown = (v: Num) => (isFixed(v) ? fxText(v) : String(v));
+
+/** Parses a limit or price; a NaN or infinite one is refused like a negative one. */
+function finite(v: Num, field: string, why: string): Fixed {
+  if (isFixed(v)) return v;
   const d = D(v);
-  if (!d.isFinite() || d.lte(0)) invalid(field, `must be positive, got ${String(v)}`);
-  return d;
+  if (!d.isFinite()) invalid(field, `${why}, got ${String(v)}`);
+  return fx(d);
 }
 
-function nonNegative(v: Decimal.Value, field: string): Decimal {
-  const d = D(v);
-  if (!d.isFinite() || (d.isNeg() && !d.isZero()))
-    invalid(field, `must not be negative, got ${String(v)}`);
-  return d;
+function positive(v: Num, field: string): Fixed {
+  const f = finite(v, field, "must be positive");
+  if (f.n <= 0n) invalid(field, `must be positive, got ${shown(v)}`);
+  return f;
+}
+
+function nonNegative(v: Num, field: string): Fixed {
+  const f = finite(v, field, "must not be negative");
+  if (f.n < 0n) invalid(field, `must not be negative, got ${shown(v)}`);
+  return f;
 }
 
 function count(v: number, field: string): number {
@@ -112,262 +153,275 @@ function record(r: Recorder, check: string, passed: boolean, detail: string, bou
   r.checks.push({ check, passed, detail });
   if (!passed && bound && r.first === null) r.first = bound;
 }
-const exposureOf = (base: Decimal, q: Decimal, unit: Decimal) => base.plus(q).abs().times(unit);
-const costOf = (q: Decimal, perUnit: Decimal) => q.abs().times(perUnit);
+const exposureOf = (base: Fixed, q: Fixed, unit: Fixed) => fxTimes(fxAbs(fxPlus(base, q)), unit);
+const costOf = (q: Fixed, perUnit: Fixed) => fxTimes(fxAbs(q), perUnit);
+
+/**
+ * The slippage in bps of a fill price against the leader's, and as shown (2 places): a
+ * division, so on decimal.js, and remembered for the last prices asked, which are the same
+ * two Fixed (bid, ask) for every follower of a fan-out batch.
+ */
+type Slippage = { fill: Fixed; leader: Fixed; bps: Fixed; shown: string };
+const slippageMemo: (Slippage | null)[] = [null, null];
+function slippageOf(fillPrice: Fixed, leaderPrice: Fixed): Slippage {
+  for (const m of slippageMemo) if (m && m.fill === fillPrice && m.leader === leaderPrice) return m;
+  const lp = fxDecimal(leaderPrice);
+  const bps = fxDecimal(fillPrice).minus(lp).abs().div(lp).times(10000);
+  const m = {
+    fill: fillPrice,
+    leader: leaderPrice,
+    bps: fx(bps),
+    shown: bps.toDecimalPlaces(2).toFixed(),
+  };
+  slippageMemo[1] = slippageMemo[0]!;
+  slippageMemo[0] = m;
+  return m;
+}
+
+/** `fxDecide` with the order quantity as a Decimal, for callers outside the planner. */
+export function decide(input: RiskInput): Decision {
+  const d = fxDecide(input);
+  return { ...d, orderQty: fxDecimal(d.orderQty) };
+}
 
 /**
  * The pre-trade decision for one follower order. The order is split into the part that
  * moves the position toward zero, which always passes, and the part that opens or grows
  * it, which must pass every limit in a fixed order. A limit that binds shrinks the increase
  * to what fits; the reason reported is the first limit that bound.
+ *
+ * On exact scaled integers rounded as decimal.js rounds at 50 digits (fixed.ts), so the
+ * numbers are the ones the decimal rule gives (risk.test.ts holds them to decimal.js).
  */
-export function decide(input: RiskInput): Decision {
-  const position = D(input.position);
-  const delta = D(input.delta);
+export function fxDecide(input: RiskInput<Num>): FxDecision {
+  const position = toFx(input.position);
+  const delta = toFx(input.delta);
   const fillPrice = positive(input.fillPrice, "fillPrice");
   const multiplier = positive(input.multiplier, "multiplier");
   const step = positive(input.qtyStep, "qtyStep");
   const minQty = nonNegative(input.minQty, "minQty");
   const minNotional = nonNegative(input.minNotional, "minNotional");
   const commission = nonNegative(input.commissionPerUnit, "commissionPerUnit");
-  const cash = D(input.availableCash);
+  const cash = toFx(input.availableCash);
   const openPositions = count(input.openPositions, "openPositions");
 
   const checks: RiskCheck[] = [];
-  if (delta.isZero()) return { action: "none", orderQty: ZERO, reason: "OK", checks };
+  if (delta.n === 0n) return { action: "none", orderQty: FX_ZERO, reason: "OK", checks };
 
   // The checks in order and the first limit that bound (the reason reported).
   const rec: Recorder = { checks, first: null };
-  const unit = fillPrice.times(multiplier);
-  const { reduce, increase: wanted } = splitReduceIncrease(position, delta);
-  const base = position.plus(reduce);
+  const unit = fxTimes(fillPrice, multiplier);
+  const { reduce, increase: wanted } = fxSplitReduceIncrease(position, delta);
+  const base = fxPlus(position, reduce);
 
-  if (!reduce.isZero()) {
-    record(rec, "reduce", true, `reducing ${fmt(position)} by ${fmt(reduce)} is always allowed`);
+  if (reduce.n !== 0n) {
+    record(
+      rec,
+      "reduce",
+      true,
+      `reducing ${fxText(position)} by ${fxText(reduce)} is always allowed`,
+    );
   }
 
+  // Every increase check in its fixed order; each runs only while something is left.
   let inc = wanted;
-
-  type Check = () => void;
-  const incChecks: Check[] = [
-    () => {
-      if (input.status === "active") record(rec, "status", true, "copy is active");
-      else {
-        record(
-          rec,
-          "status",
-          false,
-          `copy is ${input.status}: no increases`,
-          input.status === "paused" ? "PAUSED" : "STOPPED",
-        );
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (input.leaderCopyable) record(rec, "leader_copyable", true, "leader is copyable");
-      else {
-        record(
-          rec,
-          "leader_copyable",
-          false,
-          "leader is not copyable: no increases",
-          "LEADER_NOT_COPYABLE",
-        );
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (input.breakerOpen === null) record(rec, "circuit_breaker", true, "no breaker open");
-      else {
-        record(
-          rec,
-          "circuit_breaker",
-          false,
-          `breaker "${input.breakerOpen}" is open: no increases`,
-          "CIRCUIT_BREAKER",
-        );
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (!present(input.leaderStrategyChange)) return;
+  if (inc.n !== 0n) {
+    if (input.status === "active") record(rec, "status", true, "copy is active");
+    else {
       record(
         rec,
-        "leader_strategy_change",
+        "status",
         false,
-        `leader flagged for a strategy change (${input.leaderStrategyChange}): no increases, as you chose`,
-        "LEADER_STRATEGY_CHANGE",
+        `copy is ${input.status}: no increases`,
+        input.status === "paused" ? "PAUSED" : "STOPPED",
       );
-      inc = ZERO;
-    },
-    () => {
-      if (!present(input.dailyLossLimit)) return;
-      const limit = nonNegative(input.dailyLossLimit, "dailyLossLimit");
-      const loss = D(input.dailyLoss ?? 0);
-      if (loss.lt(limit))
-        record(rec, "daily_loss", true, `daily loss ${fmt(loss)} below limit ${fmt(limit)}`);
-      else {
-        record(
-          rec,
-          "daily_loss",
-          false,
-          `daily loss ${fmt(loss)} reached limit ${fmt(limit)}`,
-          "DAILY_LOSS_LIMIT",
-        );
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (!present(input.maxSlippageBps)) return;
-      const max = nonNegative(input.maxSlippageBps, "maxSlippageBps");
-      const leaderPrice = positive(input.leaderPrice, "leaderPrice");
-      const bps = fillPrice.minus(leaderPrice).abs().div(leaderPrice).times(10000);
-      const shown = bps.toDecimalPlaces(2).toFixed();
-      if (bps.lte(max)) record(rec, "slippage", true, `${shown} bps within ${fmt(max)} bps`);
-      else {
-        record(rec, "slippage", false, `${shown} bps exceeds ${fmt(max)} bps`, "SLIPPAGE");
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (!present(input.maxOpenPositions) || !base.isZero()) return;
-      const max = count(input.maxOpenPositions, "maxOpenPositions");
-      // A flip closes this symbol before reopening it, so it does not add to the count.
-      const others = openPositions - (position.isZero() ? 0 : 1);
-      if (others < max)
-        record(rec, "open_positions", true, `${others} open elsewhere, limit ${max}`);
-      else {
-        record(
-          rec,
-          "open_positions",
-          false,
-          `${others} positions open, limit ${max}: no new position`,
-          "MAX_OPEN_POSITIONS",
-        );
-        inc = ZERO;
-      }
-    },
-    () => {
-      if (!present(input.maxSymbolExposure)) return;
-      const max = nonNegative(input.maxSymbolExposure, "maxSymbolExposure");
-      if (exposureOf(base, inc, unit).lte(max)) {
-        record(
-          rec,
-          "symbol_exposure",
-          true,
-          `exposure ${fmt(exposureOf(base, inc, unit))} within ${fmt(max)}`,
-        );
-        return;
-      }
-      const fits = largestFitting(
-        inc,
-        step,
-        (q) => exposureOf(base, q, unit).lte(max),
-        max.div(unit).minus(base.abs()),
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n) {
+    if (input.leaderCopyable) record(rec, "leader_copyable", true, "leader is copyable");
+    else {
+      record(
+        rec,
+        "leader_copyable",
+        false,
+        "leader is not copyable: no increases",
+        "LEADER_NOT_COPYABLE",
       );
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n) {
+    if (input.breakerOpen === null) record(rec, "circuit_breaker", true, "no breaker open");
+    else {
+      record(
+        rec,
+        "circuit_breaker",
+        false,
+        `breaker "${input.breakerOpen}" is open: no increases`,
+        "CIRCUIT_BREAKER",
+      );
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n && present(input.leaderStrategyChange)) {
+    record(
+      rec,
+      "leader_strategy_change",
+      false,
+      `leader flagged for a strategy change (${input.leaderStrategyChange}): no increases, as you chose`,
+      "LEADER_STRATEGY_CHANGE",
+    );
+    inc = FX_ZERO;
+  }
+  if (inc.n !== 0n && present(input.dailyLossLimit)) {
+    const limit = nonNegative(input.dailyLossLimit, "dailyLossLimit");
+    const loss = toFx(input.dailyLoss ?? 0);
+    if (fxCmp(loss, limit) < 0)
+      record(rec, "daily_loss", true, `daily loss ${fxText(loss)} below limit ${fxText(limit)}`);
+    else {
+      record(
+        rec,
+        "daily_loss",
+        false,
+        `daily loss ${fxText(loss)} reached limit ${fxText(limit)}`,
+        "DAILY_LOSS_LIMIT",
+      );
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n && present(input.maxSlippageBps)) {
+    const max = nonNegative(input.maxSlippageBps, "maxSlippageBps");
+    const slip = slippageOf(fillPrice, positive(input.leaderPrice, "leaderPrice"));
+    if (fxCmp(slip.bps, max) <= 0)
+      record(rec, "slippage", true, `${slip.shown} bps within ${fxText(max)} bps`);
+    else {
+      record(rec, "slippage", false, `${slip.shown} bps exceeds ${fxText(max)} bps`, "SLIPPAGE");
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n && present(input.maxOpenPositions) && base.n === 0n) {
+    const max = count(input.maxOpenPositions, "maxOpenPositions");
+    // A flip closes this symbol before reopening it, so it does not add to the count.
+    const others = openPositions - (position.n === 0n ? 0 : 1);
+    if (others < max) record(rec, "open_positions", true, `${others} open elsewhere, limit ${max}`);
+    else {
+      record(
+        rec,
+        "open_positions",
+        false,
+        `${others} positions open, limit ${max}: no new position`,
+        "MAX_OPEN_POSITIONS",
+      );
+      inc = FX_ZERO;
+    }
+  }
+  if (inc.n !== 0n && present(input.maxSymbolExposure)) {
+    const max = nonNegative(input.maxSymbolExposure, "maxSymbolExposure");
+    const exposure = exposureOf(base, inc, unit);
+    if (fxCmp(exposure, max) <= 0) {
+      record(rec, "symbol_exposure", true, `exposure ${fxText(exposure)} within ${fxText(max)}`);
+    } else {
+      const maxD = fxDecimal(max);
+      const estimate = maxD.div(fxDecimal(unit)).minus(fxDecimal(fxAbs(base)));
+      let fits: Fixed = FX_ZERO;
+      if (estimate.gt(0)) {
+        let abs = fxQuantize(minAbs(fx(estimate), inc), step);
+        while (abs.n > 0n && fxCmp(exposureOf(base, withSign(abs, inc), unit), max) > 0)
+          abs = fxMinus(abs, step);
+        if (abs.n > 0n) fits = withSign(abs, inc);
+      }
       record(
         rec,
         "symbol_exposure",
         false,
-        `exposure ${fmt(exposureOf(base, inc, unit))} exceeds ${fmt(max)}; increase cut from ${fmt(inc)} to ${fmt(fits)}`,
+        `exposure ${fxText(exposure)} exceeds ${fxText(max)}; increase cut from ${fxText(inc)} to ${fxText(fits)}`,
         "MAX_SYMBOL_EXPOSURE",
       );
       inc = fits;
-    },
-    () => {
-      const perUnit = unit.plus(commission);
-      if (costOf(inc, perUnit).lte(cash)) {
-        record(
-          rec,
-          "funds",
-          true,
-          `cost ${fmt(costOf(inc, perUnit))} within available ${fmt(cash)}`,
-        );
-        return;
+    }
+  }
+  if (inc.n !== 0n) {
+    const perUnit = fxPlus(unit, commission);
+    const cost = costOf(inc, perUnit);
+    if (fxCmp(cost, cash) <= 0) {
+      record(rec, "funds", true, `cost ${fxText(cost)} within available ${fxText(cash)}`);
+    } else {
+      let fits: Fixed = FX_ZERO;
+      if (input.onInsufficientFunds === "reduce") {
+        const estimate = fxDecimal(cash).div(fxDecimal(perUnit));
+        if (estimate.gt(0)) {
+          let abs = fxQuantize(minAbs(fx(estimate), inc), step);
+          while (abs.n > 0n && fxCmp(costOf(abs, perUnit), cash) > 0) abs = fxMinus(abs, step);
+          if (abs.n > 0n) fits = withSign(abs, inc);
+        }
       }
-      const fits =
-        input.onInsufficientFunds === "reduce"
-          ? largestFitting(inc, step, (q) => costOf(q, perUnit).lte(cash), cash.div(perUnit))
-          : ZERO;
       record(
         rec,
         "funds",
         false,
-        `cost ${fmt(costOf(inc, perUnit))} exceeds available ${fmt(cash)} (policy ${input.onInsufficientFunds}); increase cut from ${fmt(inc)} to ${fmt(fits)}`,
+        `cost ${fxText(cost)} exceeds available ${fxText(cash)} (policy ${input.onInsufficientFunds}); increase cut from ${fxText(inc)} to ${fxText(fits)}`,
         "INSUFFICIENT_FUNDS",
       );
       inc = fits;
-    },
-  ];
-  for (const check of incChecks) {
-    if (inc.isZero()) break;
-    check();
+    }
   }
 
-  let final = reduce.plus(inc);
-  const flatteningReduce = !reduce.isZero() && position.plus(reduce).isZero();
+  let final = fxPlus(reduce, inc);
+  const flatteningReduce = reduce.n !== 0n && fxPlus(position, reduce).n === 0n;
 
   // Only reachable when the position or delta is off the step (a changed instrument, a
   // manual trade): the broker would refuse an off-step order, so prefer closing the odd
   // position when the order passes through flat, else round the order toward zero.
-  if (!final.isZero() && !position.plus(final).isZero() && !isOnStep(final, step)) {
-    const fixed = flatteningReduce ? reduce : quantizeTowardZero(final, step);
+  if (final.n !== 0n && fxPlus(position, final).n !== 0n && !fxOnStep(final, step)) {
+    const fixed = flatteningReduce ? reduce : fxQuantize(final, step);
     record(
       rec,
       "step",
       false,
-      `order ${fmt(final)} is off the ${fmt(step)} step; sending ${fmt(fixed)}`,
+      `order ${fxText(final)} is off the ${fxText(step)} step; sending ${fxText(fixed)}`,
       "BELOW_MIN_SIZE",
     );
     final = fixed;
   }
 
-  if (!final.isZero() && !position.plus(final).isZero()) {
-    const notional = final.abs().times(unit);
-    if (final.abs().lt(minQty) || notional.lt(minNotional)) {
-      const fallback = flatteningReduce ? reduce : ZERO;
+  if (final.n !== 0n && fxPlus(position, final).n !== 0n) {
+    const notional = fxTimes(fxAbs(final), unit);
+    if (fxCmp(fxAbs(final), minQty) < 0 || fxCmp(notional, minNotional) < 0) {
+      const fallback = flatteningReduce ? reduce : FX_ZERO;
       record(
         rec,
         "min_size",
         false,
-        `order ${fmt(final)} (notional ${fmt(notional)}) is below minimum qty ${fmt(minQty)} / notional ${fmt(minNotional)}`,
+        `order ${fxText(final)} (notional ${fxText(notional)}) is below minimum qty ${fxText(minQty)} / notional ${fxText(minNotional)}`,
         "BELOW_MIN_SIZE",
       );
       final = fallback;
     } else {
-      record(rec, "min_size", true, `order ${fmt(final)} meets minimum qty and notional`);
+      record(rec, "min_size", true, `order ${fxText(final)} meets minimum qty and notional`);
     }
-  } else if (!final.isZero()) {
-    record(rec, "min_size", true, `order ${fmt(final)} leaves the position flat: always sent`);
+  } else if (final.n !== 0n) {
+    record(rec, "min_size", true, `order ${fxText(final)} leaves the position flat: always sent`);
   }
 
-  if (final.isZero()) final = ZERO;
-  if (final.eq(delta)) return { action: "placed", orderQty: final, reason: "OK", checks };
+  if (fxCmp(final, delta) === 0) return { action: "placed", orderQty: final, reason: "OK", checks };
   return {
-    action: final.isZero() ? "skipped" : "reduced",
+    action: final.n === 0n ? "skipped" : "reduced",
     orderQty: final,
     reason: rec.first ?? "OK",
     checks,
   };
 }
 
-/**
- * The largest step multiple in the direction of `inc`, no larger than |inc|, that `fits`.
- * `estimate` is the exact bound computed by division; a 50-digit division can land a hair
- * above the true bound, so the candidate is re-checked and stepped back if needed.
+/*
+ * A limit that binds cuts the increase to the largest step multiple in its direction, no
+ * larger than |inc|, that fits: `estimate` is the bound by division (decimal.js, 50 digits),
+ * which can land a hair above the true bound, so the candidate is re-checked and stepped
+ * back while it does not fit.
  */
-function largestFitting(
-  inc: Decimal,
-  step: Decimal,
-  fits: (q: Decimal) => boolean,
-  estimate: Decimal,
-): Decimal {
-  if (estimate.lte(0)) return ZERO;
-  let abs = quantizeTowardZero(estimate.lt(inc.abs()) ? estimate : inc.abs(), step);
-  const s = sign(inc);
-  while (abs.gt(0) && !fits(abs.times(s))) abs = abs.minus(step);
-  return abs.gt(0) ? abs.times(s) : ZERO;
-}
+const minAbs = (estimate: Fixed, inc: Fixed) =>
+  fxCmp(estimate, fxAbs(inc)) < 0 ? estimate : fxAbs(inc);
+const withSign = (abs: Fixed, like: Fixed) => (like.n < 0n ? fxNeg(abs) : abs);
 
 /** The copy stop-loss: hit when P&L has fallen to −pct % of the reference capital. */
 export function copyStopLossHit(input: {
@@ -377,5 +431,7 @@ export function copyStopLossHit(input: {
 }): boolean {
   const ref = positive(input.referenceCapital, "referenceCapital");
   const pct = positive(input.pct, "pct");
-  return D(input.pnl).lte(pct.div(100).times(ref).neg());
+  // pct / 100 is a shift of two places (rounded at 50 digits, as decimal.js divides).
+  const limit = fxNeg(fxTimes(fxRound({ n: pct.n, s: pct.s + 2 }), ref));
+  return fxCmp(toFx(input.pnl), limit) <= 0;
 }

@@ -206,3 +206,31 @@ describe("splitFlip", () => {
     );
   });
 });
+
+describe("targetPosition: the numbers are decimal.js's", () => {
+  // Ratios as allocation / equity leaves them (50 digits), leader positions with up to 8
+  // places; the expected target is computed here with decimal.js alone.
+  it("rounds r × leader to 30 digits, then cuts toward zero to the step", () => {
+    const amount = fc.bigInt({ min: 1n, max: 10n ** 14n }).map((n) => D(n.toString()).div(100));
+    fc.assert(
+      fc.property(
+        amount,
+        amount,
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        fc.constantFrom("1", "0.01", "0.00000001", "0.5", "0.25", "5", "0.003"),
+        (allocation, equity, leaderUnits, step) => {
+          const ratio = allocation.div(equity).toFixed();
+          const leader = D(leaderUnits.toString())
+            .div(10 ** 8)
+            .toFixed();
+          const raw = D(ratio).times(leader).toSignificantDigits(30);
+          const expected = raw.divToInt(step).times(step);
+          expect(fmt(targetPosition({ ratio, leaderPosition: leader, qtyStep: step }))).toBe(
+            fmt(expected),
+          );
+        },
+      ),
+      { numRuns: 3000, seed: 20261202 },
+    );
+  });
+});

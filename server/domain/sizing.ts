@@ -1,4 +1,23 @@
-import { D, Decimal, DomainError, ZERO, quantizeTowardZero, sign } from "./money";
+import {
+  FX_ZERO,
+  fx,
+  fxAbs,
+  fxCmp,
+  fxDecimal,
+  fxMinus,
+  fxNeg,
+  fxPlus,
+  fxQuantize,
+  fxRoundSig,
+  fxSign,
+  fxText,
+  fxTimes,
+  isFixed,
+  toFx,
+  type Fixed,
+  type Num,
+} from "./fixed";
+import { D, Decimal, DomainError, positiveStep } from "./money";
 
 export type SizingMode = "proportional" | "multiplier" | "fixed_notional";
 
@@ -63,18 +82,30 @@ export function targetPosition(input: {
   leaderPosition: Decimal.Value;
   qtyStep: Decimal.Value;
 }): Decimal {
-  const r = D(input.ratio);
-  if (r.isNeg() && !r.isZero()) {
-    throw new DomainError("INVALID_RATIO", `ratio must not be negative, got ${r.toFixed()}`);
+  return fxDecimal(fxTargetPosition(input.ratio, input.leaderPosition, input.qtyStep));
+}
+
+/** A quantity step as Fixed, refused as money.ts refuses it (INVALID_STEP). */
+export function qtyStepOf(step: Num): Fixed {
+  if (!isFixed(step)) return fx(positiveStep(step, "quantity step"));
+  if (step.n <= 0n) positiveStep(fxText(step), "quantity step");
+  return step;
+}
+
+/**
+ * The rule behind `targetPosition`, on exact scaled integers: r × leader as decimal.js
+ * rounds it (50 digits), then to TARGET_GUARD_DIGITS, then cut toward zero to the step.
+ */
+export function fxTargetPosition(ratio: Num, leaderPosition: Num, qtyStep: Num): Fixed {
+  const r = toFx(ratio);
+  if (r.n < 0n) {
+    throw new DomainError("INVALID_RATIO", `ratio must not be negative, got ${fxText(r)}`);
   }
-  const leader = D(input.leaderPosition);
-  if (leader.isZero()) {
-    // validate the step even when it is not needed, so a bad instrument fails early
-    quantizeTowardZero(0, input.qtyStep);
-    return ZERO;
-  }
-  const raw = r.times(leader).toSignificantDigits(TARGET_GUARD_DIGITS);
-  return quantizeTowardZero(raw, input.qtyStep);
+  const leader = toFx(leaderPosition);
+  // the step is validated even when it is not needed, so a bad instrument fails early
+  const step = qtyStepOf(qtyStep);
+  if (leader.n === 0n) return FX_ZERO;
+  return fxQuantize(fxRoundSig(fxTimes(r, leader), TARGET_GUARD_DIGITS), step);
 }
 
 /** The order still needed: target − (position + quantity already on its way). All signed. */
@@ -83,8 +114,11 @@ export function orderDelta(input: {
   position: Decimal.Value;
   openOrderQty: Decimal.Value;
 }): Decimal {
-  const d = D(input.target).minus(input.position).minus(input.openOrderQty);
-  return d.isZero() ? ZERO : d;
+  return fxDecimal(fxOrderDelta(input.target, input.position, input.openOrderQty));
+}
+
+export function fxOrderDelta(target: Num, position: Num, openOrderQty: Num): Fixed {
+  return fxMinus(fxMinus(toFx(target), toFx(position)), toFx(openOrderQty));
 }
 
 /**
@@ -96,14 +130,17 @@ export function splitReduceIncrease(
   position: Decimal.Value,
   delta: Decimal.Value,
 ): { reduce: Decimal; increase: Decimal } {
-  const p = D(position);
-  const d = D(delta);
-  if (sign(p) === 0 || sign(d) === 0 || sign(p) === sign(d)) {
-    return { reduce: ZERO, increase: d.isZero() ? ZERO : d };
-  }
-  if (d.abs().lte(p.abs())) return { reduce: d, increase: ZERO };
-  const reduce = p.neg();
-  return { reduce, increase: d.minus(reduce) };
+  const { reduce, increase } = fxSplitReduceIncrease(toFx(position), toFx(delta));
+  return { reduce: fxDecimal(reduce), increase: fxDecimal(increase) };
+}
+
+export function fxSplitReduceIncrease(p: Fixed, d: Fixed): { reduce: Fixed; increase: Fixed } {
+  const sp = fxSign(p);
+  const sd = fxSign(d);
+  if (sp === 0 || sd === 0 || sp === sd) return { reduce: FX_ZERO, increase: d };
+  if (fxCmp(fxAbs(d), fxAbs(p)) <= 0) return { reduce: d, increase: FX_ZERO };
+  const reduce = fxNeg(p);
+  return { reduce, increase: fxMinus(d, reduce) };
 }
 
 /**
@@ -117,11 +154,23 @@ export function splitFlip(
   prevLeaderPos: Decimal.Value,
   fillSignedQty: Decimal.Value,
 ): { closeQty: Decimal; openQty: Decimal; opensFromFlat: boolean } {
-  const { reduce, increase } = splitReduceIncrease(prevLeaderPos, fillSignedQty);
-  const after = D(prevLeaderPos).plus(reduce);
+  const f = fxSplitFlip(toFx(prevLeaderPos), toFx(fillSignedQty));
+  return {
+    closeQty: fxDecimal(f.closeQty),
+    openQty: fxDecimal(f.openQty),
+    opensFromFlat: f.opensFromFlat,
+  };
+}
+
+export function fxSplitFlip(
+  prevLeaderPos: Fixed,
+  fillSignedQty: Fixed,
+): { closeQty: Fixed; openQty: Fixed; opensFromFlat: boolean } {
+  const { reduce, increase } = fxSplitReduceIncrease(prevLeaderPos, fillSignedQty);
+  const after = fxPlus(prevLeaderPos, reduce);
   return {
     closeQty: reduce,
     openQty: increase,
-    opensFromFlat: !increase.isZero() && after.isZero(),
+    opensFromFlat: increase.n !== 0n && after.n === 0n,
   };
 }

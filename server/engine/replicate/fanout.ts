@@ -7,13 +7,14 @@ import {
   leaders,
   orders,
 } from "../../../db/schema";
+import { fx, fxText } from "../../domain/fixed";
 import { fmt } from "../../domain/money";
 import { bulkInsert, anyOf } from "../core/bulk";
 import type { EngineDeps } from "../deps";
 import { copyOrderId } from "../core/ids";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { appendEvents, fanoutStream, type Tx } from "../core/streams";
-import { copyOrderRow, loadPlanContext, planFor, type Rel } from "./plan-context";
+import { copyOrderRow, loadPlanContext, planFor, type PlanContext, type Rel } from "./plan-context";
 import { metrics } from "../../ops/metrics";
 
 export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expired"] as const;
@@ -59,47 +60,17 @@ export async function fanOutBatch(
     .where(eq(leaders.id, leaderId));
   const ctx = await loadPlanContext(tx, rels, [symbol], now);
   if (!ctx.instruments.has(symbol)) throw new Error(`unknown instrument ${symbol}`);
-  const leaderMove = { positionBefore: fill.positionBefore, positionAfter: fill.positionAfter };
-
-  const decisionRows: (typeof copyDecisions.$inferInsert)[] = [];
-  const orderRows: (typeof orders.$inferInsert)[] = [];
-  const ratioUpserts: { relationshipId: string; symbol: string; ratio: string }[] = [];
-  const ratioDeletes: string[] = [];
   const correlationId = `lf:${fill.fillId}`;
 
   const planStart = performance.now();
-  for (const rel of rels) {
-    const plan = planFor(ctx, rel, symbol, leaderMove, fill.price, leader?.copyable ?? false);
-    if (plan.ratioChange.kind === "set")
-      ratioUpserts.push({ relationshipId: rel.id, symbol, ratio: fmt(plan.ratioChange.ratio) });
-    if (plan.ratioChange.kind === "clear") ratioDeletes.push(rel.id);
-    const clientOrderId = plan.orderQty.isZero() ? null : copyOrderId(rel.id, seq);
-    decisionRows.push({
-      relationshipId: rel.id,
-      leaderFillId: fill.fillId,
-      leaderEventSeq: seq,
-      symbol,
-      target: fmt(plan.target),
-      orderQty: fmt(plan.orderQty),
-      action: plan.action,
-      reason: plan.reason,
-      checks: plan.checks,
-      clientOrderId,
-      at: now,
-    });
-    if (clientOrderId) {
-      orderRows.push(
-        copyOrderRow(rel, symbol, plan, {
-          clientOrderId,
-          origin: "copy",
-          correlationId,
-          now,
-          leaderFillId: fill.fillId,
-          leaderEventSeq: seq,
-        }),
-      );
-    }
-  }
+  const { decisionRows, orderRows, ratioUpserts, ratioDeletes } = planBatch(
+    ctx,
+    rels,
+    fill,
+    seq,
+    leader?.copyable ?? false,
+    now,
+  );
 
   // Planning alone (no I/O), logged so benchmarks can report the per-follower cost.
   const planMs = performance.now() - planStart;
@@ -238,4 +209,70 @@ export async function fanOutBatch(
     "fan-out batch",
   );
   return rels.length;
+}
+
+export type PlannedBatch = {
+  decisionRows: (typeof copyDecisions.$inferInsert)[];
+  orderRows: (typeof orders.$inferInsert)[];
+  ratioUpserts: { relationshipId: string; symbol: string; ratio: string }[];
+  ratioDeletes: string[];
+};
+
+/**
+ * The planning loop of one fan-out batch, without I/O: every follower through `planFor`,
+ * and the rows the batch writes. Apart so that `bench/plan.ts` measures exactly this loop.
+ */
+export function planBatch(
+  ctx: PlanContext,
+  rels: readonly Rel[],
+  fill: LeaderFillEvent,
+  seq: number,
+  leaderCopyable: boolean,
+  now: Date,
+): PlannedBatch {
+  const symbol = fill.symbol;
+  // The leader's move and price are the same for every follower: parsed once.
+  const leaderMove = {
+    positionBefore: fx(fill.positionBefore),
+    positionAfter: fx(fill.positionAfter),
+  };
+  const price = fx(fill.price);
+  const correlationId = `lf:${fill.fillId}`;
+  const decisionRows: PlannedBatch["decisionRows"] = [];
+  const orderRows: PlannedBatch["orderRows"] = [];
+  const ratioUpserts: PlannedBatch["ratioUpserts"] = [];
+  const ratioDeletes: string[] = [];
+  for (const rel of rels) {
+    const plan = planFor(ctx, rel, symbol, leaderMove, price, leaderCopyable);
+    if (plan.ratioChange.kind === "set")
+      ratioUpserts.push({ relationshipId: rel.id, symbol, ratio: fmt(plan.ratioChange.ratio) });
+    if (plan.ratioChange.kind === "clear") ratioDeletes.push(rel.id);
+    const clientOrderId = plan.fx.orderQty.n === 0n ? null : copyOrderId(rel.id, seq);
+    decisionRows.push({
+      relationshipId: rel.id,
+      leaderFillId: fill.fillId,
+      leaderEventSeq: seq,
+      symbol,
+      target: fxText(plan.fx.target),
+      orderQty: fxText(plan.fx.orderQty),
+      action: plan.action,
+      reason: plan.reason,
+      checks: plan.checks,
+      clientOrderId,
+      at: now,
+    });
+    if (clientOrderId) {
+      orderRows.push(
+        copyOrderRow(rel, symbol, plan, {
+          clientOrderId,
+          origin: "copy",
+          correlationId,
+          now,
+          leaderFillId: fill.fillId,
+          leaderEventSeq: seq,
+        }),
+      );
+    }
+  }
+  return { decisionRows, orderRows, ratioUpserts, ratioDeletes };
 }

@@ -12,8 +12,27 @@ import {
   positions,
   quotes,
 } from "../../../db/schema";
-import { D, fmt, ZERO, type Decimal } from "../../domain/money";
-import { availableFunds, planCopyOrder, type Plan, type WorkingOrder } from "../../domain/planner";
+import {
+  FX_ZERO,
+  fx,
+  fxAbs,
+  fxMinus,
+  fxNeg,
+  fxPlus,
+  fxText,
+  toFx,
+  type Fixed,
+  type Num,
+} from "../../domain/fixed";
+import { D, fmt, ZERO } from "../../domain/money";
+import {
+  fxAvailableFunds,
+  planCopyOrder,
+  type LeaderMove,
+  type Plan,
+  type PlanInstrument,
+  type WorkingOrder,
+} from "../../domain/planner";
 import { copyPnl, type HeldPosition } from "../../domain/valuation";
 import { groupBy } from "../core/concurrency";
 import type { Tx } from "../core/streams";
@@ -34,12 +53,12 @@ export type PlanContext = {
   quotes: Map<string, { bid: string; ask: string }>;
   copyPositions: Map<string, (typeof copyPositions.$inferSelect)[]>;
   /** Signed quantity on its way, by `relationshipId|symbol`. */
-  openQty: Map<string, Decimal>;
+  openQty: Map<string, Fixed>;
   /** Funds each account may still spend on increases; planning deducts from it. */
-  funds: Map<string, Decimal>;
-  fixedRatios: Map<string, Decimal>;
+  funds: Map<string, Fixed>;
+  fixedRatios: Map<string, Fixed>;
   /** Today's loss so far (positive = loss) of each copy with a daily loss limit. */
-  dailyLoss: Map<string, Decimal>;
+  dailyLoss: Map<string, Fixed>;
   breakers: (typeof circuitBreakers.$inferSelect)[];
   /** The open strategy-change flag's reason, by leader id (ADR 0035). */
   leaderFlags: Map<string, string>;
@@ -97,12 +116,15 @@ export async function loadPlanContext(
     ).map((q) => [q.symbol, { bid: q.bid, ask: q.ask }]),
   );
 
-  const openQty = new Map<string, Decimal>();
+  const openQty = new Map<string, Fixed>();
   for (const o of working) {
     if (!o.rel) continue;
-    const remaining = D(o.qty).minus(o.filled);
+    const remaining = fxMinus(fx(o.qty), fx(o.filled));
     const k = key(o.rel, o.symbol);
-    openQty.set(k, (openQty.get(k) ?? ZERO).plus(o.side === "buy" ? remaining : remaining.neg()));
+    openQty.set(
+      k,
+      fxPlus(openQty.get(k) ?? FX_ZERO, o.side === "buy" ? remaining : fxNeg(remaining)),
+    );
   }
   const balances = new Map(
     (accountIds.length
@@ -115,17 +137,17 @@ export async function loadPlanContext(
   );
   const posByAccount = groupBy(acctPositions, (p) => p.brokerAccountId);
   const ordersByAccount = groupBy(working, (o) => o.account);
-  const funds = new Map<string, Decimal>();
+  const funds = new Map<string, Fixed>();
   for (const a of accountIds) {
     funds.set(
       a,
-      availableFunds({
+      fxAvailableFunds({
         cash: balances.get(a) ?? "0",
         positions: new Map((posByAccount.get(a) ?? []).map((p) => [p.symbol, p.qty])),
-        workingOrders: (ordersByAccount.get(a) ?? []).map((o): WorkingOrder => ({
+        workingOrders: (ordersByAccount.get(a) ?? []).map((o): WorkingOrder<Num> => ({
           symbol: o.symbol,
           side: o.side,
-          remaining: D(o.qty).minus(o.filled),
+          remaining: fxMinus(fx(o.qty), fx(o.filled)),
           limitPrice: o.limitPrice,
         })),
         quotes: qs,
@@ -141,7 +163,7 @@ export async function loadPlanContext(
           .from(copySymbolRatios)
           .where(anyOf(copySymbolRatios.relationshipId, relIds))
       : []
-    ).map((r) => [key(r.relationshipId, r.symbol), D(r.ratio)]),
+    ).map((r) => [key(r.relationshipId, r.symbol), fx(r.ratio)]),
   );
   const posByRel = groupBy(cps, (p) => p.relationshipId);
   const dailyLoss = await loadDailyLoss(tx, rels, posByRel, qs, inst, now);
@@ -182,9 +204,9 @@ async function loadDailyLoss(
   qs: Map<string, { bid: string; ask: string }>,
   inst: Map<string, InstrumentRow>,
   now: Date,
-): Promise<Map<string, Decimal>> {
+): Promise<Map<string, Fixed>> {
   const limited = rels.filter((r) => r.dailyLossLimit !== null);
-  const out = new Map<string, Decimal>();
+  const out = new Map<string, Fixed>();
   if (limited.length === 0) return out;
   const day = utcDay(now);
   const mult = new Map([...inst.values()].map((i) => [i.symbol, i.multiplier]));
@@ -223,7 +245,7 @@ async function loadDailyLoss(
     await tx.insert(copyDayMarks).values(rows).onConflictDoNothing();
     for (const r of rows) marks.set(r.relationshipId, D(r.pnlAtStart));
   }
-  for (const r of limited) out.set(r.id, marks.get(r.id)!.minus(pnlNow.get(r.id)!));
+  for (const r of limited) out.set(r.id, fx(marks.get(r.id)!.minus(pnlNow.get(r.id)!)));
   return out;
 }
 
@@ -250,40 +272,80 @@ export function breakerFor(
   return b ? `${b.scope}:${b.scopeKey} (${b.reason})` : null;
 }
 
+/** An instrument's numbers and quote, parsed once per context and symbol. */
+type SymbolTerms = { instrument: PlanInstrument<Fixed>; quote: { bid: Fixed; ask: Fixed } | null };
+const termsCache = new WeakMap<PlanContext, Map<string, SymbolTerms>>();
+
+function termsFor(ctx: PlanContext, symbol: string): SymbolTerms {
+  let bySymbol = termsCache.get(ctx);
+  if (!bySymbol) termsCache.set(ctx, (bySymbol = new Map()));
+  let t = bySymbol.get(symbol);
+  if (t === undefined) {
+    const inst = ctx.instruments.get(symbol);
+    if (!inst) throw new Error(`unknown instrument ${symbol}`);
+    const q = ctx.quotes.get(symbol);
+    t = {
+      instrument: {
+        qtyStep: fx(inst.qtyStep),
+        minQty: fx(inst.minQty),
+        minNotional: fx(inst.minNotional),
+        multiplier: fx(inst.multiplier),
+        commissionPerUnit: fx(inst.commissionPerUnit),
+      },
+      quote: q ? { bid: fx(q.bid), ask: fx(q.ask) } : null,
+    };
+    bySymbol.set(symbol, t);
+  }
+  return t;
+}
+
 /**
  * Plans one copy and symbol from the context, and takes the funds the order will use from
- * the account's pool, so the next copy on the same account sees what is left.
+ * the account's pool, so the next copy on the same account sees what is left. The fan-out
+ * passes the leader's move and price as Fixed, parsed once for its batch.
  */
 export function planFor(
   ctx: PlanContext,
   rel: Rel,
   symbol: string,
-  leader: { positionBefore: Decimal.Value; positionAfter: Decimal.Value },
-  leaderPrice: Decimal.Value,
+  leader: LeaderMove<Num>,
+  leaderPrice: Num,
   leaderCopyable: boolean,
 ): Plan {
-  const inst = ctx.instruments.get(symbol);
-  if (!inst) throw new Error(`unknown instrument ${symbol}`);
-  const held = ctx.copyPositions.get(rel.id) ?? [];
-  const quote = ctx.quotes.get(symbol) ?? { bid: fmt(leaderPrice), ask: fmt(leaderPrice) };
+  const terms = termsFor(ctx, symbol);
+  const k = key(rel.id, symbol);
+  const held = ctx.copyPositions.get(rel.id);
+  let position: Fixed = FX_ZERO;
+  let openPositions = 0;
+  if (held)
+    for (const p of held) {
+      const q = fx(p.qty);
+      if (q.n !== 0n) openPositions++;
+      if (p.symbol === symbol) position = q;
+    }
+  let quote = terms.quote;
+  if (quote === null) {
+    const price = toFx(leaderPrice);
+    quote = { bid: price, ask: price };
+  }
   const plan = planCopyOrder({
     sizing: {
       mode: rel.sizingMode,
       ratio: rel.ratio,
       notional: rel.notional,
-      symbolRatio: ctx.fixedRatios.get(key(rel.id, symbol)) ?? null,
+      symbolRatio: ctx.fixedRatios.get(k) ?? null,
     },
     leader,
     leaderPrice,
     copy: {
       status: rel.status,
-      position: held.find((p) => p.symbol === symbol)?.qty ?? "0",
-      openQty: ctx.openQty.get(key(rel.id, symbol)) ?? ZERO,
-      openPositions: held.filter((p) => !D(p.qty).isZero()).length,
+      position,
+      openQty: ctx.openQty.get(k) ?? FX_ZERO,
+      openPositions,
     },
-    instrument: inst,
+    instrument: terms.instrument,
     quote,
-    funds: ctx.funds.get(rel.brokerAccountId) ?? ZERO,
+    funds: ctx.funds.get(rel.brokerAccountId) ?? FX_ZERO,
     limits: {
       maxSymbolExposure: rel.maxSymbolExposure,
       maxOpenPositions: rel.maxOpenPositions,
@@ -291,25 +353,24 @@ export function planFor(
       dailyLossLimit: rel.dailyLossLimit,
     },
     leaderCopyable,
-    breakerOpen: breakerFor(ctx, rel.leaderId, rel.broker, rel.brokerAccountId, symbol),
+    breakerOpen: ctx.breakers.length
+      ? breakerFor(ctx, rel.leaderId, rel.broker, rel.brokerAccountId, symbol)
+      : null,
     // Only copies whose follower chose to pause increases while the leader is flagged.
     leaderStrategyChange:
       rel.onLeaderFlag === "pause_increases" ? (ctx.leaderFlags.get(rel.leaderId) ?? null) : null,
-    dailyLoss: rel.dailyLossLimit !== null ? (ctx.dailyLoss.get(rel.id) ?? ZERO) : null,
+    dailyLoss: rel.dailyLossLimit !== null ? (ctx.dailyLoss.get(rel.id) ?? FX_ZERO) : null,
     onInsufficientFunds: rel.onInsufficientFunds,
   });
-  if (!plan.fundsUsed.isZero())
+  const { fundsUsed, orderQty, ratio } = plan.fx;
+  if (fundsUsed.n !== 0n)
     ctx.funds.set(
       rel.brokerAccountId,
-      (ctx.funds.get(rel.brokerAccountId) ?? ZERO).minus(plan.fundsUsed),
+      fxMinus(ctx.funds.get(rel.brokerAccountId) ?? FX_ZERO, fundsUsed),
     );
-  if (!plan.orderQty.isZero()) {
-    const k = key(rel.id, symbol);
-    ctx.openQty.set(k, (ctx.openQty.get(k) ?? ZERO).plus(plan.orderQty));
-  }
-  if (plan.ratioChange.kind === "set")
-    ctx.fixedRatios.set(key(rel.id, symbol), plan.ratioChange.ratio);
-  if (plan.ratioChange.kind === "clear") ctx.fixedRatios.delete(key(rel.id, symbol));
+  if (orderQty.n !== 0n) ctx.openQty.set(k, fxPlus(ctx.openQty.get(k) ?? FX_ZERO, orderQty));
+  if (plan.ratioChange.kind === "set") ctx.fixedRatios.set(k, ratio);
+  if (plan.ratioChange.kind === "clear") ctx.fixedRatios.delete(k);
   return plan;
 }
 
@@ -335,9 +396,9 @@ export function copyOrderRow(
     brokerAccountId: rel.brokerAccountId,
     relationshipId: rel.id,
     symbol,
-    side: plan.orderQty.isPos() ? "buy" : "sell",
+    side: plan.fx.orderQty.n > 0n ? "buy" : "sell",
     type: "market",
-    qty: fmt(plan.orderQty.abs()),
+    qty: fxText(fxAbs(plan.fx.orderQty)),
     status: "pending_submit",
     origin: o.origin,
     leaderFillId: o.leaderFillId ?? null,
