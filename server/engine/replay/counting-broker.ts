@@ -5,8 +5,9 @@ export type CallCounts = { submit: number; query: number; cancel: number };
 /**
  * Wraps a broker to count the calls the report's `brokerCalls` shows, per account:
  * `submit` every placeOrder (retries included), `query` every look-up of one order
- * (getOrder, listFills by order), `cancel` every cancelOrder. Snapshot reads (positions,
- * account, open orders, the event stream) are not counted.
+ * (getOrder, listFills by order, and each order getHoldingsMany is asked for), `cancel`
+ * every cancelOrder. Snapshot reads (positions, account, open orders, the event stream) are
+ * not counted.
  */
 export function countingBroker(
   inner: BrokerAdapter,
@@ -40,5 +41,18 @@ export function countingBroker(
         }
       : {}),
     ...(inner.readEventsMany ? { readEventsMany: inner.readEventsMany.bind(inner) } : {}),
+    // Reconciliation's batch read, so a replay reconciles as the worker does (ADR 0045);
+    // each order it asks for counts as the getOrder it replaces: one query per live order.
+    ...(inner.getHoldingsMany
+      ? {
+          getHoldingsMany: (
+            accountIds: string[],
+            orders: Array<{ accountId: string; clientOrderId: string }>,
+          ) => {
+            for (const o of orders) bump(o.accountId, "query");
+            return inner.getHoldingsMany!(accountIds, orders);
+          },
+        }
+      : {}),
   };
 }

@@ -24,6 +24,7 @@ import { utcDay } from "../replicate/plan-context";
 import { markDayStart } from "../risk/day-marks";
 import { feesAtMidnight } from "../fees/settle";
 import { countingBroker, type CallCounts } from "./counting-broker";
+import { workDueAt } from "./work-due";
 import { buildReport, type Report } from "./report";
 import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario";
 
@@ -40,6 +41,8 @@ export async function runReplay(
     log?: EngineLog;
     /** After each scenario event (what-if runs report progress and may stop the run). */
     onEvent?: (done: number, total: number, at: Date) => Promise<void>;
+    /** Run the pump before every event even when nothing is due (tests compare both ways). */
+    everyPass?: boolean;
   } = {},
 ): Promise<Report> {
   const first = scenario.events[0]?.at ?? "2026-01-01T00:00:00Z";
@@ -116,39 +119,49 @@ export async function runReplay(
     string,
     { accountId: string; relationshipId: string; userId: string }
   >();
-  for (const f of scenario.followers) {
-    const [u] = await db
-      .insert(users)
-      .values({
-        id: uuidFor(seed, `user:${f.id}`),
+  // The followers' users, accounts and balances with one statement each (ids are derived,
+  // so nothing needs to be read back); each copy then starts through startCopy, the web's
+  // own path, in scenario order.
+  const people = scenario.followers.map((f) => ({
+    f,
+    userId: uuidFor(seed, `user:${f.id}`),
+    accountId: uuidFor(seed, `acct:${f.id}`),
+  }));
+  if (people.length) {
+    await db.insert(users).values(
+      people.map(({ f, userId }) => ({
+        id: userId,
         email: `${slug(f.id)}@replay.invalid`,
         passwordHash: "!",
         displayName: f.id,
-        role: "follower",
-      })
-      .returning();
-    const [a] = await db
-      .insert(brokerAccounts)
-      .values({
-        id: uuidFor(seed, `acct:${f.id}`),
-        userId: u!.id,
+        role: "follower" as const,
+      })),
+    );
+    await db.insert(brokerAccounts).values(
+      people.map(({ f, userId, accountId }) => ({
+        id: accountId,
+        userId,
         broker: "paper",
         externalId: f.id,
-      })
-      .returning();
+      })),
+    );
+    await db.insert(accountBalances).values(
+      people.map(({ f, accountId }) => ({
+        brokerAccountId: accountId,
+        currency: scenario.instruments[0]!.currency,
+        cash: f.cash,
+        updatedAt: now,
+      })),
+    );
+  }
+  for (const { f, userId, accountId } of people) {
     await paper.openAccount({ accountId: f.id, cash: f.cash });
-    await db.insert(accountBalances).values({
-      brokerAccountId: a!.id,
-      currency: scenario.instruments[0]!.currency,
-      cash: f.cash,
-      updatedAt: now,
-    });
     const s = f.copy.sizing;
     const relationshipId = await startCopy(deps, {
       id: uuidFor(seed, `copy:${f.id}`),
-      followerId: u!.id,
+      followerId: userId,
       leaderId: leader!.id,
-      brokerAccountId: a!.id,
+      brokerAccountId: accountId,
       sizing: {
         mode: s.mode,
         ...("allocation" in s ? { allocation: s.allocation } : {}),
@@ -173,10 +186,16 @@ export async function runReplay(
         : undefined,
       agreementVersion: "replay",
     });
-    followers.set(f.id, { accountId: a!.id, relationshipId, userId: u!.id });
+    followers.set(f.id, { accountId, relationshipId, userId });
   }
   const followerAccounts = async () => [...followers.values()].map((f) => f.accountId).sort();
-  const run = () => pump(deps, { accounts: followerAccounts });
+  // True while nothing has written since a pass that moved nothing (pump returns after one):
+  // then only the clock can have made work, and `workDueAt` says whether it did.
+  let quiescent = false;
+  const run = async () => {
+    await pump(deps, { accounts: followerAccounts });
+    quiescent = true;
+  };
 
   let day = utcDay(clock.now());
   for (const [i, ev] of scenario.events.entries()) {
@@ -189,10 +208,13 @@ export async function runReplay(
       await run();
       await feesAtMidnight(deps, midnight);
       await markDayStart(deps, midnight);
+      quiescent = false;
       day = utcDay(midnight);
     }
     advanceTo(new Date(ev.at));
-    await run(); // retries that came due by now go first
+    // Retries that came due by now go first. The pass is skipped when the engine was left
+    // quiescent and the clock made nothing due (work-due.ts says why that is exact).
+    if (opts.everyPass || !quiescent || (await workDueAt(db, clock.now()))) await run();
     let madeWork = true;
     try {
       madeWork = await apply(ev);
@@ -206,6 +228,7 @@ export async function runReplay(
       throw err;
     }
     if (madeWork) await run();
+    else if (ev.type !== "quote") quiescent = false; // a fault or a limit was written
     await opts.onEvent?.(i + 1, scenario.events.length, clock.now());
   }
   await drain(deps, { advanceTo, accounts: followerAccounts });
