@@ -14,6 +14,7 @@ import type { IncomingFill } from "./book-fill";
 import { bulkInsert, recordset, anyOf } from "../core/bulk";
 import { bookFills, type ChargedFee } from "../../domain/bookkeeping";
 import { appendEvents, type Tx } from "../core/streams";
+import { writeJournals } from "./ledger";
 
 export type FillItem = { brokerAccountId: string; clientOrderId: string; fill: IncomingFill };
 
@@ -263,82 +264,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     },
   );
 
-  // Ledger: accounts by (code, currency), journals with ids drawn up front so postings can
-  // reference them without relying on RETURNING order.
-  const codes = new Map<string, { code: string; currency: string; ownerUserId: string | null }>();
-  for (const j of journalRows)
-    for (const l of j.lines)
-      codes.set(`${l.code}|${j.currency}`, {
-        code: l.code,
-        currency: j.currency,
-        ownerUserId: l.owner,
-      });
-  const codeList = [...codes.values()];
-  // Existing accounts first, then only the missing ones inserted: after an account's first
-  // fill its cash account exists, and an insert that only conflicts still costs an index
-  // probe and a speculative insertion per row. Looked up by (code, currency), one statement.
-  const ledgerIds = new Map<string, string>();
-  const lookUp = async (list: typeof codeList) => {
-    const rows = await tx.execute<{ id: string; code: string; currency: string }>(
-      sql`select l.id, l.code, l.currency
-            from unnest(${sql.param(list.map((c) => c.code))}::text[], ${sql.param(list.map((c) => c.currency))}::text[]) as v(code, currency)
-            join ledger_accounts l on l.code = v.code and l.currency = v.currency`,
-    );
-    for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
-  };
-  await lookUp(codeList);
-  const missing = codeList.filter((c) => !ledgerIds.has(`${c.code}|${c.currency}`));
-  if (missing.length) {
-    // One JSON parameter, not three per account through the query builder (ADR 0041).
-    await bulkInsert(
-      tx,
-      "ledger_accounts",
-      { code: "text", currency: "text", owner_user_id: "uuid" },
-      missing.map((c) => ({ code: c.code, currency: c.currency, owner_user_id: c.ownerUserId })),
-      { onConflict: "on conflict do nothing" },
-    );
-    await lookUp(missing);
-  }
-  const ids = (
-    await tx.execute<{ id: string }>(
-      sql`select nextval(pg_get_serial_sequence('journals', 'id')) as id from generate_series(1, ${journalRows.length})`,
-    )
-  ).map((r) => Number(r.id));
-  await bulkInsert(
-    tx,
-    "journals",
-    {
-      id: "bigint",
-      kind: "text",
-      description: "text",
-      correlation_id: "text",
-      order_id: "uuid",
-      relationship_id: "uuid",
-      at: "timestamptz",
-    },
-    journalRows.map((j, k) => ({
-      id: ids[k]!,
-      kind: j.kind,
-      description: j.description,
-      correlation_id: j.correlationId,
-      order_id: j.orderId,
-      relationship_id: j.relationshipId,
-      at: j.at,
-    })),
-  );
-  await bulkInsert(
-    tx,
-    "postings",
-    { journal_id: "bigint", ledger_account_id: "uuid", amount: "numeric", currency: "text" },
-    journalRows.flatMap((j, k) =>
-      j.lines.map((l) => ({
-        journal_id: ids[k]!,
-        ledger_account_id: ledgerIds.get(`${l.code}|${j.currency}`)!,
-        amount: l.amount,
-        currency: j.currency,
-      })),
-    ),
-  );
+  await writeJournals(tx, journalRows);
   for (let i = 0; i < eventRows.length; i += CHUNK)
     await appendEvents(tx, eventRows.slice(i, i + CHUNK));
   await writeFees(tx, booked.fees);
