@@ -11,6 +11,7 @@ import { D, fmt, type Decimal } from "../../domain/money";
 import { BrokerNotFoundError, type BrokerOrderEvent } from "../types";
 import type { AccountStore, NewOrderRow, PositionRow } from "./account-store";
 import { loadBook, selectInstrument, selectLiquidity, selectOrder, selectQuote } from "./book";
+import { eventRows, type EmittedEvent } from "./event-rows";
 import { decideEventDelivery, parseFaultState, type FaultConfig, type FaultState } from "./faults";
 import type { BookSnapshot } from "./margin";
 import type { Holding } from "./positions";
@@ -40,6 +41,7 @@ export class AccountTx implements AccountStore {
   eventSeq: number;
   faultState: FaultState;
   readonly config: AccountConfig;
+  private readonly events: EmittedEvent[] = [];
 
   private constructor(
     readonly tx: Tx,
@@ -81,24 +83,23 @@ export class AccountTx implements AccountStore {
     return this.eventSeq;
   }
 
-  /** Writes the event for `seq` (from nextSeq) with its fault-injected delivery. */
+  /**
+   * Records the event for `seq` (from nextSeq) with its fault-injected delivery; the
+   * unit's events are written together at its end (event-rows.ts: a plain run is one row).
+   */
   async emit(event: BrokerOrderEvent): Promise<void> {
-    const delivery = decideEventDelivery(
-      this.faultState,
-      this.config.faults ?? {},
-      this.seed,
-      this.id,
-      event.seq,
-    );
-    await this.tx.insert(paperEvents).values({
+    this.events.push({
       accountId: this.id,
       seq: event.seq,
-      event: eventToJson(event),
+      json: eventToJson(event),
       at: event.at,
-      deliverAt: delivery.deliverAt,
-      dropped: delivery.dropped,
-      copies: delivery.copies,
-      swapWithNext: delivery.swapWithNext,
+      delivery: decideEventDelivery(
+        this.faultState,
+        this.config.faults ?? {},
+        this.seed,
+        this.id,
+        event.seq,
+      ),
     });
   }
 
@@ -177,6 +178,11 @@ export class AccountTx implements AccountStore {
   }
 
   private async save(): Promise<void> {
+    if (this.events.length > 0) {
+      // The column's declared type is one event's JSON; a stored run is an array of them.
+      const rows = eventRows(this.events) as Array<typeof paperEvents.$inferInsert>;
+      await this.tx.insert(paperEvents).values(rows);
+    }
     await this.tx
       .update(paperAccounts)
       .set({

@@ -11,6 +11,7 @@ import type { BrokerOrderEvent } from "../types";
 import type { AccountStore, NewOrderRow, PositionRow } from "./account-store";
 import type { AccountConfig, Tx } from "./account-tx";
 import { bookSymbols, buildBook } from "./book";
+import { eventRows, type EmittedEvent } from "./event-rows";
 import { decideEventDelivery, parseFaultState, type FaultState } from "./faults";
 import type { BookSnapshot } from "./margin";
 import type { Holding } from "./positions";
@@ -25,19 +26,9 @@ import type { Instrument } from "./validation";
  * request on in-memory `BatchAccount`s, and `flush()` writes orders, fills, positions,
  * events and accounts with one multi-row statement each.
  *
- * Multi-row data travels as one text[] parameter per column (unnest), see `col`.
+ * The load's keys travel as one text[] parameter per column (`col`), writes as one JSON
+ * parameter per statement (`rows`).
  */
-
-type EventRow = {
-  accountId: string;
-  seq: number;
-  event: Record<string, unknown>;
-  at: Date;
-  deliverAt: number;
-  dropped: boolean;
-  copies: number;
-  swapWithNext: boolean;
-};
 
 /**
  * The rows of a multi-row write as ONE JSON parameter (`json_to_recordset … as x(…)`, plain
@@ -65,7 +56,7 @@ export class PlacementBatch {
   readonly liquidity = new Map<string, string>();
   readonly newOrders: OrderRow[] = [];
   readonly fills: FillRow[] = [];
-  readonly events: EventRow[] = [];
+  readonly events: EmittedEvent[] = [];
   private readonly accounts = new Map<string, BatchAccount>();
 
   private constructor(
@@ -164,13 +155,14 @@ export class PlacementBatch {
     }
     if (this.events.length > 0) {
       // The event travels as a JSON value inside the one parameter, not as a string of JSON
-      // escaped again into an array literal.
+      // escaped again into an array literal; a plain run of an account's events is one row
+      // (event-rows.ts).
       await tx.execute(sql`
         insert into paper_events (account_id, seq, event, at, deliver_at, dropped, copies,
           swap_with_next)
         select "accountId", seq, event, at, "deliverAt", dropped, copies, "swapWithNext"
         from ${rows(
-          this.events,
+          eventRows(this.events),
           `"accountId" text, seq bigint, event jsonb, at timestamptz,
           "deliverAt" bigint, dropped boolean, copies integer, "swapWithNext" boolean`,
         )}`);
@@ -253,22 +245,18 @@ export class BatchAccount implements AccountStore {
   }
 
   async emit(event: BrokerOrderEvent): Promise<void> {
-    const d = decideEventDelivery(
-      this.faultState,
-      this.config.faults ?? {},
-      this.batch.seed,
-      this.id,
-      event.seq,
-    );
     this.batch.events.push({
       accountId: this.id,
       seq: event.seq,
-      event: eventToJson(event),
+      json: eventToJson(event),
       at: event.at,
-      deliverAt: d.deliverAt,
-      dropped: d.dropped,
-      copies: d.copies,
-      swapWithNext: d.swapWithNext,
+      delivery: decideEventDelivery(
+        this.faultState,
+        this.config.faults ?? {},
+        this.batch.seed,
+        this.id,
+        event.seq,
+      ),
     });
   }
 

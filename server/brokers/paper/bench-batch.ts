@@ -131,11 +131,20 @@ async function runOnce(n: number, mode: "batch" | "single") {
           });
     const ok = place.value.filter((r) => r.ok).length;
     const counts = (
-      await db.execute<{ orders: string; filled: string; fills: string; events: string }>(sql`
+      await db.execute<{
+        orders: string;
+        filled: string;
+        fills: string;
+        events: string;
+        eventRows: string;
+      }>(sql`
         select (select count(*) from paper_orders) as orders,
                (select count(*) from paper_orders where status = 'filled') as filled,
                (select count(*) from paper_fills) as fills,
-               (select count(*) from paper_events) as events`)
+               (select sum(case when jsonb_typeof(event) = 'array'
+                                then jsonb_array_length(event) else 1 end)
+                  from paper_events) as events,
+               (select count(*) from paper_events) as "eventRows"`)
     )[0]!;
     const read = await measure(() =>
       broker.readEventsMany(reqs.map((r) => ({ accountId: r.accountId, afterSeq: 0 }))),
@@ -151,6 +160,7 @@ async function runOnce(n: number, mode: "batch" | "single") {
       filled: Number(counts.filled),
       fills: Number(counts.fills),
       events: Number(counts.events),
+      eventRows: Number(counts.eventRows),
       readEventsMany: {
         wallMs: read.wallMs,
         dbCpuMs: read.dbCpuMs,

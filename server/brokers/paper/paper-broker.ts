@@ -26,6 +26,7 @@ import { AccountTx, type AccountConfig } from "./account-tx";
 import { PlacementBatch } from "./batch";
 import { loadBook, selectInstrument, selectLiquidity, selectOrder } from "./book";
 import { planDelivery, type DeliveryRow } from "./event-delivery";
+import { expandRows } from "./event-rows";
 import { decideCall, queueFault, type FaultKind } from "./faults";
 import { accountValues } from "./margin";
 import { matchOrder } from "./matching";
@@ -51,6 +52,9 @@ export type PaperBrokerOptions = {
 };
 
 export type QuoteInput = { symbol: string; bid: string; ask: string; at: Date };
+
+/** A paper_events.event value: one event's JSON, or a run of them (event-rows.ts). */
+type StoredEvent = Record<string, unknown> | Array<Record<string, unknown>>;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const noSleep = async () => {};
@@ -327,7 +331,7 @@ export class PaperBroker implements BrokerAdapter {
       dropped: boolean;
       copies: number;
       swapWithNext: boolean;
-      event: Record<string, unknown> | string;
+      event: StoredEvent | string;
     }>(sql`
       select k.a as "accountId", e.seq, e.deliver_at as "deliverAt", e.dropped, e.copies,
         e.swap_with_next as "swapWithNext", e.event
@@ -338,7 +342,7 @@ export class PaperBroker implements BrokerAdapter {
         order by seq limit ${max + 64}
       ) e
       order by k.a, e.seq`);
-    const byAccount = new Map<string, DeliveryRow<Record<string, unknown>>[]>();
+    const byAccount = new Map<string, DeliveryRow<StoredEvent>[]>();
     for (const r of rows) {
       let list = byAccount.get(r.accountId);
       if (!list) byAccount.set(r.accountId, (list = []));
@@ -348,8 +352,7 @@ export class PaperBroker implements BrokerAdapter {
         dropped: r.dropped,
         copies: r.copies,
         swapWithNext: r.swapWithNext,
-        event:
-          typeof r.event === "string" ? (JSON.parse(r.event) as Record<string, unknown>) : r.event,
+        event: typeof r.event === "string" ? (JSON.parse(r.event) as StoredEvent) : r.event,
       });
     }
     for (const c of cursors) {
@@ -488,13 +491,13 @@ export class PaperBroker implements BrokerAdapter {
     afterSeq: number,
     head: number,
     max: number,
-    first?: DeliveryRow<Record<string, unknown>>[],
+    first?: DeliveryRow<StoredEvent>[],
   ): Promise<BrokerOrderEvent[]> {
     const rows: DeliveryRow<Record<string, unknown>>[] = [];
     let prefetched = first;
     for (;;) {
       const from = rows.length > 0 ? rows[rows.length - 1]!.seq : afterSeq;
-      const chunk =
+      const stored =
         prefetched ??
         (await this.db
           .select({
@@ -516,6 +519,8 @@ export class PaperBroker implements BrokerAdapter {
           .orderBy(asc(paperEvents.seq))
           .limit(max + 64));
       prefetched = undefined;
+      // A stored row may hold a run of events (event-rows.ts): one DeliveryRow each.
+      const chunk = expandRows(stored, from);
       rows.push(...chunk);
       const plan = planDelivery(rows, head, max);
       if (!plan.needMoreRows || chunk.length === 0) return plan.events.map(eventFromJson);
