@@ -24,6 +24,15 @@ export type EngineConfig = {
    */
   accountConcurrency: number;
   /**
+   * Booking transactions run at once when one batch read returns many accounts' events
+   * (book/broker-events-batch.ts), each over its own accounts. 1 keeps a replay's event
+   * numbering deterministic; the worker's 2 lets PostgreSQL work on one part while Node
+   * computes the other (ADR 0041, session 9 figures).
+   */
+  bookingConcurrency?: number;
+  /** Fan-out batches of one leader fill run at once (replicate.ts); 1 in replays, as above. */
+  fanoutConcurrency?: number;
+  /**
    * Whether the engine opens circuit breakers by itself (fill-rate and broker-failure
    * limits). Off in replays: a scenario describes a market, not an operator's limits.
    */
@@ -49,6 +58,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
 export const WORKER_CONFIG: EngineConfig = {
   ...DEFAULT_CONFIG,
   accountConcurrency: 8,
+  bookingConcurrency: 2,
+  fanoutConcurrency: 2,
   autoBreakers: true,
   brokerOrdersPerSecond: 20_000,
 };

@@ -171,7 +171,11 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   );
   const changed = [...booked.orders].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const journalRows = booked.journals;
-  const eventRows = booked.events;
+  // By stream (a stable sort keeps each stream's own order), so that stream counters are
+  // locked in one order across the appends below and across bookings running side by side.
+  const eventRows = [...booked.events].sort((a, b) =>
+    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0,
+  );
   // The broker's order id from the fill reports: an order filled in the submission's answer
   // was never marked accepted (ADR 0041), so its broker id is first written here.
   const brokerIds = new Map<string, string>();
@@ -265,9 +269,11 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   );
 
   await writeJournals(tx, journalRows);
+  await writeFees(tx, booked.fees);
+  // Last: a leader fill's `fills:` stream counter is the one row that bookings of other
+  // accounts running at the same time also update, so it is held for as short as possible.
   for (let i = 0; i < eventRows.length; i += CHUNK)
     await appendEvents(tx, eventRows.slice(i, i + CHUNK));
-  await writeFees(tx, booked.fees);
   return booked.booked;
 }
 

@@ -4,7 +4,7 @@ import type { BrokerOrderEvent } from "../../brokers/types";
 import { transition, type OrderState } from "../../domain/order-state";
 import { bookFillsBatch, type FillItem } from "./book-fills-batch";
 import { fillOf } from "./broker-events";
-import { groupBy } from "../core/concurrency";
+import { forEachLimit, groupBy } from "../core/concurrency";
 import { brokerReportEvent } from "../execute/order-status";
 import { anyOf, bulkInsert, recordset } from "../core/bulk";
 import type { EngineDeps } from "../deps";
@@ -63,34 +63,43 @@ export async function consumeBrokerEventsMany(
         if (evs.length) perAccount.push({ id: byExternal.get(external)!, events: evs });
       if (perAccount.length === 0) break;
       read += perAccount.reduce((n, a) => n + a.events.length, 0);
-      await deps.db.transaction(async (tx) => {
-        await applyStatusEvents(deps, tx, perAccount);
-        const items: FillItem[] = perAccount.flatMap((a) =>
-          a.events
-            .filter((e) => e.fill)
-            .map((e) => ({
-              brokerAccountId: a.id,
-              clientOrderId: e.clientOrderId,
-              fill: fillOf(e.fill!),
-            })),
-        );
-        await bookFillsBatch(tx, items, deps.clock.now());
-        const advanced = perAccount.map((a) => ({
-          brokerAccountId: a.id,
-          lastSeq: Math.max(cursor.get(a.id) ?? 0, ...a.events.map((e) => e.seq)),
-        }));
+      // Parts over disjoint accounts, each its own transaction, run side by side: one
+      // account's orders, positions, cash and cursor are all in one part, so the parts lock
+      // different rows; what they share (a leader fill's `fills:` stream counter, platform
+      // ledger accounts) is taken last and in one order (ADR 0041). A part that fails leaves
+      // its accounts' cursors where they were: their events are read again next time.
+      const parts = splitAccounts(perAccount, deps.config.bookingConcurrency ?? 1);
+      await forEachLimit(parts, parts.length, async (part) => {
+        const advanced = await deps.db.transaction(async (tx) => {
+          await applyStatusEvents(deps, tx, part);
+          const items: FillItem[] = part.flatMap((a) =>
+            a.events
+              .filter((e) => e.fill)
+              .map((e) => ({
+                brokerAccountId: a.id,
+                clientOrderId: e.clientOrderId,
+                fill: fillOf(e.fill!),
+              })),
+          );
+          const seqs = part.map((a) => ({
+            brokerAccountId: a.id,
+            lastSeq: Math.max(cursor.get(a.id) ?? 0, ...a.events.map((e) => e.seq)),
+          }));
+          // One JSON parameter for every account's cursor, not two parameters per account.
+          await bulkInsert(
+            tx,
+            "broker_event_cursors",
+            { broker_account_id: "uuid", last_seq: "bigint" },
+            seqs.map((a) => ({ broker_account_id: a.brokerAccountId, last_seq: a.lastSeq })),
+            {
+              onConflict:
+                "on conflict (broker_account_id) do update set last_seq = excluded.last_seq",
+            },
+          );
+          await bookFillsBatch(tx, items, deps.clock.now());
+          return seqs;
+        });
         for (const a of advanced) cursor.set(a.brokerAccountId, a.lastSeq);
-        // One JSON parameter for every account's cursor, not two parameters per account.
-        await bulkInsert(
-          tx,
-          "broker_event_cursors",
-          { broker_account_id: "uuid", last_seq: "bigint" },
-          advanced.map((a) => ({ broker_account_id: a.brokerAccountId, last_seq: a.lastSeq })),
-          {
-            onConflict:
-              "on conflict (broker_account_id) do update set last_seq = excluded.last_seq",
-          },
-        );
       });
       // Only accounts that filled a page can have more.
       const full = new Set(perAccount.filter((a) => a.events.length >= PAGE).map((a) => a.id));
@@ -98,6 +107,18 @@ export async function consumeBrokerEventsMany(
     }
   }
   return { read, rest };
+}
+
+/** Below this many accounts a read is booked in one transaction: splitting costs more. */
+const MIN_PART = 500;
+
+/** `perAccount` in at most `n` parts of whole accounts, each at least MIN_PART long. */
+export function splitAccounts<T>(perAccount: readonly T[], n: number): T[][] {
+  const k = Math.max(1, Math.min(n, Math.floor(perAccount.length / MIN_PART)));
+  const size = Math.ceil(perAccount.length / k);
+  const parts: T[][] = [];
+  for (let i = 0; i < perAccount.length; i += size) parts.push(perAccount.slice(i, i + size));
+  return parts;
 }
 
 type Tx = Parameters<Parameters<EngineDeps["db"]["transaction"]>[0]>[0];

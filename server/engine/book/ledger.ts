@@ -83,7 +83,13 @@ export async function writeJournals(tx: Executor, journalRows: readonly Journal[
     for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
   };
   await lookUp(codeList);
-  const missing = codeList.filter((c) => !ledgerIds.has(`${c.code}|${c.currency}`));
+  // Sorted: two bookings that both create the same shared account (platform fees, say)
+  // wait for each other in one order instead of deadlocking.
+  const missing = codeList
+    .filter((c) => !ledgerIds.has(`${c.code}|${c.currency}`))
+    .sort((a, b) =>
+      a.code < b.code ? -1 : a.code > b.code ? 1 : a.currency < b.currency ? -1 : 1,
+    );
   if (missing.length) {
     // One JSON parameter, not three per account through the query builder (ADR 0041).
     await bulkInsert(

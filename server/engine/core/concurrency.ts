@@ -11,14 +11,25 @@ export async function forEachLimit<T>(
     for (const it of items) await fn(it);
     return;
   }
+  // After a failure no new item starts, and the call returns only once the items already
+  // started are done: nothing keeps writing behind the caller's back after it has seen the
+  // error (Promise.all alone would reject while the other workers still run).
   let next = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const it = items[next++]!;
-      await fn(it);
+      try {
+        await fn(it);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   });
-  await Promise.all(workers);
+  const results = await Promise.allSettled(workers);
+  const error = results.find((r) => r.status === "rejected");
+  if (error) throw (error as PromiseRejectedResult).reason;
 }
 
 export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {

@@ -34,6 +34,8 @@ export async function fanOutBatch(
   seq: number,
   fill: LeaderFillEvent,
   at: Date,
+  /** Only these copies (a part of a fan-out run side by side with others, replicate.ts). */
+  only?: readonly string[],
 ): Promise<number> {
   const now = deps.clock.now();
   const rels: Rel[] = (
@@ -46,6 +48,7 @@ export async function fanOutBatch(
           eq(copyRelationships.leaderId, leaderId),
           inArray(copyRelationships.status, ["active", "paused"]),
           lt(copyRelationships.lastLeaderSeq, seq),
+          only ? anyOf(copyRelationships.id, only) : undefined,
         ),
       )
       .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
@@ -161,6 +164,16 @@ export async function fanOutBatch(
         ),
       );
   }
+  await tx
+    .update(copyRelationships)
+    .set({ lastLeaderSeq: seq, lastReplicatedAt: now })
+    .where(
+      anyOf(
+        copyRelationships.id,
+        rels.map((r) => r.id),
+      ),
+    );
+  // Last, because it is the one row that batches run side by side share (replicate.ts).
   // One event per batch, not one per follower: the decisions themselves are rows of
   // copy_decisions (what the follower and support read); the event keeps them in the
   // append-only log in a compact form, on the leader's fan-out stream (ADR 0041). One row
@@ -187,15 +200,6 @@ export async function fanOutBatch(
       correlationId,
     },
   ]);
-  await tx
-    .update(copyRelationships)
-    .set({ lastLeaderSeq: seq, lastReplicatedAt: now })
-    .where(
-      anyOf(
-        copyRelationships.id,
-        rels.map((r) => r.id),
-      ),
-    );
   metrics.fannedOut(decisionRows, at, now);
   deps.log.info(
     {

@@ -32,10 +32,15 @@ export async function claimLease(
   return row ? { key, token: Number(row.token) } : null;
 }
 
-/** Inside a transaction: locks the lease row and fails if our token is no longer current. */
+/**
+ * Inside a transaction: fails if our token is no longer current, and holds the lease row
+ * so that no other worker can take the lease over until the transaction ends. A share lock:
+ * a takeover (an update) waits for it all the same, and our own batches running side by
+ * side (replicate.ts) do not wait for each other.
+ */
 export async function assertLease(tx: Executor, lease: Lease): Promise<void> {
   const rows = await tx.execute<{ token: string }>(
-    sql`select token from work_leases where key = ${lease.key} for update`,
+    sql`select token from work_leases where key = ${lease.key} for share`,
   );
   if (Number(rows[0]?.token) !== lease.token) {
     throw new LeaseLostError(`lease ${lease.key} was taken over (token ${lease.token} is stale)`);

@@ -7,6 +7,7 @@ import { fanOutBatch } from "./fanout";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
 import { recordset } from "../core/bulk";
+import { forEachLimit } from "../core/concurrency";
 import { leaderStream, type Tx } from "../core/streams";
 
 /**
@@ -55,6 +56,8 @@ async function processEvent(
   ev: typeof events.$inferSelect,
 ): Promise<void> {
   // Fan-out in batches, each its own transaction; the cursor moves only when none is left.
+  if (ev.type === "leader_fill" && (deps.config.fanoutConcurrency ?? 1) > 1)
+    await fanOutInParts(deps, lease, leaderId, ev);
   for (;;) {
     const covered = await deps.db.transaction(async (tx) => {
       await assertLease(tx, lease);
@@ -86,6 +89,64 @@ async function processEvent(
       });
   });
 }
+
+/**
+ * A leader fill's fan-out with several batches at once (`fanoutConcurrency`), each its own
+ * transaction over its own followers: while PostgreSQL writes one batch, Node plans the
+ * next (ADR 0041, session 9 figures). Batches are disjoint by construction: the ids are
+ * read first and handed out, and one leader has at most one live copy per follower, so no
+ * two batches plan for the same account. The one row they share, the leader's fan-out
+ * stream counter, is written last in each. A batch that fails throws, as a batch of the
+ * one-at-a-time loop does, once the others are done; the next pass picks up what it left.
+ */
+async function fanOutInParts(
+  deps: EngineDeps,
+  lease: Lease,
+  leaderId: string,
+  ev: typeof events.$inferSelect,
+): Promise<void> {
+  const size = deps.config.fanoutBatchSize;
+  const n = deps.config.fanoutConcurrency ?? 1;
+  for (;;) {
+    const ids = (
+      await deps.db
+        .select({ id: copyRelationships.id })
+        .from(copyRelationships)
+        .where(
+          and(
+            eq(copyRelationships.leaderId, leaderId),
+            inArray(copyRelationships.status, ["active", "paused"]),
+            sql`${copyRelationships.lastLeaderSeq} < ${ev.seq}`,
+          ),
+        )
+        .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
+        .limit(size * n)
+    ).map((r) => r.id);
+    // A small remainder is left to the loop: one transaction is cheaper than two.
+    if (ids.length < 2 * MIN_PART) return;
+    const k = Math.min(n, Math.ceil(ids.length / MIN_PART));
+    const per = Math.ceil(ids.length / k);
+    const parts: string[][] = [];
+    for (let i = 0; i < ids.length; i += per) parts.push(ids.slice(i, i + per));
+    await forEachLimit(parts, parts.length, (only) =>
+      deps.db.transaction(async (tx) => {
+        await assertLease(tx, lease);
+        return fanOutBatch(
+          deps,
+          tx,
+          leaderId,
+          ev.seq,
+          ev.payload as unknown as LeaderFillEvent,
+          ev.at,
+          only,
+        );
+      }),
+    );
+  }
+}
+
+/** Below this many followers a batch is not split further. */
+const MIN_PART = 500;
 
 /**
  * A leader deposit or withdrawal changes leader equity, so r = allocation / equity is

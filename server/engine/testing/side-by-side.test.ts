@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { createTestDb } from "../../../test/db";
+import { PaperBroker } from "../../brokers/paper";
+import { ManualClock } from "../../domain/clock";
+import { createRng } from "../../domain/random";
+import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
+import { ensureLeaderBook } from "../ingest/leader-book";
+import { ingestLeaderFill } from "../ingest/leader-events";
+import { pump } from "../pump";
+import { replicateLeader } from "../replicate/replicate";
+import { submitDueOrders } from "../execute/submit";
+import { upsertCatalogue } from "../../market/catalogue";
+import { bookkeepingIntegrityProblems } from "../book/integrity";
+import { splitAccounts } from "../book/broker-events-batch";
+
+/**
+ * A fan-out planned in batches side by side (`fanoutConcurrency`) and one batch read booked
+ * in parts side by side (`bookingConcurrency`) must do exactly what one transaction each
+ * does: the same world twice, 1 200 followers copying one leader fill with a platform fee,
+ * once one at a time and once two at a time; every follower's decision and numbers, the
+ * ledger, and the fan-out and fill streams compared.
+ */
+const N = 1200;
+const clock = new ManualClock(new Date("2026-03-03T15:00:00Z")); // a Tuesday, markets open
+type World = Awaited<ReturnType<typeof createTestDb>>;
+const worlds: World[] = [];
+
+beforeAll(async () => {
+  worlds.push(await createTestDb(), await createTestDb());
+});
+afterAll(async () => {
+  for (const w of worlds) await w.drop();
+});
+
+async function run(w: World, side: number) {
+  const paper = new PaperBroker({ db: w.db, clock, seed: "parts" });
+  const deps: EngineDeps = {
+    db: w.db,
+    broker: () => paper,
+    clock,
+    rng: createRng("parts"),
+    log: silentLog,
+    config: { ...WORKER_CONFIG, bookingConcurrency: side, fanoutConcurrency: side },
+    owner: "parts-worker",
+  };
+  await upsertCatalogue(w.db);
+  await paper.onQuote({ symbol: "AAPL", bid: "199.99", ask: "200.01", at: clock.now() });
+  await w.db.execute(
+    sql`insert into users (email, password_hash, display_name, role) values ('leader@parts', '!', 'Leader', 'leader')`,
+  );
+  await w.db.execute(
+    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'L' from users where email = 'leader@parts'`,
+  );
+  await w.db
+    .execute(sql`insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
+    select u.id, 'parts', 'Parts', a.id, ${clock.now().toISOString()}::timestamptz from users u join broker_accounts a on a.user_id = u.id where u.email = 'leader@parts'`);
+  const leaderId = (await w.db.execute<{ id: string }>(sql`select id from leaders`))[0]!.id;
+  await ensureLeaderBook(w.db, leaderId, "1000000", clock.now());
+  await paper.openAccount({ accountId: "L", cash: "1000000" });
+  await w.db.execute(
+    sql`insert into users (email, password_hash, display_name, role) select 'f' || g || '@parts', '!', 'F' || g, 'follower' from generate_series(1, ${N}) g`,
+  );
+  await w.db.execute(
+    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'pf-' || email from users where role = 'follower'`,
+  );
+  await w.db.execute(
+    sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', now() from broker_accounts where external_id like 'pf-%'`,
+  );
+  await w.db.execute(
+    sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'pf-%'`,
+  );
+  await w.db
+    .execute(sql`insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at, platform_fee_bps)
+    select a.user_id, ${leaderId}, a.id, 'active', 'proportional', '10000', '0.01', '10000', 't', now(), now(), '10' from broker_accounts a where a.external_id like 'pf-%'`);
+  await ingestLeaderFill(deps, {
+    leaderId,
+    fillId: "parts-1",
+    orderId: "parts-o-1",
+    symbol: "AAPL",
+    side: "buy",
+    qty: "500",
+    price: "200",
+    at: clock.now(),
+  });
+  // Every order sent at once, as the worker does when it catches up, so that one batch read
+  // returns all 1 200 accounts' events (pump alone sends 500 a round).
+  await replicateLeader(deps, leaderId);
+  await submitDueOrders(deps, { limit: 20_000 });
+  await pump(deps);
+
+  const followers = await w.db.execute<Record<string, string>>(sql`
+    select u.email, d.action, d.reason, d.order_qty::text as order_qty, o.status, o.filled_qty::text as filled, p.qty::text as qty, p.avg_cost::text as avg,
+           b.cash::text as cash, cp.qty::text as copy_qty, cp.fees::text as copy_fees, c.fees_charged::text as fees_charged
+      from users u join broker_accounts a on a.user_id = u.id
+      join orders o on o.broker_account_id = a.id
+      join positions p on p.broker_account_id = a.id
+      join account_balances b on b.broker_account_id = a.id
+      join copy_relationships c on c.broker_account_id = a.id
+      join copy_positions cp on cp.relationship_id = c.id
+      join copy_decisions d on d.relationship_id = c.id
+     where u.role = 'follower' order by u.email`);
+  const ledger = await w.db.execute<Record<string, string>>(sql`
+    select regexp_replace(l.code, '[0-9a-f-]{36}', 'X') as code, count(*)::text as postings, sum(p.amount)::text as total
+      from postings p join ledger_accounts l on l.id = p.ledger_account_id
+     group by 1 order by 1`);
+  const stream = await w.db.execute<{ seq: string; fills: string }>(sql`
+    select seq::text, jsonb_array_length(payload->'fills')::text as fills
+      from events where stream like 'fills:%' order by seq`);
+  const fanout = await w.db.execute<{ seq: string; fills: string }>(sql`
+    select seq::text, jsonb_array_length(payload->'decisions')::text as fills
+      from events where stream like 'fanout:%' order by seq`);
+  return {
+    followers,
+    ledger,
+    stream,
+    fanout,
+    problems: await bookkeepingIntegrityProblems(w.db),
+  };
+}
+
+describe("fan-out and booking side by side", () => {
+  it("two at a time decide and book exactly what one at a time does", async () => {
+    const one = await run(worlds[0]!, 1);
+    const two = await run(worlds[1]!, 2);
+    expect(one.followers).toHaveLength(N);
+    expect(
+      one.followers.every((f) => f.action === "placed" && f.status === "filled" && f.qty === "5"),
+    ).toBe(true);
+    expect(two.followers).toEqual(one.followers);
+    expect(two.ledger).toEqual(one.ledger);
+    expect(one.ledger.some((l) => l.code === "platform:fees")).toBe(true);
+    expect(one.problems).toEqual([]);
+    expect(two.problems).toEqual([]);
+    // One transaction wrote the fill stream's one event; two parts wrote one each, numbered
+    // 1 and 2 whichever committed first, and together they name every follower's fill.
+    expect(one.stream.map((s) => s.seq)).toEqual(["1"]);
+    expect(two.stream.map((s) => s.seq)).toEqual(["1", "2"]);
+    const named = (s: typeof one.stream) => s.reduce((n, e) => n + Number(e.fills), 0);
+    expect(named(one.stream)).toBe(N);
+    expect(named(two.stream)).toBe(N);
+    // The same for the fan-out: one batch of 1 200, or two of 600 side by side.
+    expect(one.fanout.map((s) => s.seq)).toEqual(["1"]);
+    expect(two.fanout.map((s) => s.seq)).toEqual(["1", "2"]);
+    expect(named(one.fanout)).toBe(N);
+    expect(named(two.fanout)).toBe(N);
+  }, 120_000);
+
+  it("splits into parts of whole accounts, none smaller than 500", () => {
+    const list = Array.from({ length: 1200 }, (_, i) => i);
+    expect(splitAccounts(list, 1)).toEqual([list]);
+    expect(splitAccounts(list, 2).map((p) => p.length)).toEqual([600, 600]);
+    expect(splitAccounts(list, 8).map((p) => p.length)).toEqual([600, 600]);
+    expect(splitAccounts(list.slice(0, 999), 2)).toEqual([list.slice(0, 999)]);
+    expect(splitAccounts(list.slice(0, 1001), 3).map((p) => p.length)).toEqual([501, 500]);
+    expect(splitAccounts(list, 2).flat()).toEqual(list);
+  });
+});
