@@ -115,9 +115,10 @@ export async function runFanout(
         at: new Date(),
       }),
     );
-    // The worker's loop, step by step so the time of each step can be reported.
+    // The worker's loop (one `pump` round), step by step so the time of each step can be
+    // reported; with the worker's settings, so the submission claims what the worker's does.
     await timed("replicate", () => replicateLeader(deps, leaderId));
-    await timed("submit", () => submitDueOrders(deps, { limit: 20_000 }));
+    await timed("submit", () => submitDueOrders(deps));
     await timed("events+booking", async () =>
       consumeBrokerEventsMany(deps, await accountsToPoll(deps)),
     );

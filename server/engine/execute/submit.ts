@@ -43,7 +43,7 @@ export async function submitDueOrders(
   deps: EngineDeps,
   opts: { limit?: number } = {},
 ): Promise<number> {
-  const due = await claimDueOrders(deps, opts.limit ?? 500);
+  const due = await claimDueOrders(deps, opts.limit ?? deps.config.submitClaimLimit ?? 500);
   if (due.length === 0) return 0;
   // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
   // brokers without one, take the single path.
