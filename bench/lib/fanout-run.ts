@@ -250,6 +250,22 @@ async function setup(db: EngineDeps["db"], n: number, kind: BrokerKind, memory: 
   await db.execute(
     sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`,
   );
+  // Each follower's deposit on the books, as onboarding writes it (funding.ts): a journal
+  // and the cash ledger account it creates. Without it every booking would also create
+  // 10 000 ledger accounts, which a funded account never needs at its first trade.
+  await db.execute(
+    sql`insert into ledger_accounts (code, currency) values ('external:paper:funding', 'USD') on conflict do nothing`,
+  );
+  await db.execute(
+    sql`insert into ledger_accounts (code, currency, owner_user_id) select 'account:' || id || ':cash', 'USD', user_id from broker_accounts where external_id like 'bf-%'`,
+  );
+  await db.execute(sql`
+    with a as (select id, nextval(pg_get_serial_sequence('journals', 'id')) as jid from broker_accounts where external_id like 'bf-%'),
+         j as (insert into journals (id, kind, description, at) select jid, 'deposit', 'deposit 100000.00 USD', now() from a)
+    insert into postings (journal_id, ledger_account_id, amount, currency)
+    select a.jid, l.id, 100000::numeric, 'USD' from a join ledger_accounts l on l.code = 'account:' || a.id || ':cash' and l.currency = 'USD'
+    union all
+    select a.jid, e.id, -100000::numeric, 'USD' from a, ledger_accounts e where e.code = 'external:paper:funding' and e.currency = 'USD'`);
   if (kind === "paper")
     await db.execute(
       sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'bf-%'`,
