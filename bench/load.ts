@@ -65,11 +65,11 @@ async function run() {
 
     // The worker's loop, as server/worker.ts runs it, until told to stop and idle.
     let stop = false;
-    let abort = false;
+    const abort = new AbortController();
     const worker = (async () => {
       for (;;) {
-        if (abort) return;
-        const work = await pump(deps);
+        if (abort.signal.aborted) return;
+        const work = await pump(deps, { signal: abort.signal });
         if (stop && work === 0) return;
         if (work === 0) await new Promise((r) => setTimeout(r, 250));
       }
@@ -101,7 +101,7 @@ async function run() {
       worker.then(() => true),
       new Promise<false>((r) => setTimeout(() => r(false), DRAIN_SECONDS * 1000)),
     ]);
-    abort = true;
+    abort.abort();
     await worker;
     const wallMs = performance.now() - t0;
 

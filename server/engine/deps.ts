@@ -33,6 +33,17 @@ export type EngineConfig = {
   /** Fan-out batches of one leader fill run at once (replicate.ts); 1 in replays, as above. */
   fanoutConcurrency?: number;
   /**
+   * Leaders replicated at once in one pass of the loop (pump.ts), each under its own lease
+   * as if several workers had taken them; 1 in replays, so their order of work is fixed.
+   */
+  leaderConcurrency?: number;
+  /**
+   * Leader events replicated per leader in one pass of the loop (pump.ts); unset, all of
+   * them. Under a backlog the worker then sends and books what it planned every few
+   * events instead of planning hours of fills first (bench:load, ADR 0041 session 9).
+   */
+  replicateEventsPerPass?: number;
+  /**
    * Whether the engine opens circuit breakers by itself (fill-rate and broker-failure
    * limits). Off in replays: a scenario describes a market, not an operator's limits.
    */
@@ -66,6 +77,8 @@ export const WORKER_CONFIG: EngineConfig = {
   accountConcurrency: 8,
   bookingConcurrency: 2,
   fanoutConcurrency: 2,
+  leaderConcurrency: 4,
+  replicateEventsPerPass: 2,
   submitClaimLimit: 20_000,
   autoBreakers: true,
   brokerOrdersPerSecond: 20_000,

@@ -15,22 +15,48 @@ import { leadersWithPendingEvents, replicateLeader } from "./replicate/replicate
  */
 export async function pump(
   deps: EngineDeps,
-  opts: { accounts?: () => Promise<string[]>; maxRounds?: number } = {},
+  opts: {
+    accounts?: () => Promise<string[]>;
+    maxRounds?: number;
+    /**
+     * Ends the pass at the next step once aborted (a shutdown, a benchmark's deadline): a
+     * backlog of thousands of rows is otherwise worked through before anyone can stop it.
+     * Every step commits what it did, so stopping between steps leaves nothing half done.
+     */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<number> {
   let total = 0;
+  const stopped = () => opts.signal?.aborted === true;
   for (let round = 0; round < (opts.maxRounds ?? 1000); round++) {
     let progress = 0;
-    for (const leaderId of await leadersWithPendingEvents(deps))
-      progress += await replicateLeader(deps, leaderId);
+    // Leaders side by side (each under its own lease, as several workers would take them);
+    // 1 in replays, so their order of work stays fixed.
+    await forEachLimit(
+      await leadersWithPendingEvents(deps),
+      deps.config.leaderConcurrency ?? 1,
+      async (leaderId) => {
+        if (stopped()) return;
+        // Not `progress += await …`: that reads `progress` before the wait and so loses
+        // what other leaders add meanwhile.
+        const done = await replicateLeader(deps, leaderId, {
+          maxEvents: deps.config.replicateEventsPerPass,
+        });
+        progress += done;
+      },
+    );
+    if (stopped()) return total + progress;
     progress += await settleStoppedCopies(deps);
     progress += await submitDueOrders(deps);
     progress += await sendRequestedCancels(deps);
+    if (stopped()) return total + progress;
     const accounts = opts.accounts ? await opts.accounts() : await accountsToPoll(deps);
     // Brokers with a batch read get one read for all accounts; the rest go one by one.
     const { read, rest } = await consumeBrokerEventsMany(deps, accounts);
     progress += read;
     await forEachLimit(rest, deps.config.accountConcurrency, async (id) => {
-      progress += await consumeBrokerEvents(deps, id);
+      const read = await consumeBrokerEvents(deps, id);
+      progress += read;
     });
     total += progress;
     if (progress === 0) break;

@@ -13,9 +13,16 @@ import { leaderStream, type Tx } from "../core/streams";
 /**
  * Brings every follower of one leader up to the end of the leader's stream, strictly in
  * stream order, under a lease so that only one worker does it at a time. Returns the
- * number of leader events completed.
+ * number of leader events completed. `maxEvents` stops after that many (the worker's loop
+ * passes `replicateEventsPerPass`, so that orders already planned are sent and booked
+ * before a long backlog of fills is planned to its end).
  */
-export async function replicateLeader(deps: EngineDeps, leaderId: string): Promise<number> {
+export async function replicateLeader(
+  deps: EngineDeps,
+  leaderId: string,
+  opts: { maxEvents?: number } = {},
+): Promise<number> {
+  const page = Math.min(100, opts.maxEvents ?? 100);
   const lease = await claimLease(
     deps.db,
     `leader:${leaderId}`,
@@ -36,12 +43,14 @@ export async function replicateLeader(deps: EngineDeps, leaderId: string): Promi
         .from(events)
         .where(and(eq(events.stream, leaderStream(leaderId)), gt(events.seq, cursor?.lastSeq ?? 0)))
         .orderBy(asc(events.seq))
-        .limit(100);
+        .limit(Math.min(page, (opts.maxEvents ?? Infinity) - done));
       if (pending.length === 0) break;
       for (const ev of pending) {
         await processEvent(deps, lease, leaderId, ev);
         done++;
       }
+      // A short page was the end of the stream: no second look (two round trips per fill).
+      if (pending.length < page || done >= (opts.maxEvents ?? Infinity)) break;
     }
   } finally {
     await releaseLease(deps.db, lease, deps.owner);
@@ -58,11 +67,19 @@ async function processEvent(
   // Fan-out in batches, each its own transaction; the cursor moves only when none is left.
   if (ev.type === "leader_fill" && (deps.config.fanoutConcurrency ?? 1) > 1)
     await fanOutInParts(deps, lease, leaderId, ev);
+  const moveCursor = (tx: Tx) =>
+    tx
+      .insert(replicationCursors)
+      .values({ leaderId, lastSeq: ev.seq, updatedAt: deps.clock.now() })
+      .onConflictDoUpdate({
+        target: replicationCursors.leaderId,
+        set: { lastSeq: ev.seq, updatedAt: deps.clock.now() },
+      });
   for (;;) {
-    const covered = await deps.db.transaction(async (tx) => {
+    const step = await deps.db.transaction(async (tx) => {
       await assertLease(tx, lease);
       if (ev.type === "leader_fill") {
-        return fanOutBatch(
+        const covered = await fanOutBatch(
           deps,
           tx,
           leaderId,
@@ -70,23 +87,34 @@ async function processEvent(
           ev.payload as unknown as LeaderFillEvent,
           ev.at,
         );
+        // A batch short of the batch size was the last one (under the lease nobody else
+        // fans this fill out, and a copy started now begins after it): the cursor moves in
+        // its transaction, not after one more, empty batch and a transaction of its own
+        // (seven round trips of a one-follower fan-out's twenty-odd).
+        if (covered < deps.config.fanoutBatchSize) {
+          await moveCursor(tx);
+          return "done";
+        }
+        return "more";
       }
       if (ev.type === "leader_cash") {
-        return refixProportionalRatios(deps, tx, leaderId, ev.seq, String(ev.payload.equityAfter));
+        const covered = await refixProportionalRatios(
+          deps,
+          tx,
+          leaderId,
+          ev.seq,
+          String(ev.payload.equityAfter),
+        );
+        return covered === 0 ? "empty" : "more";
       }
-      return 0;
+      return "empty";
     });
-    if (covered === 0) break;
+    if (step === "done") return;
+    if (step === "empty") break;
   }
   await deps.db.transaction(async (tx) => {
     await assertLease(tx, lease);
-    await tx
-      .insert(replicationCursors)
-      .values({ leaderId, lastSeq: ev.seq, updatedAt: deps.clock.now() })
-      .onConflictDoUpdate({
-        target: replicationCursors.leaderId,
-        set: { lastSeq: ev.seq, updatedAt: deps.clock.now() },
-      });
+    await moveCursor(tx);
   });
 }
 
