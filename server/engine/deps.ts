@@ -56,6 +56,8 @@ export type EngineConfig = {
    * the loop, 4.0 s instead of 2.6 s (ADR 0041, session 9).
    */
   submitClaimLimit?: number;
+  /** Broker batch calls in flight at once, each over its own accounts (execute/submit.ts). */
+  submitConcurrency?: number;
   /** Orders per broker batch call (execute/submit.ts); default 2000, tuned in ADR 0041. */
   submitBatchSize?: number;
 };
@@ -80,6 +82,7 @@ export const WORKER_CONFIG: EngineConfig = {
   leaderConcurrency: 4,
   replicateEventsPerPass: 2,
   submitClaimLimit: 20_000,
+  submitConcurrency: 2,
   autoBreakers: true,
   brokerOrdersPerSecond: 20_000,
 };

@@ -191,8 +191,13 @@ async function submitBatch(
 ): Promise<void> {
   const broker = deps.broker(brokerName);
   const size = Math.max(1, deps.config.submitBatchSize ?? SUBMIT_BATCH_SIZE);
-  for (let i = 0; i < list.length; i += size) {
-    const part = list.slice(i, i + size);
+  // Side by side (`submitConcurrency`, the worker's): parts of whole accounts, so that one
+  // account's orders are all in one part, in their order, and reach the broker in sequence.
+  // One at a time (replays): the claim's order, cut every `size`, exactly as before, so a
+  // seeded broker sees the same requests in the same order.
+  const together = (deps.config.submitConcurrency ?? 1) > 1;
+  const parts = together ? partsOfWholeAccounts(list, size) : slices(list, size);
+  await forEachLimit(parts, deps.config.submitConcurrency ?? 1, async (part) => {
     const ids = part.map((p) => p.order.id);
     let results: Awaited<ReturnType<NonNullable<typeof broker.placeOrders>>>;
     const sentAt = Date.now();
@@ -218,7 +223,7 @@ async function submitBatch(
         .update(orders)
         .set({ status: transition("submitted", "timeout"), nextAttemptAt: null })
         .where(anyOf(orders.id, ids));
-      continue;
+      return;
     }
     metrics.placed(results, sentAt);
     const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
@@ -229,14 +234,14 @@ async function submitBatch(
       else if (r.ok) await reject(deps, order, r.order.rejectReason ?? "REJECTED");
       else await handleSubmitError(deps, order, r.error);
     }
-    if (accepted.length === 0) continue;
+    if (accepted.length === 0) return;
     // An order the broker filled in its answer (a market order against a quote) is not
     // marked accepted here: it stays `submitted` until its fill is booked from the broker's
     // stream, which moves it to `filled` and records the broker's order id (ADR 0041). One
     // orders update (non-HOT: status is indexed) and one event less per copy. If its fill
     // report is lost, reconciliation finds the order at the broker, as for any live order.
     const working = accepted.filter(({ b }) => b.status !== "filled");
-    if (working.length === 0) continue;
+    if (working.length === 0) return;
     await deps.db.transaction(async (tx) => {
       // The table's `accept` from the state we left it in; a fill booked meanwhile (it can
       // arrive before this answer) moved the order on, and then its state stays.
@@ -262,7 +267,36 @@ async function submitBatch(
         })),
       );
     });
+  });
+}
+
+function slices<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * `list` cut into parts of about `size` orders without splitting an account: an account's
+ * orders stay together and in their order. A part may run over `size` by one account's
+ * orders, which is a handful.
+ */
+export function partsOfWholeAccounts<T extends { order: { brokerAccountId: string } }>(
+  list: readonly T[],
+  size: number,
+): T[][] {
+  const byAccount = groupBy(list, (d) => d.order.brokerAccountId);
+  const parts: T[][] = [];
+  let part: T[] = [];
+  for (const orders of byAccount.values()) {
+    if (part.length > 0 && part.length + orders.length > size) {
+      parts.push(part);
+      part = [];
+    }
+    part.push(...orders);
   }
+  if (part.length) parts.push(part);
+  return parts;
 }
 
 async function submitOne(

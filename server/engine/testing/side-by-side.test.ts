@@ -13,11 +13,12 @@ import { submitDueOrders } from "../execute/submit";
 import { upsertCatalogue } from "../../market/catalogue";
 import { bookkeepingIntegrityProblems } from "../book/integrity";
 import { splitAccounts } from "../book/broker-events-batch";
+import { partsOfWholeAccounts } from "../execute/submit";
 
 /**
- * A fan-out planned in batches side by side (`fanoutConcurrency`) and one batch read booked
- * in parts side by side (`bookingConcurrency`) must do exactly what one transaction each
- * does: the same world twice, 1 200 followers copying one leader fill with a platform fee,
+ * A fan-out planned in batches side by side (`fanoutConcurrency`), orders sent in broker
+ * calls side by side (`submitConcurrency`) and one batch read booked in parts side by side
+ * (`bookingConcurrency`) must do exactly what one at a time does: the same world twice, 1 200 followers copying one leader fill with a platform fee,
  * once one at a time and once two at a time; every follower's decision and numbers, the
  * ledger, and the fan-out and fill streams compared.
  */
@@ -41,7 +42,14 @@ async function run(w: World, side: number) {
     clock,
     rng: createRng("parts"),
     log: silentLog,
-    config: { ...WORKER_CONFIG, bookingConcurrency: side, fanoutConcurrency: side },
+    // Broker calls of 500 orders, so that the submission, too, runs in parts (three).
+    config: {
+      ...WORKER_CONFIG,
+      bookingConcurrency: side,
+      fanoutConcurrency: side,
+      submitConcurrency: side,
+      submitBatchSize: 500,
+    },
     owner: "parts-worker",
   };
   await upsertCatalogue(w.db);
@@ -154,5 +162,17 @@ describe("fan-out and booking side by side", () => {
     expect(splitAccounts(list.slice(0, 999), 2)).toEqual([list.slice(0, 999)]);
     expect(splitAccounts(list.slice(0, 1001), 3).map((p) => p.length)).toEqual([501, 500]);
     expect(splitAccounts(list, 2).flat()).toEqual(list);
+  });
+
+  it("cuts a submission into parts without splitting an account, in the account's order", () => {
+    const o = (a: string, n: number) => ({ order: { brokerAccountId: a }, n });
+    const list = [o("a", 1), o("b", 1), o("a", 2), o("c", 1), o("b", 2), o("d", 1)];
+    const parts = partsOfWholeAccounts(list, 3);
+    expect(parts.map((p) => p.map((x) => `${x.order.brokerAccountId}${x.n}`))).toEqual([
+      ["a1", "a2"],
+      ["b1", "b2", "c1"],
+      ["d1"],
+    ]);
+    expect(partsOfWholeAccounts([], 3)).toEqual([]);
   });
 });
