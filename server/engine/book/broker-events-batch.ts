@@ -110,7 +110,7 @@ export async function consumeBrokerEventsMany(
 }
 
 /** Below this many accounts a read is booked in one transaction: splitting costs more. */
-const MIN_PART = 500;
+const MIN_PART = 1000;
 
 /** `perAccount` in at most `n` parts of whole accounts, each at least MIN_PART long. */
 export function splitAccounts<T>(perAccount: readonly T[], n: number): T[][] {

@@ -18,11 +18,11 @@ import { partsOfWholeAccounts } from "../execute/submit";
 /**
  * A fan-out planned in batches side by side (`fanoutConcurrency`), orders sent in broker
  * calls side by side (`submitConcurrency`) and one batch read booked in parts side by side
- * (`bookingConcurrency`) must do exactly what one at a time does: the same world twice, 1 200 followers copying one leader fill with a platform fee,
+ * (`bookingConcurrency`) must do exactly what one at a time does: the same world twice, 2 400 followers copying one leader fill with a platform fee,
  * once one at a time and once two at a time; every follower's decision and numbers, the
  * ledger, and the fan-out and fill streams compared.
  */
-const N = 1200;
+const N = 2400;
 const clock = new ManualClock(new Date("2026-03-03T15:00:00Z")); // a Tuesday, markets open
 type World = Awaited<ReturnType<typeof createTestDb>>;
 const worlds: World[] = [];
@@ -49,6 +49,8 @@ async function run(w: World, side: number) {
       fanoutConcurrency: side,
       submitConcurrency: side,
       submitBatchSize: 500,
+      // One fan-out batch for all of them one at a time; two side by side.
+      fanoutBatchSize: 5000,
     },
     owner: "parts-worker",
   };
@@ -92,7 +94,7 @@ async function run(w: World, side: number) {
     at: clock.now(),
   });
   // Every order sent at once, as the worker does when it catches up, so that one batch read
-  // returns all 1 200 accounts' events (pump alone sends 500 a round).
+  // returns all 2 400 accounts' events (pump alone sends 500 a round).
   await replicateLeader(deps, leaderId);
   await submitDueOrders(deps, { limit: 20_000 });
   await pump(deps);
@@ -147,20 +149,20 @@ describe("fan-out and booking side by side", () => {
     const named = (s: typeof one.stream) => s.reduce((n, e) => n + Number(e.fills), 0);
     expect(named(one.stream)).toBe(N);
     expect(named(two.stream)).toBe(N);
-    // The same for the fan-out: one batch of 1 200, or two of 600 side by side.
+    // The same for the fan-out: one batch of 2 400, or two of 1 200 side by side.
     expect(one.fanout.map((s) => s.seq)).toEqual(["1"]);
     expect(two.fanout.map((s) => s.seq)).toEqual(["1", "2"]);
     expect(named(one.fanout)).toBe(N);
     expect(named(two.fanout)).toBe(N);
   }, 120_000);
 
-  it("splits into parts of whole accounts, none smaller than 500", () => {
-    const list = Array.from({ length: 1200 }, (_, i) => i);
+  it("splits into parts of whole accounts, none smaller than 1 000", () => {
+    const list = Array.from({ length: 2400 }, (_, i) => i);
     expect(splitAccounts(list, 1)).toEqual([list]);
-    expect(splitAccounts(list, 2).map((p) => p.length)).toEqual([600, 600]);
-    expect(splitAccounts(list, 8).map((p) => p.length)).toEqual([600, 600]);
-    expect(splitAccounts(list.slice(0, 999), 2)).toEqual([list.slice(0, 999)]);
-    expect(splitAccounts(list.slice(0, 1001), 3).map((p) => p.length)).toEqual([501, 500]);
+    expect(splitAccounts(list, 2).map((p) => p.length)).toEqual([1200, 1200]);
+    expect(splitAccounts(list, 8).map((p) => p.length)).toEqual([1200, 1200]);
+    expect(splitAccounts(list.slice(0, 1999), 2)).toEqual([list.slice(0, 1999)]);
+    expect(splitAccounts(list.slice(0, 2001), 3).map((p) => p.length)).toEqual([1001, 1000]);
     expect(splitAccounts(list, 2).flat()).toEqual(list);
   });
 
