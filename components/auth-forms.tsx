@@ -4,6 +4,7 @@ import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { SECOND_FACTOR_PREFIX, SecondFactorSignIn } from "./second-factor-signin";
+import { useHydrated } from "./time";
 import { useTRPC } from "./trpc";
 
 function safeNext(raw: string | null): string {
@@ -18,6 +19,10 @@ export function SignInForm() {
   const [pending, setPending] = useState(false);
   // Set when the password was right and a second factor must follow (docs/adr/0050).
   const [secondStep, setSecondStep] = useState<string | null>(null);
+  // The button stays disabled until the page is hydrated: before that a click (or Enter)
+  // would submit the form natively, as a GET with the e-mail and password in the URL, and
+  // reload an empty sign-in page (an e2e run caught exactly that on a busy machine).
+  const hydrated = useHydrated();
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -70,7 +75,7 @@ export function SignInForm() {
           {error}
         </p>
       )}
-      <button type="submit" disabled={pending}>
+      <button type="submit" disabled={pending || !hydrated}>
         {pending ? "Signing in…" : "Sign in"}
       </button>
     </form>
@@ -82,6 +87,8 @@ export function SignUpForm() {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const signUp = useMutation(trpc.auth.signUp.mutationOptions());
+  // As for sign-in: no native submission (password in the URL) before hydration.
+  const hydrated = useHydrated();
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -142,7 +149,7 @@ export function SignUpForm() {
           {error}
         </p>
       )}
-      <button type="submit" disabled={signUp.isPending}>
+      <button type="submit" disabled={signUp.isPending || !hydrated}>
         {signUp.isPending ? "Creating…" : "Create account"}
       </button>
     </form>

@@ -10,7 +10,9 @@ async function noSideways(page: import("@playwright/test").Page) {
 test("the leaders list is usable on a phone", async ({ page }) => {
   await page.goto("/leaders");
   await expect(page.getByRole("heading", { name: "Leaders" })).toBeVisible();
-  await expect(page.getByTestId("leaders-table")).toBeVisible();
+  // The visible one: while the streamed page replaces the loading screen a hidden copy of the
+  // table can be in the document for a moment (a strict-mode failure seen once in CI).
+  await expect(page.getByTestId("leaders-table").filter({ visible: true })).toBeVisible();
   await noSideways(page);
 });
 
