@@ -80,7 +80,33 @@ export class AuthPage {
   }
 }
 
+/**
+ * After `page.goto`, waits until React has moved every streamed part into place. A part that
+ * arrives after the loading screen comes as a hidden `<div id="S:n">` that a script then
+ * moves; for that moment the page's content can be in the document twice, and a test id
+ * or label matches two elements (strict-mode failures seen in CI on /dashboard and
+ * /leaders; counted once right after goto: 3 of 40 page loads had a part pending, all on
+ * those two pages). Never fails a test by itself: after 5 s it goes on, and the test's own
+ * checks decide.
+ */
+async function settled(page: Page): Promise<void> {
+  await page
+    .waitForFunction(() => !document.querySelector('div[hidden][id^="S:"]'), undefined, {
+      timeout: 5_000,
+    })
+    .catch(() => {});
+}
+
 export const test = base.extend<{ auth: AuthPage }>({
+  page: async ({ page }, use) => {
+    const goto = page.goto.bind(page);
+    page.goto = async (url, opts) => {
+      const res = await goto(url, opts);
+      await settled(page);
+      return res;
+    };
+    await use(page);
+  },
   auth: async ({ page }, use) => {
     await use(new AuthPage(page));
   },
