@@ -4,7 +4,7 @@ import type { BrokerOrderEvent } from "../../brokers/types";
 import { transition, type OrderState } from "../../domain/order-state";
 import { bookFillsBatch, type FillItem } from "./book-fills-batch";
 import { fillOf } from "./broker-events";
-import { forEachLimit, groupBy } from "../core/concurrency";
+import { forEachLimit, groupBy, splitEvenly } from "../core/concurrency";
 import { brokerReportEvent } from "../execute/order-status";
 import { anyOf, bulkInsert, recordset } from "../core/bulk";
 import type { EngineDeps } from "../deps";
@@ -68,7 +68,7 @@ export async function consumeBrokerEventsMany(
       // different rows; what they share (a leader fill's `fills:` stream counter, platform
       // ledger accounts) is taken last and in one order (ADR 0041). A part that fails leaves
       // its accounts' cursors where they were: their events are read again next time.
-      const parts = splitAccounts(perAccount, deps.config.bookingConcurrency ?? 1);
+      const parts = splitEvenly(perAccount, deps.config.bookingConcurrency ?? 1);
       await forEachLimit(parts, parts.length, async (part) => {
         const advanced = await deps.db.transaction(async (tx) => {
           await applyStatusEvents(deps, tx, part);
@@ -107,18 +107,6 @@ export async function consumeBrokerEventsMany(
     }
   }
   return { read, rest };
-}
-
-/** Below this many accounts a read is booked in one transaction: splitting costs more. */
-const MIN_PART = 1000;
-
-/** `perAccount` in at most `n` parts of whole accounts, each at least MIN_PART long. */
-export function splitAccounts<T>(perAccount: readonly T[], n: number): T[][] {
-  const k = Math.max(1, Math.min(n, Math.floor(perAccount.length / MIN_PART)));
-  const size = Math.ceil(perAccount.length / k);
-  const parts: T[][] = [];
-  for (let i = 0; i < perAccount.length; i += size) parts.push(perAccount.slice(i, i + size));
-  return parts;
 }
 
 type Tx = Parameters<Parameters<EngineDeps["db"]["transaction"]>[0]>[0];

@@ -42,3 +42,19 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   }
   return m;
 }
+
+/** Below this many items a part of parallel work is not split off: one transaction is cheaper. */
+export const MIN_PARALLEL_PART = 1000;
+
+/**
+ * `list` in at most `n` consecutive parts of about equal size, none smaller than `minPart`
+ * (one part when the list is too short to split). For work run side by side over disjoint
+ * items: booking parts, fan-out batches.
+ */
+export function splitEvenly<T>(list: readonly T[], n: number, minPart = MIN_PARALLEL_PART): T[][] {
+  const k = Math.max(1, Math.min(n, Math.floor(list.length / minPart)));
+  const size = Math.ceil(list.length / k);
+  const parts: T[][] = [];
+  for (let i = 0; i < list.length; i += size) parts.push(list.slice(i, i + size));
+  return parts;
+}

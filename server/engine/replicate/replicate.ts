@@ -7,7 +7,7 @@ import { fanOutBatch } from "./fanout";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
 import { recordset } from "../core/bulk";
-import { forEachLimit } from "../core/concurrency";
+import { forEachLimit, splitEvenly } from "../core/concurrency";
 import { leaderStream, type Tx } from "../core/streams";
 
 /**
@@ -68,8 +68,10 @@ async function processEvent(
   // Side by side first when allowed (one look at the pending ids, a millisecond or two;
   // starting only after a first full batch cost 50-150 ms at 10 000), then what is too
   // little to split, one batch at a time.
+  const batch = (tx: Tx, only?: readonly string[]) =>
+    fanOutBatch(deps, tx, leaderId, ev.seq, ev.payload as unknown as LeaderFillEvent, ev.at, only);
   if (ev.type === "leader_fill" && (deps.config.fanoutConcurrency ?? 1) > 1)
-    await fanOutInParts(deps, lease, leaderId, ev);
+    await fanOutInParts(deps, lease, leaderId, ev.seq, batch);
   const moveCursor = (tx: Tx) =>
     tx
       .insert(replicationCursors)
@@ -82,14 +84,7 @@ async function processEvent(
     const step = await deps.db.transaction(async (tx) => {
       await assertLease(tx, lease);
       if (ev.type === "leader_fill") {
-        const covered = await fanOutBatch(
-          deps,
-          tx,
-          leaderId,
-          ev.seq,
-          ev.payload as unknown as LeaderFillEvent,
-          ev.at,
-        );
+        const covered = await batch(tx);
         // A batch short of the batch size was the last one (under the lease nobody else
         // fans this fill out, and a copy started now begins after it): the cursor moves in
         // its transaction, not after one more, empty batch and a transaction of its own
@@ -134,7 +129,8 @@ async function fanOutInParts(
   deps: EngineDeps,
   lease: Lease,
   leaderId: string,
-  ev: typeof events.$inferSelect,
+  seq: number,
+  batch: (tx: Tx, only: readonly string[]) => Promise<number>,
 ): Promise<void> {
   const size = deps.config.fanoutBatchSize;
   const n = deps.config.fanoutConcurrency ?? 1;
@@ -147,37 +143,23 @@ async function fanOutInParts(
           and(
             eq(copyRelationships.leaderId, leaderId),
             inArray(copyRelationships.status, ["active", "paused"]),
-            sql`${copyRelationships.lastLeaderSeq} < ${ev.seq}`,
+            sql`${copyRelationships.lastLeaderSeq} < ${seq}`,
           ),
         )
         .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
         .limit(size * n)
     ).map((r) => r.id);
     // A small remainder is left to the loop: one transaction is cheaper than two.
-    if (ids.length < 2 * MIN_PART) return;
-    const k = Math.min(n, Math.ceil(ids.length / MIN_PART));
-    const per = Math.ceil(ids.length / k);
-    const parts: string[][] = [];
-    for (let i = 0; i < ids.length; i += per) parts.push(ids.slice(i, i + per));
+    const parts = splitEvenly(ids, n);
+    if (parts.length < 2) return;
     await forEachLimit(parts, parts.length, (only) =>
       deps.db.transaction(async (tx) => {
         await assertLease(tx, lease);
-        return fanOutBatch(
-          deps,
-          tx,
-          leaderId,
-          ev.seq,
-          ev.payload as unknown as LeaderFillEvent,
-          ev.at,
-          only,
-        );
+        return batch(tx, only);
       }),
     );
   }
 }
-
-/** Below this many followers a batch is not split further. */
-const MIN_PART = 1000;
 
 /**
  * A leader deposit or withdrawal changes leader equity, so r = allocation / equity is

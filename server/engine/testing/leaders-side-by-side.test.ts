@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
-import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
-import { createRng } from "../../domain/random";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
-import { ensureLeaderBook } from "../ingest/leader-book";
+import { type EngineDeps } from "../deps";
+import { insertCopiedLeaders, paperEngine } from "./test-world";
 import { ingestLeaderFill } from "../ingest/leader-events";
 import { pump } from "../pump";
-import { upsertCatalogue } from "../../market/catalogue";
 import { bookkeepingIntegrityProblems } from "../book/integrity";
 
 /**
@@ -30,53 +27,17 @@ afterAll(async () => {
 });
 
 async function setUp(w: World, leaderConcurrency: number) {
-  const paper = new PaperBroker({ db: w.db, clock, seed: "leaders" });
-  const deps: EngineDeps = {
-    db: w.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("leaders"),
-    log: silentLog,
-    config: { ...WORKER_CONFIG, leaderConcurrency },
-    owner: "leaders-worker",
-  };
-  await upsertCatalogue(w.db);
-  await paper.onQuote({ symbol: "AAPL", bid: "199.99", ask: "200.01", at: clock.now() });
-  const leaderIds: string[] = [];
-  for (let l = 0; l < LEADERS; l++) {
-    await w.db.execute(
-      sql`insert into users (email, password_hash, display_name, role) values (${`l${l}@side`}, '!', 'Leader', 'leader')`,
-    );
-    await w.db.execute(
-      sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', ${`L${l}`} from users where email = ${`l${l}@side`}`,
-    );
-    const [row] = await w.db.execute<{ id: string }>(sql`
-      insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
-      select u.id, ${`side-${l}`}, 'Side', a.id, ${clock.now().toISOString()}::timestamptz
-        from users u join broker_accounts a on a.user_id = u.id where u.email = ${`l${l}@side`}
-      returning id`);
-    await ensureLeaderBook(w.db, row!.id, "1000000", clock.now());
-    await paper.openAccount({ accountId: `L${l}`, cash: "1000000" });
-    leaderIds.push(row!.id);
-  }
-  await w.db.execute(
-    sql`insert into users (email, password_hash, display_name, role) select 'f' || g || '@side', '!', 'F' || g, 'follower' from generate_series(1, ${LEADERS * FOLLOWERS}) g`,
-  );
-  await w.db.execute(
-    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'sf-' || email from users where role = 'follower'`,
-  );
-  await w.db.execute(
-    sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', now() from broker_accounts where external_id like 'sf-%'`,
-  );
-  await w.db.execute(
-    sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'sf-%'`,
-  );
-  // Follower g copies leader g mod LEADERS.
-  await w.db
-    .execute(sql`insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at)
-    select a.user_id, (${sql.param(leaderIds)}::uuid[])[1 + (substring(u.email from 2 for position('@' in u.email) - 2))::int % ${LEADERS}],
-           a.id, 'active', 'proportional', '10000', '0.01', '10000', 't', now(), now()
-      from broker_accounts a join users u on u.id = a.user_id where a.external_id like 'sf-%'`);
+  const { paper, deps: worker } = await paperEngine(w.db, clock, "leaders", {
+    symbol: "AAPL",
+    bid: "199.99",
+    ask: "200.01",
+  });
+  const deps: EngineDeps = { ...worker, config: { ...worker.config, leaderConcurrency } };
+  const leaderIds = await insertCopiedLeaders(w.db, paper, clock, {
+    tag: "side",
+    leaders: LEADERS,
+    followersPerLeader: FOLLOWERS,
+  });
   for (const [l, leaderId] of leaderIds.entries())
     await ingestLeaderFill(deps, {
       leaderId,

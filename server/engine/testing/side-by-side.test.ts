@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
-import { PaperBroker } from "../../brokers/paper";
 import { ManualClock } from "../../domain/clock";
-import { createRng } from "../../domain/random";
-import { WORKER_CONFIG, silentLog, type EngineDeps } from "../deps";
-import { ensureLeaderBook } from "../ingest/leader-book";
+import { type EngineDeps } from "../deps";
+import { insertCopiedLeaders, paperEngine } from "./test-world";
 import { ingestLeaderFill } from "../ingest/leader-events";
 import { pump } from "../pump";
 import { replicateLeader } from "../replicate/replicate";
 import { submitDueOrders } from "../execute/submit";
-import { upsertCatalogue } from "../../market/catalogue";
 import { bookkeepingIntegrityProblems } from "../book/integrity";
-import { splitAccounts } from "../book/broker-events-batch";
+import { splitEvenly } from "../core/concurrency";
 import { partsOfWholeAccounts } from "../execute/submit";
 
 /**
@@ -35,16 +32,16 @@ afterAll(async () => {
 });
 
 async function run(w: World, side: number) {
-  const paper = new PaperBroker({ db: w.db, clock, seed: "parts" });
+  const { paper, deps: worker } = await paperEngine(w.db, clock, "parts", {
+    symbol: "AAPL",
+    bid: "199.99",
+    ask: "200.01",
+  });
   const deps: EngineDeps = {
-    db: w.db,
-    broker: () => paper,
-    clock,
-    rng: createRng("parts"),
-    log: silentLog,
+    ...worker,
     // Broker calls of 500 orders, so that the submission, too, runs in parts (three).
     config: {
-      ...WORKER_CONFIG,
+      ...worker.config,
       bookingConcurrency: side,
       fanoutConcurrency: side,
       submitConcurrency: side,
@@ -52,37 +49,13 @@ async function run(w: World, side: number) {
       // One fan-out batch for all of them one at a time; two side by side.
       fanoutBatchSize: 5000,
     },
-    owner: "parts-worker",
   };
-  await upsertCatalogue(w.db);
-  await paper.onQuote({ symbol: "AAPL", bid: "199.99", ask: "200.01", at: clock.now() });
-  await w.db.execute(
-    sql`insert into users (email, password_hash, display_name, role) values ('leader@parts', '!', 'Leader', 'leader')`,
-  );
-  await w.db.execute(
-    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'L' from users where email = 'leader@parts'`,
-  );
-  await w.db
-    .execute(sql`insert into leaders (user_id, handle, display_name, broker_account_id, track_record_started_at)
-    select u.id, 'parts', 'Parts', a.id, ${clock.now().toISOString()}::timestamptz from users u join broker_accounts a on a.user_id = u.id where u.email = 'leader@parts'`);
-  const leaderId = (await w.db.execute<{ id: string }>(sql`select id from leaders`))[0]!.id;
-  await ensureLeaderBook(w.db, leaderId, "1000000", clock.now());
-  await paper.openAccount({ accountId: "L", cash: "1000000" });
-  await w.db.execute(
-    sql`insert into users (email, password_hash, display_name, role) select 'f' || g || '@parts', '!', 'F' || g, 'follower' from generate_series(1, ${N}) g`,
-  );
-  await w.db.execute(
-    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', 'pf-' || email from users where role = 'follower'`,
-  );
-  await w.db.execute(
-    sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', now() from broker_accounts where external_id like 'pf-%'`,
-  );
-  await w.db.execute(
-    sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', now() from broker_accounts where external_id like 'pf-%'`,
-  );
-  await w.db
-    .execute(sql`insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at, platform_fee_bps)
-    select a.user_id, ${leaderId}, a.id, 'active', 'proportional', '10000', '0.01', '10000', 't', now(), now(), '10' from broker_accounts a where a.external_id like 'pf-%'`);
+  const [leaderId] = (await insertCopiedLeaders(w.db, paper, clock, {
+    tag: "parts",
+    leaders: 1,
+    followersPerLeader: N,
+    platformFeeBps: "10",
+  })) as [string];
   await ingestLeaderFill(deps, {
     leaderId,
     fillId: "parts-1",
@@ -158,12 +131,12 @@ describe("fan-out and booking side by side", () => {
 
   it("splits into parts of whole accounts, none smaller than 1 000", () => {
     const list = Array.from({ length: 2400 }, (_, i) => i);
-    expect(splitAccounts(list, 1)).toEqual([list]);
-    expect(splitAccounts(list, 2).map((p) => p.length)).toEqual([1200, 1200]);
-    expect(splitAccounts(list, 8).map((p) => p.length)).toEqual([1200, 1200]);
-    expect(splitAccounts(list.slice(0, 1999), 2)).toEqual([list.slice(0, 1999)]);
-    expect(splitAccounts(list.slice(0, 2001), 3).map((p) => p.length)).toEqual([1001, 1000]);
-    expect(splitAccounts(list, 2).flat()).toEqual(list);
+    expect(splitEvenly(list, 1)).toEqual([list]);
+    expect(splitEvenly(list, 2).map((p) => p.length)).toEqual([1200, 1200]);
+    expect(splitEvenly(list, 8).map((p) => p.length)).toEqual([1200, 1200]);
+    expect(splitEvenly(list.slice(0, 1999), 2)).toEqual([list.slice(0, 1999)]);
+    expect(splitEvenly(list.slice(0, 2001), 3).map((p) => p.length)).toEqual([1001, 1000]);
+    expect(splitEvenly(list, 2).flat()).toEqual(list);
   });
 
   it("cuts a submission into parts without splitting an account, in the account's order", () => {

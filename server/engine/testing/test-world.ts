@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accountBalances, brokerAccounts, instruments, leaders, users } from "../../../db/schema";
 import { PaperBroker } from "../../brokers/paper";
@@ -125,4 +126,61 @@ export async function insertUser(db: Db, email: string, role: "leader" | "follow
     .values({ email, passwordHash: "!", displayName: email, role })
     .returning();
   return u!;
+}
+
+/**
+ * Leaders and many followers written in bulk, for tests at fan-out sizes (thousands of
+ * copies in a few statements, where `makeWorld` starts each copy through the web's intent):
+ * `leaders` leaders with 1 000 000 each at the paper broker, `leaders × followersPerLeader`
+ * followers with 100 000 each, follower g copying leader g mod `leaders` proportionally at
+ * r = 0.01. Returns the leaders' ids in order.
+ */
+export async function insertCopiedLeaders(
+  db: Db,
+  paper: PaperBroker,
+  clock: ManualClock,
+  opts: { tag: string; leaders: number; followersPerLeader: number; platformFeeBps?: string },
+): Promise<string[]> {
+  const { tag } = opts;
+  const leaderIds: string[] = [];
+  for (let l = 0; l < opts.leaders; l++) {
+    const u = await insertUser(db, `l${l}@${tag}`, "leader");
+    const [a] = await db
+      .insert(brokerAccounts)
+      .values({ userId: u.id, broker: "paper", externalId: `${tag}-L${l}` })
+      .returning();
+    const [leader] = await db
+      .insert(leaders)
+      .values({
+        userId: u.id,
+        handle: `${tag}-${l}`,
+        displayName: `Leader ${l}`,
+        brokerAccountId: a!.id,
+        trackRecordStartedAt: clock.now(),
+      })
+      .returning();
+    await ensureLeaderBook(db, leader!.id, "1000000", clock.now());
+    await paper.openAccount({ accountId: `${tag}-L${l}`, cash: "1000000" });
+    leaderIds.push(leader!.id);
+  }
+  const n = opts.leaders * opts.followersPerLeader;
+  const prefix = `${tag}-f`;
+  await db.execute(
+    sql`insert into users (email, password_hash, display_name, role) select 'f' || g || '@' || ${tag}, '!', 'F' || g, 'follower' from generate_series(1, ${n}) g`,
+  );
+  await db.execute(
+    sql`insert into broker_accounts (user_id, broker, external_id) select id, 'paper', ${prefix} || substring(email from 2 for position('@' in email) - 2) from users where role = 'follower' and email like ${`%@${tag}`}`,
+  );
+  await db.execute(
+    sql`insert into account_balances (broker_account_id, currency, cash, updated_at) select id, 'USD', '100000', ${clock.now().toISOString()}::timestamptz from broker_accounts where external_id like ${`${prefix}%`}`,
+  );
+  await db.execute(
+    sql`insert into paper_accounts (id, currency, cash, created_at) select external_id, 'USD', '100000', ${clock.now().toISOString()}::timestamptz from broker_accounts where external_id like ${`${prefix}%`}`,
+  );
+  await db.execute(sql`
+    insert into copy_relationships (follower_id, leader_id, broker_account_id, status, sizing_mode, allocation, ratio, reference_capital, agreement_version, consented_at, started_at, platform_fee_bps)
+    select a.user_id, (${sql.param(leaderIds)}::uuid[])[1 + substring(a.external_id from ${prefix.length + 1}::int)::int % ${opts.leaders}],
+           a.id, 'active', 'proportional', '10000', '0.01', '10000', 't', now(), now(), ${opts.platformFeeBps ?? null}::numeric
+      from broker_accounts a where a.external_id like ${`${prefix}%`}`);
+  return leaderIds;
 }
