@@ -3,6 +3,7 @@ import postgres from "postgres";
 import path from "node:path";
 import * as schema from "./schema";
 import { ensureEmbeddedServer, type EmbeddedServer } from "./embedded";
+import { preparingClient } from "./prepared-statements";
 
 export type Db = PostgresJsDatabase<typeof schema>;
 export type Sql = postgres.Sql;
@@ -14,7 +15,8 @@ export function connect(url: string, opts: { max?: number } = {}): DbHandle {
     onnotice: () => {},
     // numeric stays a string (postgres.js default); bigint columns are mapped by Drizzle.
   });
-  const db = drizzle(sql, { schema });
+  // Drizzle's queries as prepared statements (db/prepared-statements.ts).
+  const db = drizzle(preparingClient(sql), { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 

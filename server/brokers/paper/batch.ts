@@ -79,23 +79,30 @@ export class PlacementBatch {
     if (rows.length === 0) return b;
 
     const pairs = keys.filter((k) => b.accounts.has(k.accountId));
-    const existing = await tx
-      .select()
-      .from(paperOrders)
-      .where(
-        sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from unnest(${col(pairs.map((k) => k.accountId))}, ${col(pairs.map((k) => k.clientOrderId))}))`,
-      );
-    const open = await tx
-      .select()
-      .from(paperOrders)
-      .where(
-        and(sql`${paperOrders.accountId} in ${idSet}`, inArray(paperOrders.status, OPEN_STATUSES)),
-      )
-      .orderBy(asc(paperOrders.createdAt), asc(paperOrders.id));
-    const positions = await tx
-      .select()
-      .from(paperPositions)
-      .where(sql`${paperPositions.accountId} in ${idSet}`);
+    // The rest read at once, after the lock: one round trip for the three, one for the
+    // three by symbol (postgres.js pipelines a transaction's concurrent queries).
+    const [existing, open, positions] = await Promise.all([
+      tx
+        .select()
+        .from(paperOrders)
+        .where(
+          sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from unnest(${col(pairs.map((k) => k.accountId))}, ${col(pairs.map((k) => k.clientOrderId))}))`,
+        ),
+      tx
+        .select()
+        .from(paperOrders)
+        .where(
+          and(
+            sql`${paperOrders.accountId} in ${idSet}`,
+            inArray(paperOrders.status, OPEN_STATUSES),
+          ),
+        )
+        .orderBy(asc(paperOrders.createdAt), asc(paperOrders.id)),
+      tx
+        .select()
+        .from(paperPositions)
+        .where(sql`${paperPositions.accountId} in ${idSet}`),
+    ]);
     for (const o of existing) b.accounts.get(o.accountId)!.byClientId.set(o.clientOrderId, o);
     for (const o of open) b.accounts.get(o.accountId)!.working.push(o);
     for (const p of positions)
@@ -108,15 +115,14 @@ export class PlacementBatch {
         ...positions.map((p) => p.symbol),
       ]),
     ];
-    for (const i of await tx.select().from(instruments).where(inArray(instruments.symbol, symbols)))
-      b.instruments.set(i.symbol, i);
-    for (const q of await tx.select().from(quotes).where(inArray(quotes.symbol, symbols)))
-      b.quotes.set(q.symbol, { bid: q.bid, ask: q.ask, at: q.at });
-    for (const l of await tx
-      .select()
-      .from(paperLiquidity)
-      .where(inArray(paperLiquidity.symbol, symbols)))
-      b.liquidity.set(l.symbol, l.maxFillQty);
+    const [instRows, quoteRows, liquidityRows] = await Promise.all([
+      tx.select().from(instruments).where(inArray(instruments.symbol, symbols)),
+      tx.select().from(quotes).where(inArray(quotes.symbol, symbols)),
+      tx.select().from(paperLiquidity).where(inArray(paperLiquidity.symbol, symbols)),
+    ]);
+    for (const i of instRows) b.instruments.set(i.symbol, i);
+    for (const q of quoteRows) b.quotes.set(q.symbol, { bid: q.bid, ask: q.ask, at: q.at });
+    for (const l of liquidityRows) b.liquidity.set(l.symbol, l.maxFillQty);
     return b;
   }
 

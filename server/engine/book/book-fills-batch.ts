@@ -91,57 +91,68 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const symbols = [
     ...new Set(fresh.map((i) => orderByKey.get(`${i.brokerAccountId}|${i.clientOrderId}`)!.symbol)),
   ];
-  const inst = new Map(
-    (await tx.select().from(instruments).where(inArray(instruments.symbol, symbols))).map((x) => [
-      x.symbol,
-      x,
-    ]),
-  );
   const freshAccounts = [...new Set(fresh.map((i) => i.brokerAccountId))].sort();
-  const posRows = await tx
-    .select()
-    .from(positions)
-    .where(and(anyOf(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)))
-    .orderBy(positions.brokerAccountId, positions.symbol)
-    .for("update");
+  const relIds = [
+    ...new Set(orderRows.map((o) => o.relationshipId).filter((x): x is string => x !== null)),
+  ].sort();
+  // Sent at once: the server runs a transaction's pipelined statements in the order sent, so
+  // the rows are still locked positions, copy positions, then balances, as before; only the
+  // waits for the answers are one instead of six.
+  const [instRows, posRows, cpRows, balRows, acctRows, platformFeeBps] = await Promise.all([
+    tx.select().from(instruments).where(inArray(instruments.symbol, symbols)),
+    tx
+      .select()
+      .from(positions)
+      .where(
+        and(anyOf(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)),
+      )
+      .orderBy(positions.brokerAccountId, positions.symbol)
+      .for("update"),
+    relIds.length
+      ? tx
+          .select()
+          .from(copyPositions)
+          .where(
+            and(
+              anyOf(copyPositions.relationshipId, relIds),
+              inArray(copyPositions.symbol, symbols),
+            ),
+          )
+          .orderBy(copyPositions.relationshipId, copyPositions.symbol)
+          .for("update")
+      : [],
+    tx
+      .select()
+      .from(accountBalances)
+      .where(anyOf(accountBalances.brokerAccountId, freshAccounts))
+      .orderBy(accountBalances.brokerAccountId)
+      .for("update"),
+    tx
+      .select({
+        id: brokerAccounts.id,
+        broker: brokerAccounts.broker,
+        userId: brokerAccounts.userId,
+      })
+      .from(brokerAccounts)
+      .where(anyOf(brokerAccounts.id, freshAccounts)),
+    platformFeeRates(tx, relIds),
+  ]);
+  const inst = new Map(instRows.map((x) => [x.symbol, x]));
   const pos = new Map(
     posRows.map((p) => [
       `${p.brokerAccountId}|${p.symbol}`,
       { qty: p.qty, avgCost: p.avgCost, realizedPnl: p.realizedPnl },
     ]),
   );
-  const relIds = [
-    ...new Set(orderRows.map((o) => o.relationshipId).filter((x): x is string => x !== null)),
-  ].sort();
-  const cpRows = relIds.length
-    ? await tx
-        .select()
-        .from(copyPositions)
-        .where(
-          and(anyOf(copyPositions.relationshipId, relIds), inArray(copyPositions.symbol, symbols)),
-        )
-        .orderBy(copyPositions.relationshipId, copyPositions.symbol)
-        .for("update")
-    : [];
   const cpos = new Map(
     cpRows.map((p) => [
       `${p.relationshipId}|${p.symbol}`,
       { qty: p.qty, avgCost: p.avgCost, realizedPnl: p.realizedPnl, fees: p.fees },
     ]),
   );
-  const balRows = await tx
-    .select()
-    .from(accountBalances)
-    .where(anyOf(accountBalances.brokerAccountId, freshAccounts))
-    .orderBy(accountBalances.brokerAccountId)
-    .for("update");
   const bal = new Map(
     balRows.map((b) => [b.brokerAccountId, { cash: D(b.cash), currency: b.currency }]),
   );
-  const acctRows = await tx
-    .select({ id: brokerAccounts.id, broker: brokerAccounts.broker, userId: brokerAccounts.userId })
-    .from(brokerAccounts)
-    .where(anyOf(brokerAccounts.id, freshAccounts));
 
   // Everything in between is the one bookkeeping core, shared with the single-fill path.
   const booked = bookFills(
@@ -157,7 +168,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         ]),
       ),
       accounts: new Map(acctRows.map((a) => [a.id, { broker: a.broker, userId: a.userId }])),
-      platformFeeBps: await platformFeeRates(tx, relIds),
+      platformFeeBps,
     },
     fresh.map((it) => ({
       brokerAccountId: it.brokerAccountId,

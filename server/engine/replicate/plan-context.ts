@@ -66,6 +66,21 @@ export type PlanContext = {
 
 const key = (a: string, b: string) => `${a}|${b}`;
 
+/** Instrument rows and quotes of these symbols, both sent at once. */
+async function instrumentsAndQuotes(tx: Tx, symbols: readonly string[]) {
+  const [inst, qs] = await Promise.all([
+    tx
+      .select()
+      .from(instruments)
+      .where(inArray(instruments.symbol, [...symbols])),
+    tx
+      .select()
+      .from(quotes)
+      .where(inArray(quotes.symbol, [...symbols])),
+  ]);
+  return { inst, qs };
+}
+
 export async function loadPlanContext(
   tx: Tx,
   rels: readonly Rel[],
@@ -74,46 +89,64 @@ export async function loadPlanContext(
 ): Promise<PlanContext> {
   const relIds = rels.map((r) => r.id);
   const accountIds = [...new Set(rels.map((r) => r.brokerAccountId))];
-  const cps = relIds.length
-    ? await tx.select().from(copyPositions).where(anyOf(copyPositions.relationshipId, relIds))
-    : [];
-  const working = accountIds.length
-    ? await tx
-        .select({
-          account: orders.brokerAccountId,
-          rel: orders.relationshipId,
-          symbol: orders.symbol,
-          side: orders.side,
-          qty: orders.qty,
-          filled: orders.filledQty,
-          limitPrice: orders.limitPrice,
-        })
-        .from(orders)
-        .where(and(anyOf(orders.brokerAccountId, accountIds), LIVE_ORDER))
-        .orderBy(orders.createdAt, orders.clientOrderId)
-    : [];
-  const acctPositions = accountIds.length
-    ? await tx.select().from(positions).where(anyOf(positions.brokerAccountId, accountIds))
-    : [];
-  const allSymbols = [
+  const leaderIds = [...new Set(rels.map((r) => r.leaderId))];
+  // The reads that depend on nothing else, sent at once: inside the transaction they go
+  // down the one connection back to back (postgres.js pipelines them), so the batch waits
+  // for one round trip instead of seven. The answers are the same as one by one.
+  const [cps, working, acctPositions, balanceRows, ratioRows, breakers, flagRows, fillInst] =
+    await Promise.all([
+      relIds.length
+        ? tx.select().from(copyPositions).where(anyOf(copyPositions.relationshipId, relIds))
+        : [],
+      accountIds.length
+        ? tx
+            .select({
+              account: orders.brokerAccountId,
+              rel: orders.relationshipId,
+              symbol: orders.symbol,
+              side: orders.side,
+              qty: orders.qty,
+              filled: orders.filledQty,
+              limitPrice: orders.limitPrice,
+            })
+            .from(orders)
+            .where(and(anyOf(orders.brokerAccountId, accountIds), LIVE_ORDER))
+            .orderBy(orders.createdAt, orders.clientOrderId)
+        : [],
+      accountIds.length
+        ? tx.select().from(positions).where(anyOf(positions.brokerAccountId, accountIds))
+        : [],
+      accountIds.length
+        ? tx
+            .select()
+            .from(accountBalances)
+            .where(anyOf(accountBalances.brokerAccountId, accountIds))
+        : [],
+      relIds.length
+        ? tx.select().from(copySymbolRatios).where(anyOf(copySymbolRatios.relationshipId, relIds))
+        : [],
+      tx.select().from(circuitBreakers).where(isNull(circuitBreakers.closedAt)),
+      leaderIds.length
+        ? tx
+            .select({ leaderId: leaderFlags.leaderId, reason: leaderFlags.reason })
+            .from(leaderFlags)
+            .where(and(inArray(leaderFlags.leaderId, leaderIds), isNull(leaderFlags.closedAt)))
+        : [],
+      symbols.length ? instrumentsAndQuotes(tx, symbols) : { inst: [], qs: [] },
+    ]);
+  // Symbols the accounts hold or work besides the ones asked for: one more round trip.
+  const have = new Set(symbols);
+  const others = [
     ...new Set([
-      ...symbols,
       ...cps.map((p) => p.symbol),
       ...working.map((o) => o.symbol),
       ...acctPositions.map((p) => p.symbol),
     ]),
-  ];
-  const inst = new Map(
-    (allSymbols.length
-      ? await tx.select().from(instruments).where(inArray(instruments.symbol, allSymbols))
-      : []
-    ).map((i) => [i.symbol, i]),
-  );
+  ].filter((sym) => !have.has(sym));
+  const more = others.length ? await instrumentsAndQuotes(tx, others) : { inst: [], qs: [] };
+  const inst = new Map([...fillInst.inst, ...more.inst].map((i) => [i.symbol, i]));
   const qs = new Map(
-    (allSymbols.length
-      ? await tx.select().from(quotes).where(inArray(quotes.symbol, allSymbols))
-      : []
-    ).map((q) => [q.symbol, { bid: q.bid, ask: q.ask }]),
+    [...fillInst.qs, ...more.qs].map((q) => [q.symbol, { bid: q.bid, ask: q.ask }]),
   );
 
   const openQty = new Map<string, Fixed>();
@@ -126,15 +159,7 @@ export async function loadPlanContext(
       fxPlus(openQty.get(k) ?? FX_ZERO, o.side === "buy" ? remaining : fxNeg(remaining)),
     );
   }
-  const balances = new Map(
-    (accountIds.length
-      ? await tx
-          .select()
-          .from(accountBalances)
-          .where(anyOf(accountBalances.brokerAccountId, accountIds))
-      : []
-    ).map((b) => [b.brokerAccountId, b.cash]),
-  );
+  const balances = new Map(balanceRows.map((b) => [b.brokerAccountId, b.cash]));
   const posByAccount = groupBy(acctPositions, (p) => p.brokerAccountId);
   const ordersByAccount = groupBy(working, (o) => o.account);
   const funds = new Map<string, Fixed>();
@@ -156,28 +181,10 @@ export async function loadPlanContext(
     );
   }
 
-  const fixedRatios = new Map(
-    (relIds.length
-      ? await tx
-          .select()
-          .from(copySymbolRatios)
-          .where(anyOf(copySymbolRatios.relationshipId, relIds))
-      : []
-    ).map((r) => [key(r.relationshipId, r.symbol), fx(r.ratio)]),
-  );
+  const fixedRatios = new Map(ratioRows.map((r) => [key(r.relationshipId, r.symbol), fx(r.ratio)]));
   const posByRel = groupBy(cps, (p) => p.relationshipId);
   const dailyLoss = await loadDailyLoss(tx, rels, posByRel, qs, inst, now);
-  const breakers = await tx.select().from(circuitBreakers).where(isNull(circuitBreakers.closedAt));
-  const leaderIds = [...new Set(rels.map((r) => r.leaderId))];
-  const flags = new Map(
-    (leaderIds.length
-      ? await tx
-          .select({ leaderId: leaderFlags.leaderId, reason: leaderFlags.reason })
-          .from(leaderFlags)
-          .where(and(inArray(leaderFlags.leaderId, leaderIds), isNull(leaderFlags.closedAt)))
-      : []
-    ).map((f) => [f.leaderId, f.reason]),
-  );
+  const flags = new Map(flagRows.map((f) => [f.leaderId, f.reason]));
   return {
     instruments: inst,
     quotes: qs,
