@@ -196,6 +196,9 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!.id,
         it.fill.brokerOrderId,
       );
+  // The rows below were locked above, so the order of these writes decides nothing: they
+  // are sent at once and waited for together (one round trip, not four).
+  const writes: Promise<unknown>[] = [];
   for (let i = 0; i < changed.length; i += CHUNK) {
     const part = changed.slice(i, i + CHUNK).map((x) => ({
       id: x.id,
@@ -204,81 +207,90 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       status: x.status,
       broker_order_id: brokerIds.get(x.id) ?? null,
     }));
-    await tx.execute(sql`
+    writes.push(
+      tx.execute(sql`
       update orders o set filled_qty = v.filled_qty, avg_price = v.avg_price, status = v.status::order_status, updated_at = ${now.toISOString()}::timestamptz,
                           broker_order_id = coalesce(o.broker_order_id, v.broker_order_id)
         from ${recordset(part, "id uuid, filled_qty numeric, avg_price numeric, status text, broker_order_id text")}
-       where o.id = v.id`);
+       where o.id = v.id`),
+    );
   }
   const posValues = booked.positions.map((p) => ({ ...p, updatedAt: now }));
-  await bulkInsert(
-    tx,
-    "positions",
-    {
-      broker_account_id: "uuid",
-      symbol: "text",
-      qty: "numeric",
-      avg_cost: "numeric",
-      realized_pnl: "numeric",
-      updated_at: "timestamptz",
-    },
-    posValues.map((p) => ({
-      broker_account_id: p.brokerAccountId,
-      symbol: p.symbol,
-      qty: p.qty,
-      avg_cost: p.avgCost,
-      realized_pnl: p.realizedPnl,
-      updated_at: p.updatedAt,
-    })),
-    {
-      onConflict:
-        "on conflict (broker_account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at",
-    },
+  writes.push(
+    bulkInsert(
+      tx,
+      "positions",
+      {
+        broker_account_id: "uuid",
+        symbol: "text",
+        qty: "numeric",
+        avg_cost: "numeric",
+        realized_pnl: "numeric",
+        updated_at: "timestamptz",
+      },
+      posValues.map((p) => ({
+        broker_account_id: p.brokerAccountId,
+        symbol: p.symbol,
+        qty: p.qty,
+        avg_cost: p.avgCost,
+        realized_pnl: p.realizedPnl,
+        updated_at: p.updatedAt,
+      })),
+      {
+        onConflict:
+          "on conflict (broker_account_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at",
+      },
+    ),
   );
   const cpValues = booked.copyPositions.map((p) => ({ ...p, updatedAt: now }));
-  await bulkInsert(
-    tx,
-    "copy_positions",
-    {
-      relationship_id: "uuid",
-      symbol: "text",
-      qty: "numeric",
-      avg_cost: "numeric",
-      realized_pnl: "numeric",
-      fees: "numeric",
-      updated_at: "timestamptz",
-    },
-    cpValues.map((p) => ({
-      relationship_id: p.relationshipId,
-      symbol: p.symbol,
-      qty: p.qty,
-      avg_cost: p.avgCost,
-      realized_pnl: p.realizedPnl,
-      fees: p.fees,
-      updated_at: p.updatedAt,
-    })),
-    {
-      onConflict:
-        "on conflict (relationship_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_at = excluded.updated_at",
-    },
+  writes.push(
+    bulkInsert(
+      tx,
+      "copy_positions",
+      {
+        relationship_id: "uuid",
+        symbol: "text",
+        qty: "numeric",
+        avg_cost: "numeric",
+        realized_pnl: "numeric",
+        fees: "numeric",
+        updated_at: "timestamptz",
+      },
+      cpValues.map((p) => ({
+        relationship_id: p.relationshipId,
+        symbol: p.symbol,
+        qty: p.qty,
+        avg_cost: p.avgCost,
+        realized_pnl: p.realizedPnl,
+        fees: p.fees,
+        updated_at: p.updatedAt,
+      })),
+      {
+        onConflict:
+          "on conflict (relationship_id, symbol) do update set qty = excluded.qty, avg_cost = excluded.avg_cost, realized_pnl = excluded.realized_pnl, fees = excluded.fees, updated_at = excluded.updated_at",
+      },
+    ),
   );
   const balValues = booked.balances.map((b) => ({ ...b, updatedAt: now }));
-  await bulkInsert(
-    tx,
-    "account_balances",
-    { broker_account_id: "uuid", currency: "text", cash: "numeric", updated_at: "timestamptz" },
-    balValues.map((v) => ({
-      broker_account_id: v.brokerAccountId,
-      currency: v.currency,
-      cash: v.cash,
-      updated_at: v.updatedAt,
-    })),
-    {
-      onConflict:
-        "on conflict (broker_account_id) do update set cash = excluded.cash, updated_at = excluded.updated_at",
-    },
+  writes.push(
+    bulkInsert(
+      tx,
+      "account_balances",
+      { broker_account_id: "uuid", currency: "text", cash: "numeric", updated_at: "timestamptz" },
+      balValues.map((v) => ({
+        broker_account_id: v.brokerAccountId,
+        currency: v.currency,
+        cash: v.cash,
+        updated_at: v.updatedAt,
+      })),
+      {
+        onConflict:
+          "on conflict (broker_account_id) do update set cash = excluded.cash, updated_at = excluded.updated_at",
+      },
+    ),
   );
 
+  await Promise.all(writes);
   await writeJournals(tx, journalRows);
   await writeFees(tx, booked.fees);
   // Last: a leader fill's `fills:` stream counter is the one row that bookings of other

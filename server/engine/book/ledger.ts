@@ -82,7 +82,15 @@ export async function writeJournals(tx: Executor, journalRows: readonly Journal[
     );
     for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);
   };
-  await lookUp(codeList);
+  // The journals' ids drawn in the same round trip as the look-up (they depend on nothing).
+  const [ids] = await Promise.all([
+    tx
+      .execute<{ id: string }>(
+        sql`select nextval(pg_get_serial_sequence('journals', 'id')) as id from generate_series(1, ${journalRows.length})`,
+      )
+      .then((rows) => rows.map((r) => Number(r.id))),
+    lookUp(codeList),
+  ]);
   // Sorted: two bookings that both create the same shared account (platform fees, say)
   // wait for each other in one order instead of deadlocking.
   const missing = codeList
@@ -101,46 +109,44 @@ export async function writeJournals(tx: Executor, journalRows: readonly Journal[
     );
     await lookUp(missing);
   }
-  const ids = (
-    await tx.execute<{ id: string }>(
-      sql`select nextval(pg_get_serial_sequence('journals', 'id')) as id from generate_series(1, ${journalRows.length})`,
-    )
-  ).map((r) => Number(r.id));
-  await bulkInsert(
-    tx,
-    "journals",
-    {
-      id: "bigint",
-      kind: "text",
-      description: "text",
-      correlation_id: "text",
-      order_id: "uuid",
-      relationship_id: "uuid",
-      at: "timestamptz",
-    },
-    journalRows.map((j, k) => ({
-      id: ids[k]!,
-      kind: j.kind,
-      description: j.description,
-      correlation_id: j.correlationId,
-      order_id: j.orderId,
-      relationship_id: j.relationshipId,
-      at: j.at,
-    })),
-  );
-  await bulkInsert(
-    tx,
-    "postings",
-    { journal_id: "bigint", ledger_account_id: "uuid", amount: "numeric", currency: "text" },
-    journalRows.flatMap((j, k) =>
-      j.lines.map((l) => ({
-        journal_id: ids[k]!,
-        ledger_account_id: ledgerIds.get(`${l.code}|${j.currency}`)!,
-        amount: l.amount,
-        currency: j.currency,
+  // Journals and their postings sent together (postings name journals by the ids above).
+  await Promise.all([
+    bulkInsert(
+      tx,
+      "journals",
+      {
+        id: "bigint",
+        kind: "text",
+        description: "text",
+        correlation_id: "text",
+        order_id: "uuid",
+        relationship_id: "uuid",
+        at: "timestamptz",
+      },
+      journalRows.map((j, k) => ({
+        id: ids[k]!,
+        kind: j.kind,
+        description: j.description,
+        correlation_id: j.correlationId,
+        order_id: j.orderId,
+        relationship_id: j.relationshipId,
+        at: j.at,
       })),
     ),
-  );
+    bulkInsert(
+      tx,
+      "postings",
+      { journal_id: "bigint", ledger_account_id: "uuid", amount: "numeric", currency: "text" },
+      journalRows.flatMap((j, k) =>
+        j.lines.map((l) => ({
+          journal_id: ids[k]!,
+          ledger_account_id: ledgerIds.get(`${l.code}|${j.currency}`)!,
+          amount: l.amount,
+          currency: j.currency,
+        })),
+      ),
+    ),
+  ]);
 }
 
 export { brokerCommissions, brokerSettlement, cashAccount, externalFunding };
