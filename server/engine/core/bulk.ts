@@ -47,9 +47,11 @@ export function recordset(rows: readonly Record<string, unknown>[], defs: string
  * `column = any($1::type[])` with the values as ONE array parameter. `inArray` sends one
  * parameter per value: for a fan-out's 10 000 ids that is 10 000 parameters for the driver
  * and the query builder to handle (the builder alone cost seconds per fan-out) and a long
- * list for PostgreSQL to parse. The array travels as text[] (the driver, as Drizzle
- * configures it, serializes text arrays) and is cast in SQL. `type` is a constant of the caller.
+ * list for PostgreSQL to parse. The parameter is declared with the column's array type, so
+ * the server reads it once at bind. Not `$1::text[]::uuid[]`: under a prepared statement's
+ * generic plan that cast is evaluated again for every row a filter looks at (a booking's
+ * order lock: 13 ms against 1.2 ms for 200 rows). `type` is a constant of the caller.
  */
 export function anyOf(column: SQLWrapper, values: readonly string[], type = "uuid"): SQL {
-  return sql`${column} = any(${sql.param([...values])}::text[]::${sql.raw(type)}[])`;
+  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
 }

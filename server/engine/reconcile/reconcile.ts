@@ -246,7 +246,7 @@ async function feesNotYetAtBroker(deps: EngineDeps, ids: string[]): Promise<Map<
       join copy_relationships c on c.id = f.relationship_id
       left join fee_cash_moves m on m.copy_fee_id = f.id
      where (m.kind is null or m.kind <> 'moved')
-       and c.broker_account_id = any(${sql.param(ids)}::text[]::uuid[])
+       and c.broker_account_id = any(${sql.param(ids)}::uuid[])
      group by c.broker_account_id`);
   return new Map(rows.map((r) => [r.id, D(r.owed)]));
 }
