@@ -10,7 +10,6 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { dec, ts } from "./columns";
-import { copyRelationships } from "./copies";
 
 export const decisionAction = pgEnum("decision_action", ["placed", "reduced", "skipped", "none"]);
 
@@ -22,9 +21,9 @@ export const copyDecisions = pgTable(
   "copy_decisions",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    relationshipId: uuid("relationship_id")
-      .notNull()
-      .references(() => copyRelationships.id),
+    // No foreign key (ADR 0071): the fan-out writes decisions for the copies it has just
+    // read and updated in the same transaction; book/integrity.ts asserts the link.
+    relationshipId: uuid("relationship_id").notNull(),
     /** Null for a stop's or stop-loss's closing decisions: no leader fill caused them. */
     leaderFillId: text("leader_fill_id"),
     /** The leader event the decision follows (for a stop: the last one the copy had seen). */

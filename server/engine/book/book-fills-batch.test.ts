@@ -273,7 +273,7 @@ describe("bookFillsBatch", () => {
     ]);
   });
 
-  it("holds the books together without foreign keys, and names each kind of break (ADR 0070)", async () => {
+  it("holds the books together without foreign keys, and names each kind of break (ADR 0070, 0071)", async () => {
     // Both paths above booked through the same tables: nothing orphaned, every journal balanced.
     expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
     const [someOrder] = await t.db.select().from(orders).limit(1);
@@ -292,16 +292,36 @@ describe("bookFillsBatch", () => {
     await t.db
       .execute(sql`insert into fills (order_id, broker_account_id, broker_trade_id, qty, price, filled_at)
       values (${someOrder!.id}, ${otherAccount!.id}, 'integrity-probe', 1, 1, now())`);
+    // ADR 0071: an order naming a missing account, a copy of another account (the old key
+    // did not catch that) and a missing instrument; a decision of a missing copy.
+    const nobody = "00000000-0000-4000-8000-000000000001";
+    const [someCopy] = await t.db.execute<{ id: string }>(
+      sql`select id from copy_relationships where broker_account_id <> ${otherAccount!.id} limit 1`,
+    );
+    await t.db
+      .execute(sql`insert into orders (client_order_id, broker_account_id, relationship_id, symbol, side, qty, status, origin, created_at, updated_at) values
+      ('integrity-1', ${nobody}, null, ${someOrder!.symbol}, 'buy', 1, 'rejected', 'manual', now(), now()),
+      ('integrity-2', ${otherAccount!.id}, ${someCopy!.id}, ${someOrder!.symbol}, 'buy', 1, 'rejected', 'copy', now(), now()),
+      ('integrity-3', ${otherAccount!.id}, null, 'NO-SUCH', 'buy', 1, 'rejected', 'manual', now(), now())`);
+    await t.db
+      .execute(sql`insert into copy_decisions (relationship_id, leader_fill_id, leader_event_seq, symbol, target, order_qty, action, reason, checks, at)
+      values (${nobody}, 'integrity-probe', 1, 'X', 0, 0, 'none', 'probe', '[]', now())`);
     expect(await bookkeepingIntegrityProblems(t.db)).toEqual([
       "1 postings of a journal that does not exist",
       "1 postings to a ledger account that does not exist",
       "1 journals whose postings do not sum to zero in a currency",
       "1 fills of an order that does not exist or belongs to another account",
+      "1 orders of a broker account that does not exist",
+      "1 orders of a copy that does not exist or trades another account",
+      "1 orders in an instrument that does not exist",
+      "1 decisions of a copy that does not exist",
     ]);
     await t.db.execute(
       sql`delete from postings where journal_id = -1 or ledger_account_id = '00000000-0000-4000-8000-000000000000'`,
     );
     await t.db.execute(sql`delete from fills where broker_trade_id = 'integrity-probe'`);
+    await t.db.execute(sql`delete from orders where client_order_id like 'integrity-%'`);
+    await t.db.execute(sql`delete from copy_decisions where leader_fill_id = 'integrity-probe'`);
     expect(await bookkeepingIntegrityProblems(t.db)).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 
 /*
- * The bookkeeping's referential integrity, checked as a query instead of per row (ADR 0070).
+ * The bookkeeping's referential integrity, checked as a query instead of per row (ADR 0070,
+ * and ADR 0071 for orders and copy decisions).
  * `fills` and `postings` are append-only and carry no foreign keys: every row is written by
  * the booking functions in the same transaction as the order, journal and ledger account it
  * names, and a per-row key check was 40 % of the database's booking time. What the keys
@@ -31,6 +32,29 @@ const CHECKS: Array<{ what: string; query: ReturnType<typeof sql> }> = [
     query: sql`select count(*)::int as n from fills f
                 where not exists (select 1 from orders o
                                    where o.id = f.order_id and o.broker_account_id = f.broker_account_id)`,
+  },
+  // ADR 0071: orders and decisions carry no foreign keys either.
+  {
+    what: "orders of a broker account that does not exist",
+    query: sql`select count(*)::int as n from orders o
+                where not exists (select 1 from broker_accounts a where a.id = o.broker_account_id)`,
+  },
+  {
+    what: "orders of a copy that does not exist or trades another account",
+    query: sql`select count(*)::int as n from orders o
+                where o.relationship_id is not null
+                  and not exists (select 1 from copy_relationships c
+                                   where c.id = o.relationship_id and c.broker_account_id = o.broker_account_id)`,
+  },
+  {
+    what: "orders in an instrument that does not exist",
+    query: sql`select count(*)::int as n from orders o
+                where not exists (select 1 from instruments i where i.symbol = o.symbol)`,
+  },
+  {
+    what: "decisions of a copy that does not exist",
+    query: sql`select count(*)::int as n from copy_decisions d
+                where not exists (select 1 from copy_relationships c where c.id = d.relationship_id)`,
   },
 ];
 
