@@ -92,7 +92,7 @@ export async function loadPlanContext(
   const leaderIds = [...new Set(rels.map((r) => r.leaderId))];
   // The reads that depend on nothing else, sent at once: inside the transaction they go
   // down the one connection back to back (postgres.js pipelines them), so the batch waits
-  // for one round trip instead of seven. The answers are the same as one by one.
+  // for one round trip instead of nine. The answers are the same as one by one.
   const [cps, working, acctPositions, balanceRows, ratioRows, breakers, flagRows, fillInst] =
     await Promise.all([
       relIds.length
