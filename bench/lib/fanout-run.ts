@@ -19,6 +19,18 @@ import { dbCpuReader, nodeCpuMs } from "./cpu";
 
 export type BrokerKind = "paper" | "memory";
 
+/** The bench leader's k-th fill: 1 000 XYZ at 100 (10 for each follower at ratio 0.01). */
+const benchFill = (leaderId: string, k: number, side: "buy" | "sell") => ({
+  leaderId,
+  fillId: `bench-${k}`,
+  orderId: `bench-o-${k}`,
+  symbol: "XYZ",
+  side,
+  qty: "1000",
+  price: "100",
+  at: new Date(),
+});
+
 /** Leader fills after the first, at 100 followers or fewer, for the lag of a warm worker. */
 const STEADY_FILLS = 40;
 
@@ -106,18 +118,7 @@ export async function runFanout(
       }
     };
     const t0 = performance.now();
-    await timed("ingest", () =>
-      ingestLeaderFill(deps, {
-        leaderId,
-        fillId: "bench-1",
-        orderId: "bench-o-1",
-        symbol: "XYZ",
-        side: "buy",
-        qty: "1000",
-        price: "100",
-        at: new Date(),
-      }),
-    );
+    await timed("ingest", () => ingestLeaderFill(deps, benchFill(leaderId, 1, "buy")));
     // The worker's loop (one `pump` round), step by step so the time of each step can be
     // reported; with the worker's settings, so the submission claims what the worker's does.
     await timed("replicate", () => replicateLeader(deps, leaderId));
@@ -158,17 +159,8 @@ export async function runFanout(
     const w = connect(url, { max: 10 });
     const warm = engineDeps(w.db);
     for (let k = 2; k <= (n <= 100 ? STEADY_FILLS + 1 : 0); k++) {
-      await ingestLeaderFill(warm, {
-        leaderId,
-        fillId: `bench-${k}`,
-        orderId: `bench-o-${k}`,
-        symbol: "XYZ",
-        // Sell and buy back in turn: positions and cash stay where they were.
-        side: k % 2 === 0 ? "sell" : "buy",
-        qty: "1000",
-        price: "100",
-        at: new Date(),
-      });
+      // Sell and buy back in turn: positions and cash stay where they were.
+      await ingestLeaderFill(warm, benchFill(leaderId, k, k % 2 === 0 ? "sell" : "buy"));
       await replicateLeader(warm, leaderId);
       await submitDueOrders(warm);
       await consumeBrokerEventsMany(warm, await accountsToPoll(warm));
