@@ -1,4 +1,5 @@
 import { and, asc, inArray, sql, type SQL } from "drizzle-orm";
+import { jsonRows } from "../../../db/json-rows";
 import { instruments, quotes } from "../../../db/schema/instruments";
 import {
   paperAccounts,
@@ -31,15 +32,14 @@ import type { Instrument } from "./validation";
  */
 
 /**
- * The rows of a multi-row write as ONE JSON parameter (`json_to_recordset … as x(…)`, plain
- * json: PostgreSQL does not build a jsonb value of the whole batch first):
+ * The rows of a multi-row write as ONE JSON parameter, a relation `x` (db/json-rows.ts):
  * JSON.stringify is native, where a text[] per column was escaped element by element by
  * the driver (a tenth of a batch's CPU), and jsonb values (events, fault state) travel as
  * JSON, not as strings escaped twice. Numerics stay decimal strings, read as `numeric`.
  * `defs` is the caller's constant column list.
  */
 const rows = (list: readonly object[], defs: string): SQL =>
-  sql`json_to_recordset(${JSON.stringify(list)}::json) as x(${sql.raw(defs)})`;
+  jsonRows(list as readonly Record<string, unknown>[], defs, "x");
 
 /**
  * One column of a multi-row statement: ONE text[] parameter (cast in SQL), so the

@@ -1,17 +1,17 @@
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { jsonRows, selectRows, type ColumnDefs } from "../../../db/json-rows";
 import type { Executor } from "./streams";
 
 /**
  * Multi-row INSERT for thousands of rows, as ONE JSON parameter expanded by PostgreSQL
- * (`json_to_recordset`). Building the same statement with the query builder costs
- * milliseconds of JavaScript per thousand values; here Node only runs JSON.stringify.
- * `columns` maps each column to its SQL type; the table, columns and conflict clause are
- * constants of the caller, never user input.
+ * (db/json-rows.ts: an array per row, read by position). Building the same statement with
+ * the query builder costs milliseconds of JavaScript per thousand values; here Node only
+ * builds the arrays and runs JSON.stringify. `columns` maps each column to its SQL type;
+ * the table, columns and conflict clause are constants of the caller, never user input.
  *
- * `json`, not `jsonb`: the text is read once, so building jsonb's binary form first is pure
- * cost (20 000 postings-shaped rows: 290 against 390 ms, median of 8 alternated, session 6).
- * And no replacer in JSON.stringify: a Date already turns into its ISO text through its own
- * `toJSON`, and a replacer is a JavaScript call per value (98 against 136 ms for those rows).
+ * No replacer in JSON.stringify: a Date already turns into its ISO text through its own
+ * `toJSON`, and a replacer is a JavaScript call per value (98 against 136 ms for 20 000
+ * postings-shaped rows, session 6).
  */
 export async function bulkInsert<R extends Record<string, unknown>>(
   db: Executor,
@@ -21,14 +21,12 @@ export async function bulkInsert<R extends Record<string, unknown>>(
   opts: { onConflict?: string; returning?: string } = {},
 ): Promise<Array<Record<string, unknown>>> {
   if (rows.length === 0) return [];
-  const names = Object.keys(columns);
-  const defs = names.map((c) => `"${c}" ${columns[c as keyof R & string]}`).join(", ");
-  const list = names.map((c) => `"${c}"`).join(", ");
+  const cols: ColumnDefs = Object.entries<string>(columns);
+  const list = cols.map(([c]) => `"${c}"`).join(", ");
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < rows.length; i += 5000) {
-    const json = JSON.stringify(rows.slice(i, i + 5000));
     const res = await db.execute<Record<string, unknown>>(
-      sql`insert into ${sql.raw(table)} (${sql.raw(list)}) select ${sql.raw(list)} from json_to_recordset(${json}::json) as x(${sql.raw(defs)}) ${sql.raw(opts.onConflict ?? "")} ${sql.raw(opts.returning ? `returning ${opts.returning}` : "")}`,
+      sql`insert into ${sql.raw(table)} (${sql.raw(list)}) ${selectRows(rows.slice(i, i + 5000), cols)} ${sql.raw(opts.onConflict ?? "")} ${sql.raw(opts.returning ? `returning ${opts.returning}` : "")}`,
     );
     out.push(...res);
   }
@@ -36,11 +34,11 @@ export async function bulkInsert<R extends Record<string, unknown>>(
 }
 
 /**
- * Rows as a relation for UPDATE … FROM: ONE JSON parameter expanded by PostgreSQL, never
+ * Rows as a relation `v` for UPDATE … FROM: ONE JSON parameter expanded by PostgreSQL, never
  * values spliced into the SQL text. `defs` is the caller's constant column list with types.
  */
 export function recordset(rows: readonly Record<string, unknown>[], defs: string) {
-  return sql`json_to_recordset(${JSON.stringify(rows)}::json) as v(${sql.raw(defs)})`;
+  return jsonRows(rows, defs, "v");
 }
 
 /**
