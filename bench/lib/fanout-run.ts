@@ -10,7 +10,7 @@ import { WORKER_CONFIG, silentLog, type EngineDeps } from "../../server/engine/d
 import { ingestLeaderFill } from "../../server/engine/ingest/leader-events";
 import { ensureLeaderBook } from "../../server/engine/ingest/leader-book";
 import { consumeBrokerEventsMany } from "../../server/engine/book/broker-events-batch";
-import { submitDueOrders } from "../../server/engine/execute/submit";
+import { submitDueOrders, type Claimed } from "../../server/engine/execute/submit";
 import { accountsToPoll, pump } from "../../server/engine/pump";
 import { replicateLeader } from "../../server/engine/replicate/replicate";
 import { MemoryBroker } from "./memory-broker";
@@ -121,8 +121,10 @@ export async function runFanout(
     await timed("ingest", () => ingestLeaderFill(deps, benchFill(leaderId, 1, "buy")));
     // The worker's loop (one `pump` round), step by step so the time of each step can be
     // reported; with the worker's settings, so the submission claims what the worker's does.
-    await timed("replicate", () => replicateLeader(deps, leaderId));
-    await timed("submit", () => submitDueOrders(deps));
+    // The orders the fan-out hands to the submission, as the worker's pump passes them on.
+    const fresh: Claimed[] = [];
+    await timed("replicate", () => replicateLeader(deps, leaderId, { fresh }));
+    await timed("submit", () => submitDueOrders(deps, { fresh }));
     await timed("events+booking", async () =>
       consumeBrokerEventsMany(deps, await accountsToPoll(deps)),
     );
@@ -161,8 +163,9 @@ export async function runFanout(
     for (let k = 2; k <= (n <= 100 ? STEADY_FILLS + 1 : 0); k++) {
       // Sell and buy back in turn: positions and cash stay where they were.
       await ingestLeaderFill(warm, benchFill(leaderId, k, k % 2 === 0 ? "sell" : "buy"));
-      await replicateLeader(warm, leaderId);
-      await submitDueOrders(warm);
+      const fresh: Claimed[] = [];
+      await replicateLeader(warm, leaderId, { fresh });
+      await submitDueOrders(warm, { fresh });
       await consumeBrokerEventsMany(warm, await accountsToPoll(warm));
       while ((await pump(warm)) > 0);
       steady.push(

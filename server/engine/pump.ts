@@ -4,7 +4,7 @@ import { consumeBrokerEventsMany } from "./book/broker-events-batch";
 import { sendRequestedCancels, settleStoppedCopies } from "./copies/stops";
 import { forEachLimit } from "./core/concurrency";
 import type { EngineDeps } from "./deps";
-import { nextRetryAt, submitDueOrders } from "./execute/submit";
+import { nextRetryAt, releaseClaims, submitDueOrders, type Claimed } from "./execute/submit";
 import { reconcile } from "./reconcile/reconcile";
 import { leadersWithPendingEvents, replicateLeader } from "./replicate/replicate";
 
@@ -30,24 +30,38 @@ export async function pump(
   const stopped = () => opts.signal?.aborted === true;
   for (let round = 0; round < (opts.maxRounds ?? 1000); round++) {
     let progress = 0;
-    // Leaders side by side (each under its own lease, as several workers would take them);
-    // 1 in replays, so their order of work stays fixed.
-    await forEachLimit(
-      await leadersWithPendingEvents(deps),
-      deps.config.leaderConcurrency ?? 1,
-      async (leaderId) => {
-        if (stopped()) return;
-        // Not `progress += await …`: that reads `progress` before the wait and so loses
-        // what other leaders add meanwhile.
-        const done = await replicateLeader(deps, leaderId, {
-          maxEvents: deps.config.replicateEventsPerPass,
-        });
-        progress += done;
-      },
-    );
-    if (stopped()) return total + progress;
+    // The copy orders the fan-outs insert claimed and hand to this pass's submission, so
+    // that no claim statement has to find and mark them again (ADR 0041, session 11).
+    const fresh: Claimed[] = [];
+    try {
+      // Leaders side by side (each under its own lease, as several workers would take them);
+      // 1 in replays, so their order of work stays fixed.
+      await forEachLimit(
+        await leadersWithPendingEvents(deps),
+        deps.config.leaderConcurrency ?? 1,
+        async (leaderId) => {
+          if (stopped()) return;
+          // Not `progress += await …`: that reads `progress` before the wait and so loses
+          // what other leaders add meanwhile.
+          const done = await replicateLeader(deps, leaderId, {
+            maxEvents: deps.config.replicateEventsPerPass,
+            fresh,
+          });
+          progress += done;
+        },
+      );
+    } catch (err) {
+      // Committed orders this pass will not send go back to every worker's claim at once,
+      // rather than waiting for reconciliation to find them unsent.
+      await releaseClaims(deps, fresh);
+      throw err;
+    }
+    if (stopped()) {
+      await releaseClaims(deps, fresh);
+      return total + progress;
+    }
     progress += await settleStoppedCopies(deps);
-    progress += await submitDueOrders(deps);
+    progress += await submitDueOrders(deps, { fresh });
     progress += await sendRequestedCancels(deps);
     if (stopped()) return total + progress;
     const accounts = opts.accounts ? await opts.accounts() : await accountsToPoll(deps);

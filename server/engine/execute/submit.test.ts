@@ -6,7 +6,9 @@ import type { BrokerAdapter, OrderRequest } from "../../brokers/types";
 import { ingestLeaderFill } from "../ingest/leader-events";
 import { replicateLeader } from "../replicate/replicate";
 import { makeWorld } from "../testing/test-world";
-import { submitDueOrders } from "./submit";
+import { pump } from "../pump";
+import { reconcile } from "../reconcile/reconcile";
+import { submitDueOrders, type Claimed } from "./submit";
 
 /**
  * The claim marks fresh orders `submitted` in the same statement (ADR 0041): what is not
@@ -107,6 +109,111 @@ describe("submitDueOrders", () => {
       // Working at the broker's answer (accepted by the single path), each sent once.
       expect(all.map((o) => o.attempts)).toEqual([1, 1, 1]);
       expect(all.every((o) => o.status === "accepted" || o.status === "filled")).toBe(true);
+    } finally {
+      await t2.drop();
+    }
+  });
+
+  /** A world whose paper broker records every client order id it is sent. */
+  async function sendingWorld(db: typeof t.db) {
+    const w = await makeWorld(db, { followers: 3 });
+    const sent: string[] = [];
+    const spy = Object.create(w.paper) as BrokerAdapter;
+    spy.placeOrders = (reqs: OrderRequest[]) => {
+      sent.push(...reqs.map((r) => r.clientOrderId));
+      return w.paper.placeOrders(reqs);
+    };
+    const ingest = (fill: string) =>
+      ingestLeaderFill(w.deps, {
+        leaderId: w.leaderId,
+        fillId: fill,
+        orderId: `o-${fill}`,
+        symbol: "XYZ",
+        side: "buy",
+        qty: "10",
+        price: "100",
+        at: w.clock.now(),
+      });
+    const copyOrders = () => db.select().from(orders).where(eq(orders.origin, "copy"));
+    return { ...w, deps: { ...w.deps, broker: () => spy }, sent, ingest, copyOrders };
+  }
+
+  it("orders a fan-out hands over are inserted claimed and sent once by that pass, with no claim", async () => {
+    const t2 = await createTestDb();
+    try {
+      const w = await sendingWorld(t2.db);
+      await w.ingest("hand-1");
+      const fresh: Claimed[] = [];
+      await replicateLeader(w.deps, w.leaderId, { fresh });
+      expect(fresh).toHaveLength(3);
+      // Claimed at insert: no other worker's claim sees them.
+      const rows = await w.copyOrders();
+      expect(rows.map((o) => [o.status, o.attempts])).toEqual([
+        ["submitted", 1],
+        ["submitted", 1],
+        ["submitted", 1],
+      ]);
+      expect(await submitDueOrders(w.deps)).toBe(0);
+      expect(w.sent).toEqual([]);
+      expect(await submitDueOrders(w.deps, { fresh })).toBe(3);
+      expect([...w.sent].sort()).toEqual(rows.map((o) => o.clientOrderId).sort());
+      // Without a taker the fan-out leaves them to any worker's claim, as before.
+      await w.ingest("hand-2");
+      await replicateLeader(w.deps, w.leaderId);
+      const second = (await w.copyOrders()).filter((o) => o.leaderFillId === "hand-2");
+      expect(second.map((o) => [o.status, o.attempts])).toEqual([
+        ["pending_submit", 0],
+        ["pending_submit", 0],
+        ["pending_submit", 0],
+      ]);
+    } finally {
+      await t2.drop();
+    }
+  });
+
+  it("handed-over orders a dead worker never sent are sent back by reconciliation, same id, once", async () => {
+    const t2 = await createTestDb();
+    try {
+      const w = await sendingWorld(t2.db);
+      await w.ingest("lost-1");
+      // The worker that took them dies here: the list is gone with it.
+      await replicateLeader(w.deps, w.leaderId, { fresh: [] });
+      expect((await w.copyOrders()).every((o) => o.status === "submitted")).toBe(true);
+      await reconcile(w.deps, "startup");
+      expect((await w.copyOrders()).map((o) => o.status)).toEqual([
+        "pending_submit",
+        "pending_submit",
+        "pending_submit",
+      ]);
+      await pump(w.deps);
+      expect(w.sent).toHaveLength(3);
+      expect(new Set(w.sent).size).toBe(3);
+      expect((await w.copyOrders()).every((o) => o.status === "filled")).toBe(true);
+    } finally {
+      await t2.drop();
+    }
+  });
+
+  it("a pass stopped after its fan-out gives the orders it took back to every worker's claim", async () => {
+    const t2 = await createTestDb();
+    try {
+      const w = await sendingWorld(t2.db);
+      await w.ingest("stop-1");
+      const stop = new AbortController();
+      // Stopped while the fan-out runs (its batch log line), so the pass ends before sending.
+      const deps = {
+        ...w.deps,
+        log: { ...w.deps.log, info: () => stop.abort() },
+      };
+      await pump(deps, { signal: stop.signal });
+      expect(w.sent).toEqual([]);
+      expect((await w.copyOrders()).map((o) => [o.status, o.attempts])).toEqual([
+        ["pending_submit", 0],
+        ["pending_submit", 0],
+        ["pending_submit", 0],
+      ]);
+      expect(await submitDueOrders(w.deps)).toBe(3);
+      expect(w.sent).toHaveLength(3);
     } finally {
       await t2.drop();
     }

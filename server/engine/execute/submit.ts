@@ -24,6 +24,35 @@ import { metrics } from "../../ops/metrics";
 
 type OrderRow = typeof orders.$inferSelect;
 
+/** What sending an order reads of it: the claim returns these, a fan-out hands these over. */
+export type SubmitOrder = Pick<
+  OrderRow,
+  | "id"
+  | "clientOrderId"
+  | "brokerAccountId"
+  | "symbol"
+  | "side"
+  | "type"
+  | "qty"
+  | "limitPrice"
+  | "status"
+  | "attempts"
+  | "origin"
+  | "correlationId"
+  | "createdAt"
+>;
+
+/** An order this worker holds for sending, with its account at the broker. */
+export type Claimed = { order: SubmitOrder; broker: string; externalId: string };
+
+/**
+ * The state a fan-out inserts its orders in when it hands them straight to this worker's
+ * submission (`submitDueOrders`' `fresh`): claimed at insert, as the claim below would
+ * have marked them, attempt counted.
+ */
+const SUBMITTED = transition("pending_submit", "submit");
+export const CLAIMED_AT_INSERT = { status: SUBMITTED, attempts: 1 };
+
 /** How long a worker's claim on due orders lasts if it dies before finishing them. */
 const CLAIM_MS = 30_000;
 
@@ -41,9 +70,20 @@ const CLAIM_MS = 30_000;
  */
 export async function submitDueOrders(
   deps: EngineDeps,
-  opts: { limit?: number } = {},
+  opts: {
+    limit?: number;
+    /**
+     * Orders a fan-out of this worker has just inserted already claimed (CLAIMED_AT_INSERT)
+     * and hands over in memory, committed: sent with the claimed ones, in the same order, with
+     * no claim statement (ADR 0041, session 11). Only the worker that inserted them has them;
+     * if it dies first, reconciliation finds them `submitted` and missing at the broker and
+     * sends them back to be submitted, same id, as for any claim a dead worker left.
+     */
+    fresh?: readonly Claimed[];
+  } = {},
 ): Promise<number> {
-  const due = await claimDueOrders(deps, opts.limit ?? deps.config.submitClaimLimit ?? 500);
+  const claimed = await claimDueOrders(deps, opts.limit ?? deps.config.submitClaimLimit ?? 500);
+  const due = opts.fresh?.length ? inClaimOrder([...claimed, ...opts.fresh]) : claimed;
   if (due.length === 0) return 0;
   // Brokers with a batch call get fresh submissions in bulk; retries and unknowns, and
   // brokers without one, take the single path.
@@ -85,7 +125,19 @@ export async function submitDueOrders(
   return due.length - deferred;
 }
 
-type Claimed = { order: OrderRow; broker: string; externalId: string };
+/**
+ * The claim's order, (created_at, client_order_id), for claimed and handed-over orders
+ * together; ids compared by code unit, as PostgreSQL's C collation (the embedded server's).
+ */
+function inClaimOrder(list: Claimed[]): Claimed[] {
+  return list.sort((a, b) => {
+    const t = a.order.createdAt.getTime() - b.order.createdAt.getTime();
+    if (t !== 0) return t;
+    const x = a.order.clientOrderId;
+    const y = b.order.clientOrderId;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
 
 /**
  * Claims due orders in ONE statement that also marks the fresh ones submitted (ADR 0041:
@@ -128,7 +180,7 @@ async function claimDueOrders(deps: EngineDeps, limit: number): Promise<Claimed[
 }
 
 /** The claim's `submitted` undone for orders not sent in this pass (the attempt is not counted). */
-async function releaseClaims(deps: EngineDeps, list: Claimed[]): Promise<void> {
+export async function releaseClaims(deps: EngineDeps, list: Claimed[]): Promise<void> {
   const marked = list.filter((d) => d.order.status === "submitted").map((d) => d.order.id);
   const claimedOnly = list.filter((d) => d.order.status !== "submitted").map((d) => d.order.id);
   if (marked.length)
@@ -147,36 +199,40 @@ async function releaseClaims(deps: EngineDeps, list: Claimed[]): Promise<void> {
 /** Orders per broker batch call unless the config says otherwise (measured: ADR 0041). */
 const SUBMIT_BATCH_SIZE = 2000;
 
-const SUBMITTED = transition("pending_submit", "submit");
+/** The columns sending reads (SubmitOrder), by their TypeScript names, for the claim's RETURNING. */
+const SUBMIT_COLUMNS = [
+  "id",
+  "clientOrderId",
+  "brokerAccountId",
+  "symbol",
+  "side",
+  "type",
+  "qty",
+  "limitPrice",
+  "status",
+  "attempts",
+  "origin",
+  "correlationId",
+  "createdAt",
+] as const satisfies ReadonlyArray<keyof SubmitOrder>;
+const CLAIM_RETURNING = SUBMIT_COLUMNS.map(
+  (key) => `o.${getTableColumns(orders)[key].name} as "${key}"`,
+).join(", ");
 
-/** Every column of `orders`, by its TypeScript name, for the claim's RETURNING. */
-const CLAIM_RETURNING = Object.entries(getTableColumns(orders))
-  .map(([key, c]) => `o.${c.name} as "${key}"`)
-  .join(", ");
-
-type ClaimRow = Omit<OrderRow, "attempts" | "leaderEventSeq"> & {
+type ClaimRow = Omit<SubmitOrder, "attempts" | "createdAt"> & {
   attempts: string | number;
-  leaderEventSeq: string | number | null;
+  createdAt: Date | string;
   broker: string;
   externalId: string;
 };
 
 /**
- * A raw row as Drizzle would map it: bigint columns arrive as strings from the driver,
+ * A raw row as Drizzle would map it: integers may arrive as strings from the driver,
  * timestamps as Dates (or strings, when a driver is configured to keep them as text).
  */
-function claimRowToOrder(r: ClaimRow): OrderRow {
+function claimRowToOrder(r: ClaimRow): SubmitOrder {
   const { broker: _b, externalId: _e, ...row } = r;
-  const date = (v: Date | string | null) => (v === null ? null : new Date(v));
-  return {
-    ...row,
-    attempts: Number(row.attempts),
-    leaderEventSeq: row.leaderEventSeq === null ? null : Number(row.leaderEventSeq),
-    nextAttemptAt: date(row.nextAttemptAt),
-    cancelRequestedAt: date(row.cancelRequestedAt),
-    createdAt: date(row.createdAt)!,
-    updatedAt: date(row.updatedAt)!,
-  };
+  return { ...row, attempts: Number(row.attempts), createdAt: new Date(row.createdAt) };
 }
 
 /**
@@ -187,7 +243,7 @@ function claimRowToOrder(r: ClaimRow): OrderRow {
 async function submitBatch(
   deps: EngineDeps,
   brokerName: string,
-  list: Array<{ order: OrderRow; externalId: string }>,
+  list: Array<{ order: SubmitOrder; externalId: string }>,
 ): Promise<void> {
   const broker = deps.broker(brokerName);
   const size = Math.max(1, deps.config.submitBatchSize ?? SUBMIT_BATCH_SIZE);
@@ -226,7 +282,7 @@ async function submitBatch(
       return;
     }
     metrics.placed(results, sentAt);
-    const accepted: Array<{ order: OrderRow; b: BrokerOrder }> = [];
+    const accepted: Array<{ order: SubmitOrder; b: BrokerOrder }> = [];
     for (let k = 0; k < part.length; k++) {
       const r = results[k]!;
       const order = part[k]!.order; // marked `submitted` (attempt counted) by the claim
@@ -301,7 +357,7 @@ export function partsOfWholeAccounts<T extends { order: { brokerAccountId: strin
 
 async function submitOne(
   deps: EngineDeps,
-  order: OrderRow,
+  order: SubmitOrder,
   brokerName: string,
   externalId: string,
 ): Promise<void> {
@@ -330,7 +386,11 @@ async function submitOne(
   }
 }
 
-async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown): Promise<void> {
+async function handleSubmitError(
+  deps: EngineDeps,
+  order: SubmitOrder,
+  err: unknown,
+): Promise<void> {
   const now = deps.clock.now();
   metrics.orderSubmitted(
     err instanceof BrokerRejectedError
@@ -399,7 +459,7 @@ async function handleSubmitError(deps: EngineDeps, order: OrderRow, err: unknown
 /** Asks the broker for the client order id; resubmits with the same id only if it has none. */
 async function resolveUnknown(
   deps: EngineDeps,
-  order: OrderRow,
+  order: SubmitOrder,
   brokerName: string,
   externalId: string,
 ): Promise<void> {
@@ -427,7 +487,11 @@ async function resolveUnknown(
 }
 
 /** The broker has the order: record its id and acceptance; fills come from its events. */
-async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrder): Promise<void> {
+async function adoptBrokerOrder(
+  deps: EngineDeps,
+  order: SubmitOrder,
+  b: BrokerOrder,
+): Promise<void> {
   if (b.status === "rejected") {
     await reject(deps, order, b.rejectReason ?? "REJECTED");
     return;
@@ -458,7 +522,7 @@ async function adoptBrokerOrder(deps: EngineDeps, order: OrderRow, b: BrokerOrde
   });
 }
 
-async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promise<void> {
+async function reject(deps: EngineDeps, order: SubmitOrder, reason: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const [cur] = await tx.select().from(orders).where(eq(orders.id, order.id)).for("update");
     const state = cur!.status as OrderState;
@@ -507,7 +571,7 @@ async function reject(deps: EngineDeps, order: OrderRow, reason: string): Promis
 /** Moves an order by the transition table (never by naming a state), from the state it was in. */
 async function setState(
   db: Executor,
-  order: OrderRow,
+  order: SubmitOrder,
   event: OrderEvent,
   extra: { attempts?: number; nextAttemptAt?: Date | null },
 ): Promise<void> {

@@ -16,6 +16,7 @@ import type { LeaderFillEvent } from "../ingest/leader-events";
 import { appendEvents, fanoutStream, type Tx } from "../core/streams";
 import { copyOrderRow, loadPlanContext, planFor, type PlanContext, type Rel } from "./plan-context";
 import { metrics } from "../../ops/metrics";
+import { CLAIMED_AT_INSERT, type Claimed, type SubmitOrder } from "../execute/submit";
 
 export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expired"] as const;
 
@@ -36,25 +37,35 @@ export async function fanOutBatch(
   at: Date,
   /** Only these copies (a part of a fan-out run side by side with others, replicate.ts). */
   only?: readonly string[],
-): Promise<number> {
+  /**
+   * The caller sends the orders itself once this transaction commits (the worker's pump):
+   * they are inserted claimed (CLAIMED_AT_INSERT) and returned in `fresh`, so no claim
+   * statement has to find and mark them again (ADR 0041, session 11). Without it they are
+   * inserted `pending_submit` for any worker's claim.
+   */
+  handOver = false,
+): Promise<{ covered: number; fresh: Claimed[] }> {
   const now = deps.clock.now();
-  const rels: Rel[] = (
-    await tx
-      .select({ rel: copyRelationships, broker: brokerAccounts.broker })
-      .from(copyRelationships)
-      .innerJoin(brokerAccounts, eq(brokerAccounts.id, copyRelationships.brokerAccountId))
-      .where(
-        and(
-          eq(copyRelationships.leaderId, leaderId),
-          inArray(copyRelationships.status, ["active", "paused"]),
-          lt(copyRelationships.lastLeaderSeq, seq),
-          only ? anyOf(copyRelationships.id, only) : undefined,
-        ),
-      )
-      .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
-      .limit(deps.config.fanoutBatchSize)
-  ).map((r) => ({ ...r.rel, broker: r.broker }));
-  if (rels.length === 0) return 0;
+  const selected = await tx
+    .select({
+      rel: copyRelationships,
+      broker: brokerAccounts.broker,
+      externalId: brokerAccounts.externalId,
+    })
+    .from(copyRelationships)
+    .innerJoin(brokerAccounts, eq(brokerAccounts.id, copyRelationships.brokerAccountId))
+    .where(
+      and(
+        eq(copyRelationships.leaderId, leaderId),
+        inArray(copyRelationships.status, ["active", "paused"]),
+        lt(copyRelationships.lastLeaderSeq, seq),
+        only ? anyOf(copyRelationships.id, only) : undefined,
+      ),
+    )
+    .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
+    .limit(deps.config.fanoutBatchSize);
+  const rels: Rel[] = selected.map((r) => ({ ...r.rel, broker: r.broker }));
+  if (rels.length === 0) return { covered: 0, fresh: [] };
 
   const symbol = fill.symbol;
   const [[leader], ctx] = await Promise.all([
@@ -79,6 +90,7 @@ export async function fanOutBatch(
   // Decisions, orders, ratios and the copies' progress are sent at once and waited for
   // together: the server runs them in the order sent, one round trip instead of three.
   const writes: Promise<unknown>[] = [];
+  const at0 = handOver ? CLAIMED_AT_INSERT : { status: "pending_submit" as const, attempts: 0 };
   writes.push(
     bulkInsert(
       tx,
@@ -112,45 +124,50 @@ export async function fanOutBatch(
       { onConflict: "on conflict do nothing" },
     ),
   );
-  writes.push(
-    bulkInsert(
-      tx,
-      "orders",
-      {
-        client_order_id: "text",
-        broker_account_id: "uuid",
-        relationship_id: "uuid",
-        symbol: "text",
-        side: "order_side",
-        type: "order_type",
-        qty: "numeric",
-        status: "order_status",
-        origin: "order_origin",
-        leader_fill_id: "text",
-        leader_event_seq: "bigint",
-        correlation_id: "text",
-        created_at: "timestamptz",
-        updated_at: "timestamptz",
-      },
-      orderRows.map((o) => ({
-        client_order_id: o.clientOrderId,
-        broker_account_id: o.brokerAccountId,
-        relationship_id: o.relationshipId ?? null,
-        symbol: o.symbol,
-        side: o.side,
-        type: o.type ?? "market",
-        qty: o.qty,
-        status: o.status ?? "pending_submit",
-        origin: o.origin,
-        leader_fill_id: o.leaderFillId ?? null,
-        leader_event_seq: o.leaderEventSeq ?? null,
-        correlation_id: o.correlationId ?? null,
-        created_at: o.createdAt,
-        updated_at: o.updatedAt,
-      })),
-      { onConflict: "on conflict do nothing" },
-    ),
+  const inserted = bulkInsert(
+    tx,
+    "orders",
+    {
+      client_order_id: "text",
+      broker_account_id: "uuid",
+      relationship_id: "uuid",
+      symbol: "text",
+      side: "order_side",
+      type: "order_type",
+      qty: "numeric",
+      status: "order_status",
+      attempts: "integer",
+      origin: "order_origin",
+      leader_fill_id: "text",
+      leader_event_seq: "bigint",
+      correlation_id: "text",
+      created_at: "timestamptz",
+      updated_at: "timestamptz",
+    },
+    orderRows.map((o) => ({
+      client_order_id: o.clientOrderId,
+      broker_account_id: o.brokerAccountId,
+      relationship_id: o.relationshipId ?? null,
+      symbol: o.symbol,
+      side: o.side,
+      type: o.type ?? "market",
+      qty: o.qty,
+      status: at0.status,
+      attempts: at0.attempts,
+      origin: o.origin,
+      leader_fill_id: o.leaderFillId ?? null,
+      leader_event_seq: o.leaderEventSeq ?? null,
+      correlation_id: o.correlationId ?? null,
+      created_at: o.createdAt,
+      updated_at: o.updatedAt,
+    })),
+    // An order already there (a retried batch) is not returned: it is not this call's to send.
+    {
+      onConflict: "on conflict do nothing",
+      ...(handOver ? { returning: "id, client_order_id" } : {}),
+    },
   );
+  writes.push(inserted);
   if (ratioUpserts.length) {
     writes.push(
       tx
@@ -186,6 +203,7 @@ export async function fanOutBatch(
       ),
   );
   await Promise.all(writes);
+  const fresh = handOver ? handedOver(await inserted, orderRows, selected, at0) : [];
   // Last, because it is the one row that batches run side by side share (replicate.ts).
   // One event per batch, not one per follower: the decisions themselves are rows of
   // copy_decisions (what the follower and support read); the event keeps them in the
@@ -225,7 +243,44 @@ export async function fanOutBatch(
     },
     "fan-out batch",
   );
-  return rels.length;
+  return { covered: rels.length, fresh };
+}
+
+/** The orders this batch inserted, as the submission reads them (SubmitOrder), with their broker account. */
+function handedOver(
+  inserted: ReadonlyArray<Record<string, unknown>>,
+  orderRows: PlannedBatch["orderRows"],
+  selected: ReadonlyArray<{ rel: { id: string }; broker: string; externalId: string }>,
+  at0: { status: SubmitOrder["status"]; attempts: number },
+): Claimed[] {
+  const ids = new Map(inserted.map((r) => [String(r.client_order_id), String(r.id)]));
+  const account = new Map(selected.map((s) => [s.rel.id, s]));
+  const out: Claimed[] = [];
+  for (const o of orderRows) {
+    const id = ids.get(o.clientOrderId);
+    if (!id) continue;
+    const a = account.get(o.relationshipId!)!;
+    out.push({
+      order: {
+        id,
+        clientOrderId: o.clientOrderId,
+        brokerAccountId: o.brokerAccountId,
+        symbol: o.symbol,
+        side: o.side,
+        type: o.type ?? "market",
+        qty: o.qty,
+        limitPrice: o.limitPrice ?? null,
+        status: at0.status,
+        attempts: at0.attempts,
+        origin: o.origin,
+        correlationId: o.correlationId ?? null,
+        createdAt: o.createdAt!,
+      },
+      broker: a.broker,
+      externalId: a.externalId,
+    });
+  }
+  return out;
 }
 
 export type PlannedBatch = {

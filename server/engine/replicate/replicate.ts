@@ -4,6 +4,7 @@ import { D, fmt } from "../../domain/money";
 import { proportionalRatio } from "../../domain/sizing";
 import type { EngineDeps } from "../deps";
 import { fanOutBatch } from "./fanout";
+import type { Claimed } from "../execute/submit";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
 import { recordset } from "../core/bulk";
@@ -20,7 +21,15 @@ import { leaderStream, type Tx } from "../core/streams";
 export async function replicateLeader(
   deps: EngineDeps,
   leaderId: string,
-  opts: { maxEvents?: number } = {},
+  opts: {
+    maxEvents?: number;
+    /**
+     * Where the caller takes the new copy orders it will send itself, each batch's once its
+     * transaction has committed (fanout.ts `handOver`; the pump passes them to
+     * `submitDueOrders`). Without it they wait, `pending_submit`, for any worker's claim.
+     */
+    fresh?: Claimed[];
+  } = {},
 ): Promise<number> {
   const page = Math.min(100, opts.maxEvents ?? 100);
   const lease = await claimLease(
@@ -46,7 +55,7 @@ export async function replicateLeader(
         .limit(Math.min(page, (opts.maxEvents ?? Infinity) - done));
       if (pending.length === 0) break;
       for (const ev of pending) {
-        await processEvent(deps, lease, leaderId, ev);
+        await processEvent(deps, lease, leaderId, ev, opts.fresh);
         done++;
       }
       // A short page was the end of the stream: no second look (two round trips per fill).
@@ -63,15 +72,29 @@ async function processEvent(
   lease: Lease,
   leaderId: string,
   ev: typeof events.$inferSelect,
+  fresh: Claimed[] | undefined,
 ): Promise<void> {
   // Fan-out in batches, each its own transaction; the cursor moves only when none is left.
   // Side by side first when allowed (one look at the pending ids, a millisecond or two;
   // starting only after a first full batch cost 50-150 ms at 10 000), then what is too
   // little to split, one batch at a time.
+  // A batch's orders reach `fresh` only after its transaction has committed (below).
   const batch = (tx: Tx, only?: readonly string[]) =>
-    fanOutBatch(deps, tx, leaderId, ev.seq, ev.payload as unknown as LeaderFillEvent, ev.at, only);
+    fanOutBatch(
+      deps,
+      tx,
+      leaderId,
+      ev.seq,
+      ev.payload as unknown as LeaderFillEvent,
+      ev.at,
+      only,
+      fresh !== undefined,
+    );
+  const handOver = (list: readonly Claimed[]) => {
+    if (fresh) for (const c of list) fresh.push(c);
+  };
   if (ev.type === "leader_fill" && (deps.config.fanoutConcurrency ?? 1) > 1)
-    await fanOutInParts(deps, lease, leaderId, ev.seq, batch);
+    await fanOutInParts(deps, lease, leaderId, ev.seq, batch, handOver);
   const moveCursor = (tx: Tx) =>
     tx
       .insert(replicationCursors)
@@ -81,10 +104,12 @@ async function processEvent(
         set: { lastSeq: ev.seq, updatedAt: deps.clock.now() },
       });
   for (;;) {
+    let made: readonly Claimed[] = [];
     const step = await deps.db.transaction(async (tx) => {
       await assertLease(tx, lease);
       if (ev.type === "leader_fill") {
-        const covered = await batch(tx);
+        const { covered, fresh: orders } = await batch(tx);
+        made = orders;
         // A batch short of the batch size was the last one (under the lease nobody else
         // fans this fill out, and a copy started now begins after it): the cursor moves in
         // its transaction, not after one more, empty batch and a transaction of its own
@@ -107,6 +132,7 @@ async function processEvent(
       }
       return "empty";
     });
+    handOver(made);
     if (step === "done") return;
     if (step === "empty") break;
   }
@@ -130,7 +156,8 @@ async function fanOutInParts(
   lease: Lease,
   leaderId: string,
   seq: number,
-  batch: (tx: Tx, only: readonly string[]) => Promise<number>,
+  batch: (tx: Tx, only: readonly string[]) => Promise<{ covered: number; fresh: Claimed[] }>,
+  handOver: (list: readonly Claimed[]) => void,
 ): Promise<void> {
   const size = deps.config.fanoutBatchSize;
   const n = deps.config.fanoutConcurrency ?? 1;
@@ -152,12 +179,13 @@ async function fanOutInParts(
     // A small remainder is left to the loop: one transaction is cheaper than two.
     const parts = splitEvenly(ids, n);
     if (parts.length < 2) return;
-    await forEachLimit(parts, parts.length, (only) =>
-      deps.db.transaction(async (tx) => {
+    await forEachLimit(parts, parts.length, async (only) => {
+      const { fresh } = await deps.db.transaction(async (tx) => {
         await assertLease(tx, lease);
         return batch(tx, only);
-      }),
-    );
+      });
+      handOver(fresh);
+    });
   }
 }
 
