@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bookFills, cashAccount, type BookState } from "./bookkeeping";
 import { feesReceivable } from "./fees";
-import { D } from "./money";
+import { fx } from "./fixed";
 
 /*
  * The platform fee of a copy's fill (ADR 0060): at the paper broker it comes out of the
@@ -30,7 +30,7 @@ function state(broker: string): BookState {
     ]),
     positions: new Map(),
     copyPositions: new Map(),
-    balances: new Map([["acct", { cash: D("5000"), currency: "USD" }]]),
+    balances: new Map([["acct", { cash: fx("5000"), currency: "USD" }]]),
     instruments: new Map([["AAPL", { multiplier: "1", currency: "USD" }]]),
     accounts: new Map([["acct", { broker, userId: "u" }]]),
     platformFeeBps: new Map([["rel", "10"]]),

@@ -1,12 +1,26 @@
-import { D, DomainError, fmt, ZERO, type Decimal } from "./money";
+import {
+  FX_ZERO,
+  fx,
+  fxAbs,
+  fxIsZero,
+  fxMinus,
+  fxNeg,
+  fxPlus,
+  fxText,
+  fxTimes,
+  type Fixed,
+} from "./fixed";
+import { DomainError, fmt } from "./money";
 import { feesReceivable, platformFee } from "./fees";
-import { applyFill, applyFillToPosition, transition, type OrderState } from "./order-state";
+import { fxApplyFill, fxApplyFillToPosition, transition, type OrderState } from "./order-state";
 
 /*
  * The bookkeeping core: from a set of broker fills and the rows they touch, the rows they
  * produce — order states and average prices, account positions, the copy's share of them,
  * cash, a balanced journal per fill and one `order_fill` event per correlation id (per fill when there is none). Pure: the single-fill path and
  * the batch path are loaders and writers around this one function, so they cannot diverge.
+ * On scaled integers (fixed.ts), not decimal.js objects: the same numbers, at a fraction of
+ * the allocations per fill (ADR 0041, session 11).
  */
 
 export const cashAccount = (brokerAccountId: string) => `account:${brokerAccountId}:cash`;
@@ -98,8 +112,8 @@ export type BookState = {
   positions: Map<string, BookPosition>;
   /** By `relationshipId|symbol`. */
   copyPositions: Map<string, BookCopyPosition>;
-  /** By broker account id. */
-  balances: Map<string, { cash: Decimal; currency: string }>;
+  /** By broker account id; cash as a scaled integer (fixed.ts). */
+  balances: Map<string, { cash: Fixed; currency: string }>;
   instruments: Map<string, { multiplier: string; currency: string }>;
   accounts: Map<string, { broker: string; userId: string | null }>;
   /** The platform fee rate of each copy that has one (bps of each fill's notional). */
@@ -132,13 +146,21 @@ export type BookResult = {
 
 const k = (a: string, b: string) => `${a}|${b}`;
 
+/** A position row (or none: flat) as the position rules take it. */
+function held(p: BookPosition | undefined) {
+  return p
+    ? { qty: fx(p.qty), avgCost: fx(p.avgCost), realizedPnl: fx(p.realizedPnl) }
+    : { qty: FX_ZERO, avgCost: FX_ZERO, realizedPnl: FX_ZERO };
+}
+
 /** Every journal sums to zero per currency (DESIGN.md, "Database"): a bug, never data. */
 export function assertBalanced(j: { kind: string; currency: string; lines: { amount: string }[] }) {
-  const total = j.lines.reduce((s, l) => s.plus(l.amount), ZERO);
-  if (!total.isZero())
+  let total = FX_ZERO;
+  for (const l of j.lines) total = fxPlus(total, fx(l.amount));
+  if (!fxIsZero(total))
     throw new DomainError(
       "UNBALANCED_JOURNAL",
-      `unbalanced journal ${j.kind}: postings sum to ${fmt(total)} ${j.currency}`,
+      `unbalanced journal ${j.kind}: postings sum to ${fxText(total)} ${j.currency}`,
     );
 }
 
@@ -179,53 +201,49 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     if (!o || seen.has(tradeKey)) continue;
     seen.add(tradeKey);
     booked++;
-    const acc = applyFill(
-      { qty: o.qty, filledQty: o.filledQty, avgPrice: o.avgPrice },
-      { qty: f.qty, price: f.price },
+    const fq = fx(f.qty);
+    const price = fx(f.price);
+    const commission = fx(f.commission);
+    const acc = fxApplyFill(
+      { qty: fx(o.qty), filledQty: fx(o.filledQty), avgPrice: o.avgPrice ? fx(o.avgPrice) : null },
+      { qty: fq, price },
     );
     o.status = stateAfterFill(o.status as OrderState, acc.complete);
-    o.filledQty = fmt(acc.filledQty);
-    o.avgPrice = fmt(acc.avgPrice);
+    o.filledQty = fxText(acc.filledQty);
+    o.avgPrice = fxText(acc.avgPrice);
     touched.set(o.id, o);
 
     const inst = state.instruments.get(o.symbol);
-    const mult = inst?.multiplier ?? "1";
+    const multiplier = inst?.multiplier ?? "1";
+    const mult = fx(multiplier);
     const currency = inst?.currency ?? "USD";
-    const signed = o.side === "buy" ? D(f.qty) : D(f.qty).neg();
-    const fill = { signedQty: signed, price: f.price, multiplier: mult };
+    const signed = o.side === "buy" ? fq : fxNeg(fq);
+    const fill = { signedQty: signed, price, multiplier: mult };
 
     const pk = k(o.brokerAccountId, o.symbol);
-    const p = applyFillToPosition(
-      state.positions.get(pk) ?? { qty: "0", avgCost: "0", realizedPnl: "0" },
-      fill,
-    );
+    const p = fxApplyFillToPosition(held(state.positions.get(pk)), fill);
     state.positions.set(pk, {
-      qty: fmt(p.qty),
-      avgCost: fmt(p.avgCost),
-      realizedPnl: fmt(p.realizedPnl),
+      qty: fxText(p.qty),
+      avgCost: fxText(p.avgCost),
+      realizedPnl: fxText(p.realizedPnl),
     });
     posTouched.add(pk);
     if (o.relationshipId) {
       const ck = k(o.relationshipId, o.symbol);
-      const prev = state.copyPositions.get(ck) ?? {
-        qty: "0",
-        avgCost: "0",
-        realizedPnl: "0",
-        fees: "0",
-      };
-      const c = applyFillToPosition(prev, fill);
+      const prev = state.copyPositions.get(ck);
+      const c = fxApplyFillToPosition(held(prev), fill);
       state.copyPositions.set(ck, {
-        qty: fmt(c.qty),
-        avgCost: fmt(c.avgCost),
-        realizedPnl: fmt(c.realizedPnl),
-        fees: fmt(D(prev.fees).plus(f.commission)),
+        qty: fxText(c.qty),
+        avgCost: fxText(c.avgCost),
+        realizedPnl: fxText(c.realizedPnl),
+        fees: fxText(fxPlus(prev ? fx(prev.fees) : FX_ZERO, commission)),
       });
       cposTouched.add(ck);
     }
 
-    const notional = signed.times(f.price).times(mult);
-    const b = state.balances.get(o.brokerAccountId) ?? { cash: ZERO, currency };
-    b.cash = b.cash.minus(notional).minus(f.commission);
+    const notional = fxTimes(fxTimes(signed, price), mult);
+    const b = state.balances.get(o.brokerAccountId) ?? { cash: FX_ZERO, currency };
+    b.cash = fxMinus(fxMinus(b.cash, notional), commission);
     state.balances.set(o.brokerAccountId, b);
     balTouched.add(o.brokerAccountId);
 
@@ -241,11 +259,19 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
       at: f.at,
       currency,
       lines: [
-        { code: cashAccount(o.brokerAccountId), amount: fmt(notional.neg()), owner },
-        { code: brokerSettlement(broker), amount: fmt(notional), owner: null },
-        { code: cashAccount(o.brokerAccountId), amount: fmt(D(f.commission).neg()), owner },
-        { code: brokerCommissions(broker), amount: fmt(f.commission), owner: null },
-      ].filter((l) => !D(l.amount).isZero()),
+        ...(fxIsZero(notional)
+          ? []
+          : [
+              { code: cashAccount(o.brokerAccountId), amount: fxText(fxNeg(notional)), owner },
+              { code: brokerSettlement(broker), amount: fxText(notional), owner: null },
+            ]),
+        ...(fxIsZero(commission)
+          ? []
+          : [
+              { code: cashAccount(o.brokerAccountId), amount: fxText(fxNeg(commission)), owner },
+              { code: brokerCommissions(broker), amount: fxText(commission), owner: null },
+            ]),
+      ],
     };
     assertBalanced(journal);
     journals.push(journal);
@@ -253,13 +279,13 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     // The platform fee is charged with every fill of a copy's order, at once.
     const bps = o.relationshipId ? state.platformFeeBps?.get(o.relationshipId) : undefined;
     if (o.relationshipId && bps !== undefined) {
-      const fee = platformFee({ qty: f.qty, price: f.price, multiplier: mult, bps });
-      if (!fee.isZero()) {
+      const fee = fx(platformFee({ qty: f.qty, price: f.price, multiplier, bps }));
+      if (!fxIsZero(fee)) {
         const payer = feePayer(
           o.brokerAccountId,
           state.accounts.get(o.brokerAccountId)?.broker ?? "paper",
         );
-        if (payer.takesCash) b.cash = b.cash.minus(fee);
+        if (payer.takesCash) b.cash = fxMinus(b.cash, fee);
         const feeJournal: Journal = {
           kind: "fee",
           description: `platform fee ${fmt(bps)} bps on ${f.qty} ${o.symbol} @ ${f.price} (${o.clientOrderId})`,
@@ -269,8 +295,8 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
           at: f.at,
           currency,
           lines: [
-            { code: payer.code, amount: fmt(fee.neg()), owner },
-            { code: platformRevenue(), amount: fmt(fee), owner: null },
+            { code: payer.code, amount: fxText(fxNeg(fee)), owner },
+            { code: platformRevenue(), amount: fxText(fee), owner: null },
           ],
         };
         assertBalanced(feeJournal);
@@ -279,9 +305,9 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
           relationshipId: o.relationshipId,
           kind: "platform",
           at: f.at,
-          amount: fmt(fee),
+          amount: fxText(fee),
           period: null,
-          base: fmt(notional.abs()),
+          base: fxText(fxAbs(notional)),
           rate: fmt(bps),
           fillTradeId: f.tradeId,
         });
@@ -340,7 +366,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     }),
     balances: [...balTouched].map((a) => {
       const b = state.balances.get(a)!;
-      return { brokerAccountId: a, currency: b.currency, cash: fmt(b.cash) };
+      return { brokerAccountId: a, currency: b.currency, cash: fxText(b.cash) };
     }),
     journals,
     events,

@@ -5,6 +5,7 @@ import {
   fx,
   fxAdd,
   fxCmp,
+  fxDiv,
   fxHalf,
   fxMinus,
   fxMul,
@@ -144,5 +145,24 @@ describe("fixed: the planner's arithmetic rounds as decimal.js does at 50 digits
       }),
       { numRuns: 2000, seed: 20261202 },
     );
+  });
+
+  it("divides as decimal.js does: exactly where the divisor divides, rounded at 50 digits elsewhere", () => {
+    const nonZero = (t: string) => !D(t).isZero();
+    fc.assert(
+      fc.property(
+        fc.oneof(longText, decimalText, tieText),
+        fc.oneof(decimalText, longText).filter(nonZero),
+        fc.integer({ min: 1, max: 10_000 }),
+        (a, b, k) => {
+          expect(fxText(fxDiv(fx(a), fx(b)))).toBe(fmt(D(a).div(b)));
+          // The booking's case: a cost of k units at one price, averaged over the k units.
+          const cost = fxTimes(fx(b), fx(String(k)));
+          expect(fxText(fxDiv(cost, fx(String(k))))).toBe(fmt(D(b).times(k).div(k)));
+        },
+      ),
+      { numRuns: 2000, seed: 20261203 },
+    );
+    expect(() => fxDiv(fx("1"), fx("0.000"))).toThrow(/division by zero/);
   });
 });

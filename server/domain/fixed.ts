@@ -5,7 +5,8 @@ import { D, DomainError, type Decimal } from "./money";
  * quote (ADR 0045, session 4). `{ n, s }` is the number n / 10^s, exactly: sums, differences
  * and products never round, so a result is the same number decimal.js gives at its 50
  * digits for the sizes money has here (checked by fixed.test.ts and valuation.test.ts on
- * random inputs). Division is not offered: what needs it (ratios, fees) stays on decimal.js.
+ * random inputs). Division (`fxDiv`) is exact only where the divisor divides the dividend;
+ * every other quotient is decimal.js's, so ratios and fees keep its rounding.
  *
  * Why not decimal.js itself: it allocates a digit array per value and per operation, and
  * the hot loops parse the same quote and multiplier again for every copy. A BigInt of a
@@ -194,4 +195,20 @@ export function isFixed(v: unknown): v is Fixed {
 
 export function toFx(v: Num): Fixed {
   return isFixed(v) ? v : fx(v);
+}
+
+/**
+ * a ÷ b exactly as decimal.js gives it at 50 digits. When b's digits divide a's, the quotient
+ * is a finite decimal and decimal.js returns it exactly (rounded at 50 digits, as fxRound
+ * does): the common case of an average of one price, price × q ÷ q, or of equal prices.
+ * Any other quotient goes through decimal.js once. b must not be zero.
+ */
+export function fxDiv(a: Fixed, b: Fixed): Fixed {
+  if (b.n === 0n) throw new DomainError("INVALID_DECIMAL", "division by zero");
+  if (a.n % b.n === 0n) {
+    const q = a.n / b.n;
+    const s = a.s - b.s;
+    return fxRound(s >= 0 ? { n: q, s } : { n: q * ten(-s), s: 0 });
+  }
+  return fx(D(fxText(a)).div(D(fxText(b))));
 }

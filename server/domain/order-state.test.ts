@@ -297,3 +297,106 @@ describe("applyFillToPosition", () => {
     );
   });
 });
+
+/*
+ * The booking's rules moved from decimal.js objects to scaled integers (ADR 0041, session
+ * 11). The formulas as decimal.js wrote them, kept here only as the oracle: every number the
+ * scaled-integer rules give must be the one these give, digit for digit.
+ */
+describe("fill and position rules on scaled integers give decimal.js's numbers", () => {
+  const oracleFill = (qty: string, filled: string, avg: string | null, fq: string, p: string) => {
+    const f = D(filled);
+    const newFilled = f.plus(fq);
+    const prev = f.isZero() ? D(0) : D(avg ?? 0);
+    return {
+      filledQty: fmt(newFilled),
+      avgPrice: fmt(prev.times(f).plus(D(p).times(fq)).div(newFilled)),
+      complete: newFilled.eq(qty),
+      remainingQty: fmt(D(qty).minus(newFilled)),
+    };
+  };
+  const oraclePosition = (
+    q0: string,
+    avg0: string,
+    r0: string,
+    s0: string,
+    p0: string,
+    m0: string,
+  ) => {
+    const [q, avg, realized, s, price, mult] = [q0, avg0, r0, s0, p0, m0].map((x) => D(x));
+    const out = (qty: typeof q, a: typeof q, delta: typeof q) => ({
+      qty: fmt(qty.isZero() ? 0 : qty),
+      avgCost: fmt(qty.isZero() ? 0 : a),
+      realizedPnl: fmt(realized!.plus(delta)),
+      realizedPnlDelta: fmt(delta),
+    });
+    const newQty = q!.plus(s!);
+    if (s!.isZero()) return out(q!, avg!, D(0));
+    if (q!.isZero() || q!.isNeg() === s!.isNeg()) {
+      const cost = q!.abs().times(avg!).plus(s!.abs().times(price!));
+      return out(newQty, cost.div(newQty.abs()), D(0));
+    }
+    const closed = s!.abs().lt(q!.abs()) ? s!.abs() : q!.abs();
+    const pnl = price!
+      .minus(avg!)
+      .times(closed)
+      .times(mult!)
+      .times(q!.isNeg() ? -1 : 1);
+    return out(newQty, !newQty.isZero() && newQty.isNeg() === q!.isNeg() ? avg! : price!, pnl);
+  };
+  const amount = (max: bigint, scale: number) =>
+    fc.bigInt({ min: 1n, max }).map((n) => fmt(D(n.toString()).div(10 ** scale)));
+  const price = fc.oneof(amount(10n ** 7n, 2), amount(10n ** 12n, 8), fc.constant("100.01"));
+  const qty = fc.oneof(amount(1000n, 0), amount(10n ** 9n, 6));
+
+  it("accumulates fills into an order as before, partial fills and uneven averages included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(qty, price), { minLength: 1, maxLength: 6 }), (fills) => {
+        const total = fmt(fills.reduce((a, [q]) => a.plus(q), D(0)));
+        let filled = "0";
+        let avg: string | null = null;
+        for (const [q, p] of fills) {
+          const want = oracleFill(total, filled, avg, q, p);
+          const got = applyFill(
+            { qty: total, filledQty: filled, avgPrice: avg },
+            { qty: q, price: p },
+          );
+          expect({
+            filledQty: fmt(got.filledQty),
+            avgPrice: fmt(got.avgPrice),
+            complete: got.complete,
+            remainingQty: fmt(got.remainingQty),
+          }).toEqual(want);
+          filled = want.filledQty;
+          avg = want.avgPrice;
+        }
+      }),
+      { numRuns: 500, seed: 20261203 },
+    );
+  });
+
+  it("moves a position as before: adds, reductions, closes and flips, with multipliers", () => {
+    const signed = fc.tuple(fc.boolean(), qty).map(([neg, q]) => (neg ? `-${q}` : q));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(signed, price), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom("1", "50", "0.1", "100"),
+        (fills, mult) => {
+          let pos = { qty: "0", avgCost: "0", realizedPnl: "0" };
+          for (const [s, p] of fills) {
+            const want = oraclePosition(pos.qty, pos.avgCost, pos.realizedPnl, s, p, mult);
+            const got = applyFillToPosition(pos, { signedQty: s, price: p, multiplier: mult });
+            expect({
+              qty: fmt(got.qty),
+              avgCost: fmt(got.avgCost),
+              realizedPnl: fmt(got.realizedPnl),
+              realizedPnlDelta: fmt(got.realizedPnlDelta),
+            }).toEqual(want);
+            pos = { qty: want.qty, avgCost: want.avgCost, realizedPnl: want.realizedPnl };
+          }
+        },
+      ),
+      { numRuns: 500, seed: 20261203 },
+    );
+  });
+});

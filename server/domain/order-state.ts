@@ -1,4 +1,19 @@
-import { D, Decimal, DomainError, ZERO, sign } from "./money";
+import {
+  FX_ZERO,
+  fx,
+  fxAbs,
+  fxCmp,
+  fxDecimal,
+  fxDiv,
+  fxMinus,
+  fxNeg,
+  fxPlus,
+  fxSign,
+  fxText,
+  fxTimes,
+  type Fixed,
+} from "./fixed";
+import { Decimal, DomainError } from "./money";
 
 /**
  * Order lifecycle as an explicit transition table, modelled on NautilusTrader's
@@ -189,37 +204,62 @@ export interface OrderFillState {
 /**
  * Accumulates one fill into an order. Quantities are unsigned here (the side lives on the
  * order). An over-fill is an error: it means a duplicate fill slipped past trade-id
- * de-duplication, and silently absorbing it would corrupt the position.
+ * de-duplication, and silently absorbing it would corrupt the position. The rule is
+ * `fxApplyFill`'s (the booking's, on scaled integers); this takes and gives Decimals.
  */
 export function applyFill(
   order: OrderFillState,
   fill: { qty: Decimal.Value; price: Decimal.Value },
 ): { filledQty: Decimal; avgPrice: Decimal; complete: boolean; remainingQty: Decimal } {
-  const qty = D(order.qty);
-  const filled = D(order.filledQty);
-  const fq = D(fill.qty);
-  const price = D(fill.price);
-  if (qty.lte(0)) throw new DomainError("INVALID_FILL", "order quantity must be positive");
-  if (filled.isNeg() && !filled.isZero())
+  const r = fxApplyFill(
+    {
+      qty: fx(order.qty),
+      filledQty: fx(order.filledQty),
+      avgPrice: order.avgPrice == null ? null : fx(order.avgPrice),
+    },
+    { qty: fx(fill.qty), price: fx(fill.price) },
+  );
+  return {
+    filledQty: fxDecimal(r.filledQty),
+    avgPrice: fxDecimal(r.avgPrice),
+    complete: r.complete,
+    remainingQty: fxDecimal(r.remainingQty),
+  };
+}
+
+/**
+ * `applyFill` on scaled integers (fixed.ts), for the booking of thousands of fills: the same
+ * numbers decimal.js gives at 50 digits (order-state.test.ts holds the two together), with
+ * decimal.js's division only where the average is not a whole quotient.
+ */
+export function fxApplyFill(
+  order: { qty: Fixed; filledQty: Fixed; avgPrice: Fixed | null },
+  fill: { qty: Fixed; price: Fixed },
+): { filledQty: Fixed; avgPrice: Fixed; complete: boolean; remainingQty: Fixed } {
+  const { qty, filledQty: filled } = order;
+  const { qty: fq, price } = fill;
+  if (fxSign(qty) <= 0) throw new DomainError("INVALID_FILL", "order quantity must be positive");
+  if (fxSign(filled) < 0)
     throw new DomainError("INVALID_FILL", "filled quantity must not be negative");
-  if (fq.lte(0))
-    throw new DomainError("INVALID_FILL", `fill quantity must be positive, got ${fq.toFixed()}`);
-  if (price.lte(0))
-    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${price.toFixed()}`);
-  const newFilled = filled.plus(fq);
-  if (newFilled.gt(qty)) {
+  if (fxSign(fq) <= 0)
+    throw new DomainError("INVALID_FILL", `fill quantity must be positive, got ${fxText(fq)}`);
+  if (fxSign(price) <= 0)
+    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${fxText(price)}`);
+  const newFilled = fxPlus(filled, fq);
+  const vsQty = fxCmp(newFilled, qty);
+  if (vsQty > 0) {
     throw new DomainError(
       "OVERFILL",
-      `fill of ${fq.toFixed()} on ${filled.toFixed()}/${qty.toFixed()} would exceed the order quantity`,
+      `fill of ${fxText(fq)} on ${fxText(filled)}/${fxText(qty)} would exceed the order quantity`,
     );
   }
-  const prevAvg = filled.isZero() ? ZERO : D(order.avgPrice ?? 0);
-  const avgPrice = prevAvg.times(filled).plus(price.times(fq)).div(newFilled);
+  const prevAvg = filled.n === 0n ? FX_ZERO : (order.avgPrice ?? FX_ZERO);
+  const avgPrice = fxDiv(fxPlus(fxTimes(prevAvg, filled), fxTimes(price, fq)), newFilled);
   return {
     filledQty: newFilled,
     avgPrice,
-    complete: newFilled.eq(qty),
-    remainingQty: qty.minus(newFilled),
+    complete: vsQty === 0,
+    remainingQty: fxMinus(qty, newFilled),
   };
 }
 
@@ -233,12 +273,12 @@ export interface PositionState {
 
 // Module level, not a closure: it runs twice per booked fill, and a named closure costs the
 // TypeScript loader's name-keeping wrapper on every call (ADR 0041).
-function positionResult(realized: Decimal, qty: Decimal, avgCost: Decimal, delta: Decimal) {
+function positionResult(realized: Fixed, qty: Fixed, avgCost: Fixed, delta: Fixed) {
   return {
-    qty: qty.isZero() ? ZERO : qty,
-    avgCost: qty.isZero() ? ZERO : avgCost,
-    realizedPnl: realized.plus(delta),
-    realizedPnlDelta: delta.isZero() ? ZERO : delta,
+    qty: qty.n === 0n ? FX_ZERO : qty,
+    avgCost: qty.n === 0n ? FX_ZERO : avgCost,
+    realizedPnl: fxPlus(realized, delta),
+    realizedPnlDelta: delta.n === 0n ? FX_ZERO : delta,
   };
 }
 
@@ -246,32 +286,48 @@ function positionResult(realized: Decimal, qty: Decimal, avgCost: Decimal, delta
  * Average-cost position accounting. Adding to a position re-averages the cost; reducing
  * realizes (price − avgCost) × closed qty × multiplier (sign flipped for shorts) and keeps
  * the cost of what remains; a flip closes everything and opens the remainder at the fill
- * price. Fees are not included: they are separate ledger postings.
+ * price. Fees are not included: they are separate ledger postings. The rule is
+ * `fxApplyFillToPosition`'s; this takes and gives Decimals.
  */
 export function applyFillToPosition(
   pos: PositionState,
   fill: { signedQty: Decimal.Value; price: Decimal.Value; multiplier: Decimal.Value },
 ): { qty: Decimal; avgCost: Decimal; realizedPnl: Decimal; realizedPnlDelta: Decimal } {
-  const q = D(pos.qty);
-  const avg = D(pos.avgCost);
-  const realized = D(pos.realizedPnl);
-  const s = D(fill.signedQty);
-  const price = D(fill.price);
-  const mult = D(fill.multiplier);
-  if (price.lte(0))
-    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${price.toFixed()}`);
-  if (mult.lte(0))
-    throw new DomainError("INVALID_FILL", `multiplier must be positive, got ${mult.toFixed()}`);
+  const r = fxApplyFillToPosition(
+    { qty: fx(pos.qty), avgCost: fx(pos.avgCost), realizedPnl: fx(pos.realizedPnl) },
+    { signedQty: fx(fill.signedQty), price: fx(fill.price), multiplier: fx(fill.multiplier) },
+  );
+  return {
+    qty: fxDecimal(r.qty),
+    avgCost: fxDecimal(r.avgCost),
+    realizedPnl: fxDecimal(r.realizedPnl),
+    realizedPnlDelta: fxDecimal(r.realizedPnlDelta),
+  };
+}
 
-  const newQty = q.plus(s);
+/** `applyFillToPosition` on scaled integers, for the booking (see `fxApplyFill`). */
+export function fxApplyFillToPosition(
+  pos: { qty: Fixed; avgCost: Fixed; realizedPnl: Fixed },
+  fill: { signedQty: Fixed; price: Fixed; multiplier: Fixed },
+): { qty: Fixed; avgCost: Fixed; realizedPnl: Fixed; realizedPnlDelta: Fixed } {
+  const { qty: q, avgCost: avg, realizedPnl: realized } = pos;
+  const { signedQty: s, price, multiplier: mult } = fill;
+  if (fxSign(price) <= 0)
+    throw new DomainError("INVALID_FILL", `fill price must be positive, got ${fxText(price)}`);
+  if (fxSign(mult) <= 0)
+    throw new DomainError("INVALID_FILL", `multiplier must be positive, got ${fxText(mult)}`);
 
-  if (s.isZero()) return positionResult(realized, q, avg, ZERO);
-  if (q.isZero() || sign(q) === sign(s)) {
-    const cost = q.abs().times(avg).plus(s.abs().times(price));
-    return positionResult(realized, newQty, cost.div(newQty.abs()), ZERO);
+  const newQty = fxPlus(q, s);
+  const sq = fxSign(q);
+
+  if (s.n === 0n) return positionResult(realized, q, avg, FX_ZERO);
+  if (sq === 0 || sq === fxSign(s)) {
+    const cost = fxPlus(fxTimes(fxAbs(q), avg), fxTimes(fxAbs(s), price));
+    return positionResult(realized, newQty, fxDiv(cost, fxAbs(newQty)), FX_ZERO);
   }
-  const closed = s.abs().lt(q.abs()) ? s.abs() : q.abs();
-  const pnl = price.minus(avg).times(closed).times(mult).times(sign(q));
-  if (sign(newQty) === sign(q)) return positionResult(realized, newQty, avg, pnl);
-  return positionResult(realized, newQty, price, pnl);
+  const closed = fxCmp(fxAbs(s), fxAbs(q)) < 0 ? fxAbs(s) : fxAbs(q);
+  const pnl = fxTimes(fxTimes(fxMinus(price, avg), closed), mult);
+  const signedPnl = sq < 0 ? fxNeg(pnl) : pnl;
+  if (fxSign(newQty) === sq) return positionResult(realized, newQty, avg, signedPnl);
+  return positionResult(realized, newQty, price, signedPnl);
 }

@@ -9,7 +9,8 @@ import {
   orders,
   positions,
 } from "../../../db/schema";
-import { D, fmt, ZERO, type Decimal } from "../../domain/money";
+import { fx } from "../../domain/fixed";
+import { fmt, ZERO, type Decimal } from "../../domain/money";
 import type { IncomingFill } from "./book-fill";
 import { bulkInsert, recordset, anyOf } from "../core/bulk";
 import { bookFills, type ChargedFee } from "../../domain/bookkeeping";
@@ -151,7 +152,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     ]),
   );
   const bal = new Map(
-    balRows.map((b) => [b.brokerAccountId, { cash: D(b.cash), currency: b.currency }]),
+    balRows.map((b) => [b.brokerAccountId, { cash: fx(b.cash), currency: b.currency }]),
   );
 
   // Everything in between is the one bookkeeping core, shared with the single-fill path.
