@@ -323,26 +323,31 @@ describe("fill and position rules on scaled integers give decimal.js's numbers",
     p0: string,
     m0: string,
   ) => {
-    const [q, avg, realized, s, price, mult] = [q0, avg0, r0, s0, p0, m0].map((x) => D(x));
+    const q = D(q0);
+    const avg = D(avg0);
+    const realized = D(r0);
+    const s = D(s0);
+    const price = D(p0);
+    const mult = D(m0);
     const out = (qty: typeof q, a: typeof q, delta: typeof q) => ({
       qty: fmt(qty.isZero() ? 0 : qty),
       avgCost: fmt(qty.isZero() ? 0 : a),
-      realizedPnl: fmt(realized!.plus(delta)),
+      realizedPnl: fmt(realized.plus(delta)),
       realizedPnlDelta: fmt(delta),
     });
-    const newQty = q!.plus(s!);
-    if (s!.isZero()) return out(q!, avg!, D(0));
-    if (q!.isZero() || q!.isNeg() === s!.isNeg()) {
-      const cost = q!.abs().times(avg!).plus(s!.abs().times(price!));
+    const newQty = q.plus(s);
+    if (s.isZero()) return out(q, avg, D(0));
+    if (q.isZero() || q.isNeg() === s.isNeg()) {
+      const cost = q.abs().times(avg).plus(s.abs().times(price));
       return out(newQty, cost.div(newQty.abs()), D(0));
     }
-    const closed = s!.abs().lt(q!.abs()) ? s!.abs() : q!.abs();
-    const pnl = price!
-      .minus(avg!)
+    const closed = s.abs().lt(q.abs()) ? s.abs() : q.abs();
+    const pnl = price
+      .minus(avg)
       .times(closed)
-      .times(mult!)
-      .times(q!.isNeg() ? -1 : 1);
-    return out(newQty, !newQty.isZero() && newQty.isNeg() === q!.isNeg() ? avg! : price!, pnl);
+      .times(mult)
+      .times(q.isNeg() ? -1 : 1);
+    return out(newQty, !newQty.isZero() && newQty.isNeg() === q.isNeg() ? avg : price, pnl);
   };
   const amount = (max: bigint, scale: number) =>
     fc.bigInt({ min: 1n, max }).map((n) => fmt(D(n.toString()).div(10 ** scale)));
