@@ -87,3 +87,47 @@ describe("rows as one JSON parameter, read by position", () => {
     expect(() => jsonRows([{ a: [1] }], "a int[]", "x")).toThrow(/array columns/);
   });
 });
+
+describe("a column with one value in every row of a long write", () => {
+  it("is sent once as a parameter, and reads back the same as when sent per row", async () => {
+    const at = new Date("2026-12-03T10:00:00.000Z");
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      id: i,
+      same: "constant text",
+      when: new Date(at.getTime()), // equal instants, different Date objects
+      flag: false,
+      none: null,
+      seq: 7,
+      doc: { a: 1 }, // objects always travel per row
+      varies: `v${i}`,
+    }));
+    const defs =
+      "id int, same text, when timestamptz, flag boolean, none numeric, seq bigint, doc jsonb, varies text";
+    const q = sql`select x.id, x.same, x.when, x.flag, x.none, x.seq::text, x.doc, x.varies,
+      pg_typeof(x.none)::text as none_type from ${jsonRows(rows, defs, "x")} order by x.id`;
+    const compiled = new PgDialect().sqlToQuery(q);
+    // The JSON, then same, when and seq; flag is a boolean parameter; none is a typed NULL.
+    expect(compiled.params).toHaveLength(5);
+    expect(compiled.params).toContain(false);
+    expect(compiled.sql).toContain('null::numeric as "none"');
+    const json = JSON.parse(String(compiled.params.find((p) => String(p).startsWith("[["))));
+    expect(json[0]).toEqual([0, { a: 1 }, "v0"]);
+    const out = await t.db.execute<Record<string, unknown>>(q);
+    expect(out).toHaveLength(40);
+    expect(out[39]).toMatchObject({
+      id: 39,
+      same: "constant text",
+      flag: false,
+      none: null,
+      none_type: "numeric",
+      seq: "7",
+      doc: { a: 1 },
+      varies: "v39",
+    });
+    expect(new Date(out[0]!.when as string).toISOString()).toBe(at.toISOString());
+    // A short write sends every value per row: one parameter.
+    expect(new PgDialect().sqlToQuery(jsonRows(rows.slice(0, 3), defs, "x")).params).toHaveLength(
+      1,
+    );
+  });
+});
