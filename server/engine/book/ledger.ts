@@ -8,7 +8,7 @@ import {
   externalFunding,
 } from "../../domain/bookkeeping";
 import { D, fmt } from "../../domain/money";
-import { bulkInsert } from "../core/bulk";
+import { bulkInsert, recordset } from "../core/bulk";
 import type { Executor } from "../core/streams";
 
 export type Posting = { code: string; amount: string; ownerUserId?: string | null };
@@ -77,7 +77,7 @@ export async function writeJournals(tx: Executor, journalRows: readonly Journal[
   const lookUp = async (list: typeof codeList) => {
     const rows = await tx.execute<{ id: string; code: string; currency: string }>(
       sql`select l.id, l.code, l.currency
-            from unnest(${sql.param(list.map((c) => c.code))}::text[], ${sql.param(list.map((c) => c.currency))}::text[]) as v(code, currency)
+            from ${recordset(list, "code text, currency text")}
             join ledger_accounts l on l.code = v.code and l.currency = v.currency`,
     );
     for (const r of rows) ledgerIds.set(`${r.code}|${r.currency}`, r.id);

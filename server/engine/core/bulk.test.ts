@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and } from "drizzle-orm";
 import { createTestDb } from "../../../test/db";
 import { orders } from "../../../db/schema";
-import { anyOf } from "./bulk";
+import { anyOf, arrayParam } from "./bulk";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
 beforeAll(async () => {
@@ -34,5 +34,51 @@ describe("anyOf under a prepared statement's generic plan", () => {
     // ...while the old form, `$1::text[]::uuid[]`, leaves the cast in the plan: run per row.
     const old = await genericPlan(query.replace(/::uuid\[\]/, "::text[]::uuid[]"));
     expect(old).toMatch(/broker_account_id = ANY \(\(\$\d+\)::uuid\[\]\)/);
+  });
+});
+
+describe("anyOf's values as one array parameter", () => {
+  it("sends bare ids as array text and anything that needs quoting as an array, with the same answer", async () => {
+    expect(arrayParam(["a-1", "b:2", "3.5"])).toBe("{a-1,b:2,3.5}");
+    expect(arrayParam([])).toBe("{}");
+    for (const odd of [
+      'with "quote"',
+      "a,b",
+      "two words",
+      "back\\slash",
+      "NULL",
+      "null",
+      "{x}",
+      "",
+    ])
+      expect(arrayParam(["fine", odd])).toEqual(["fine", odd]);
+    // Orders have no foreign keys (ADR 0071): two rows with only what the table requires.
+    const account = "00000000-0000-4000-8000-0000000000b1";
+    for (const clientOrderId of ["bare-1", 'odd, "quoted" NULL'])
+      await t.db.insert(orders).values({
+        clientOrderId,
+        brokerAccountId: account,
+        symbol: "XYZ",
+        side: "buy",
+        type: "market",
+        qty: "1",
+        status: "pending_submit",
+        origin: "manual",
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+    const found = async (ids: string[]) =>
+      (
+        await t.db
+          .select({ c: orders.clientOrderId })
+          .from(orders)
+          .where(
+            and(anyOf(orders.clientOrderId, ids, "text"), anyOf(orders.brokerAccountId, [account])),
+          )
+          .orderBy(orders.clientOrderId)
+      ).map((r) => r.c);
+    expect(await found(["bare-1", "bare-2"])).toEqual(["bare-1"]);
+    expect(await found(["bare-1", 'odd, "quoted" NULL'])).toEqual(["bare-1", 'odd, "quoted" NULL']);
+    expect(await found([])).toEqual([]);
   });
 });

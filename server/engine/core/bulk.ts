@@ -51,5 +51,20 @@ export function recordset(rows: readonly Record<string, unknown>[], defs: string
  * order lock: 13 ms against 1.2 ms for 200 rows). `type` is a constant of the caller.
  */
 export function anyOf(column: SQLWrapper, values: readonly string[], type = "uuid"): SQL {
-  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+  return sql`${column} = any(${sql.param(arrayParam(values))}::${sql.raw(type)}[])`;
+}
+
+/** Text an array literal may hold without quotes: ids, codes, numbers. */
+const BARE = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * The values as PostgreSQL's array text, `{a,b,c}`, when none needs quoting: the driver
+ * passes a string as it is, where it escapes an array's elements one by one with two regular
+ * expressions each (35 ms of a 10 000-follower fan-out's Node time, session 11). Anything
+ * else (a quote, a comma, a space, the word NULL) goes as the array, escaped by the driver.
+ */
+export function arrayParam(values: readonly string[]): string | string[] {
+  for (const v of values)
+    if (!BARE.test(v) || (v.length === 4 && v.toLowerCase() === "null")) return [...values];
+  return `{${values.join(",")}}`;
 }
