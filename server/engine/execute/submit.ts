@@ -45,12 +45,13 @@ export type SubmitOrder = Pick<
 /** An order this worker holds for sending, with its account at the broker. */
 export type Claimed = { order: SubmitOrder; broker: string; externalId: string };
 
+const SUBMITTED = transition("pending_submit", "submit");
+
 /**
  * The state a fan-out inserts its orders in when it hands them straight to this worker's
  * submission (`submitDueOrders`' `fresh`): claimed at insert, as the claim below would
  * have marked them, attempt counted.
  */
-const SUBMITTED = transition("pending_submit", "submit");
 export const CLAIMED_AT_INSERT = { status: SUBMITTED, attempts: 1 };
 
 /** How long a worker's claim on due orders lasts if it dies before finishing them. */

@@ -26,7 +26,8 @@ export const TERMINAL_ORDER_STATES = ["filled", "cancelled", "rejected", "expire
  * batch, every decision is computed in memory, and decisions, orders and events are
  * written as multi-row inserts. A crash mid-fan-out leaves some relationships at the new
  * `last_leader_seq` and the rest before it; the next run picks up exactly the rest.
- * Returns how many relationships the batch covered (0 = fan-out complete).
+ * Returns how many relationships the batch covered (0 = fan-out complete) and, with
+ * `handOver`, the orders it inserted claimed.
  */
 export async function fanOutBatch(
   deps: EngineDeps,
@@ -90,7 +91,7 @@ export async function fanOutBatch(
   // Decisions, orders, ratios and the copies' progress are sent at once and waited for
   // together: the server runs them in the order sent, one round trip instead of three.
   const writes: Promise<unknown>[] = [];
-  const at0 = handOver ? CLAIMED_AT_INSERT : { status: "pending_submit" as const, attempts: 0 };
+  const initial = handOver ? CLAIMED_AT_INSERT : { status: "pending_submit" as const, attempts: 0 };
   writes.push(
     bulkInsert(
       tx,
@@ -152,8 +153,8 @@ export async function fanOutBatch(
       side: o.side,
       type: o.type ?? "market",
       qty: o.qty,
-      status: at0.status,
-      attempts: at0.attempts,
+      status: initial.status,
+      attempts: initial.attempts,
       origin: o.origin,
       leader_fill_id: o.leaderFillId ?? null,
       leader_event_seq: o.leaderEventSeq ?? null,
@@ -203,7 +204,7 @@ export async function fanOutBatch(
       ),
   );
   await Promise.all(writes);
-  const fresh = handOver ? handedOver(await inserted, orderRows, selected, at0) : [];
+  const fresh = handOver ? handedOver(await inserted, orderRows, selected, initial) : [];
   // Last, because it is the one row that batches run side by side share (replicate.ts).
   // One event per batch, not one per follower: the decisions themselves are rows of
   // copy_decisions (what the follower and support read); the event keeps them in the
@@ -251,7 +252,7 @@ function handedOver(
   inserted: ReadonlyArray<Record<string, unknown>>,
   orderRows: PlannedBatch["orderRows"],
   selected: ReadonlyArray<{ rel: { id: string }; broker: string; externalId: string }>,
-  at0: { status: SubmitOrder["status"]; attempts: number },
+  initial: { status: SubmitOrder["status"]; attempts: number },
 ): Claimed[] {
   const ids = new Map(inserted.map((r) => [String(r.client_order_id), String(r.id)]));
   const account = new Map(selected.map((s) => [s.rel.id, s]));
@@ -270,8 +271,8 @@ function handedOver(
         type: o.type ?? "market",
         qty: o.qty,
         limitPrice: o.limitPrice ?? null,
-        status: at0.status,
-        attempts: at0.attempts,
+        status: initial.status,
+        attempts: initial.attempts,
         origin: o.origin,
         correlationId: o.correlationId ?? null,
         createdAt: o.createdAt!,

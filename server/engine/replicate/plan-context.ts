@@ -383,7 +383,8 @@ export function planFor(
 
 /**
  * The market order a plan places for a copy (copy orders are market orders, replay-format.md),
- * ready to insert as `pending_submit`; the worker's submission loop sends it.
+ * ready to insert as `pending_submit` (or claimed, when the fan-out hands its orders to the
+ * pass's submission); the worker's submission loop sends it.
  */
 export function copyOrderRow(
   rel: Rel,
