@@ -38,7 +38,7 @@ function valueAt(i: number, type: string): string {
 }
 
 /** The select list reading every column by position, each named as its column. */
-export function selectList(cols: ColumnDefs): string {
+function selectList(cols: ColumnDefs): string {
   return cols.map(([name, type], i) => `${valueAt(i, type)} as "${name}"`).join(", ");
 }
 
@@ -67,7 +67,7 @@ function pickerFor(cols: ColumnDefs): (row: Record<string, unknown>) => unknown[
 }
 
 /** The JSON text of the rows, each an array of its values in column order. */
-export function rowsJson(rows: readonly Record<string, unknown>[], cols: ColumnDefs): string {
+function rowsJson(rows: readonly Record<string, unknown>[], cols: ColumnDefs): string {
   return JSON.stringify(rows.map(pickerFor(cols)));
 }
 

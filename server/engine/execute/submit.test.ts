@@ -138,10 +138,20 @@ describe("submitDueOrders", () => {
     return { ...w, deps: { ...w.deps, broker: () => spy }, sent, ingest, copyOrders };
   }
 
-  it("orders a fan-out hands over are inserted claimed and sent once by that pass, with no claim", async () => {
+  /** A sending world on a database of its own, dropped after `fn`. */
+  async function inSendingWorld(
+    fn: (w: Awaited<ReturnType<typeof sendingWorld>>) => Promise<void>,
+  ) {
     const t2 = await createTestDb();
     try {
-      const w = await sendingWorld(t2.db);
+      await fn(await sendingWorld(t2.db));
+    } finally {
+      await t2.drop();
+    }
+  }
+
+  it("orders a fan-out hands over are inserted claimed and sent once by that pass, with no claim", () =>
+    inSendingWorld(async (w) => {
       await w.ingest("hand-1");
       const fresh: Claimed[] = [];
       await replicateLeader(w.deps, w.leaderId, { fresh });
@@ -166,15 +176,10 @@ describe("submitDueOrders", () => {
         ["pending_submit", 0],
         ["pending_submit", 0],
       ]);
-    } finally {
-      await t2.drop();
-    }
-  });
+    }));
 
-  it("handed-over orders a dead worker never sent are sent back by reconciliation, same id, once", async () => {
-    const t2 = await createTestDb();
-    try {
-      const w = await sendingWorld(t2.db);
+  it("handed-over orders a dead worker never sent are sent back by reconciliation, same id, once", () =>
+    inSendingWorld(async (w) => {
       await w.ingest("lost-1");
       // The worker that took them dies here: the list is gone with it.
       await replicateLeader(w.deps, w.leaderId, { fresh: [] });
@@ -189,15 +194,10 @@ describe("submitDueOrders", () => {
       expect(w.sent).toHaveLength(3);
       expect(new Set(w.sent).size).toBe(3);
       expect((await w.copyOrders()).every((o) => o.status === "filled")).toBe(true);
-    } finally {
-      await t2.drop();
-    }
-  });
+    }));
 
-  it("a pass stopped after its fan-out gives the orders it took back to every worker's claim", async () => {
-    const t2 = await createTestDb();
-    try {
-      const w = await sendingWorld(t2.db);
+  it("a pass stopped after its fan-out gives the orders it took back to every worker's claim", () =>
+    inSendingWorld(async (w) => {
       await w.ingest("stop-1");
       const stop = new AbortController();
       // Stopped while the fan-out runs (its batch log line), so the pass ends before sending.
@@ -214,8 +214,5 @@ describe("submitDueOrders", () => {
       ]);
       expect(await submitDueOrders(w.deps)).toBe(3);
       expect(w.sent).toHaveLength(3);
-    } finally {
-      await t2.drop();
-    }
-  });
+    }));
 });
