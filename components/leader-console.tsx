@@ -286,9 +286,12 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
                   <tr key={f.id}>
                     <td>{dateTime(f.filledAt)}</td>
                     <td>
-                      {f.side === "buy" ? "Bought" : "Sold"} {qty(f.qty)} {f.symbol}
+                      {/* A charge: a commission the broker posted after the fills. */}
+                      {Number(f.qty) === 0
+                        ? `Broker commission on ${f.symbol}`
+                        : `${f.side === "buy" ? "Bought" : "Sold"} ${qty(f.qty)} ${f.symbol}`}
                     </td>
-                    <td className="num">{money(f.price)}</td>
+                    <td className="num">{Number(f.qty) === 0 ? "" : money(f.price)}</td>
                     <td className="num">{money(f.fee)}</td>
                     <td className="num" data-testid="copied-to">
                       {f.copiedTo} follower{f.copiedTo === 1 ? "" : "s"}

@@ -36,6 +36,11 @@ export type BrokerOrder = {
   updatedAt: Date;
 };
 
+/**
+ * A fill report. One of quantity "0" is a charge: a commission the broker posted after the
+ * order's fills (Alpaca's crypto fees, `listCharges`), booked to cash and the copy's fees
+ * only (domain/bookkeeping.ts); its price is "0".
+ */
 export type BrokerFill = {
   /** Unique per fill at this broker: the dedupe key for fills. */
   tradeId: string;
@@ -91,6 +96,13 @@ export interface BrokerAdapter {
     accountId: string,
     opts?: { since?: Date; clientOrderId?: string },
   ): Promise<BrokerFill[]>;
+  /**
+   * Commissions the broker charged apart from its fill reports (posted later, as their own
+   * records), posted at or after `since`, oldest first, as charges (fills of quantity "0",
+   * the commission only; tradeId unique per charge). Optional: a broker that reports every
+   * commission on its fills has none. Reconciliation books them before it compares cash.
+   */
+  listCharges?(accountId: string, since: Date): Promise<BrokerFill[]>;
   getPositions(accountId: string): Promise<BrokerPosition[]>;
   getAccount(accountId: string): Promise<BrokerAccount>;
   /**

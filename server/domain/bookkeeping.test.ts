@@ -69,3 +69,47 @@ describe("the platform fee of a fill", () => {
     expect(r.fees).toMatchObject([{ kind: "platform", amount: "2" }]);
   });
 });
+
+describe("a charge (a commission posted after the fills: a fill report of quantity 0)", () => {
+  it("moves the cash and the copy's fees, never the order, a position or a platform fee", () => {
+    const s = state("alpaca");
+    const first = bookFills(s, [fill]);
+    const order = { ...first.orders[0]! };
+    const charge = { ...fill, tradeId: "cfee:1", qty: "0", price: "0", commission: "1.5" };
+    const r = bookFills(s, [charge]);
+    expect(r.booked).toBe(1);
+    expect(r.orders).toEqual([]);
+    expect(r.positions).toEqual([]);
+    expect(s.orders.get("acct|c-1")).toMatchObject({
+      filledQty: order.filledQty,
+      avgPrice: order.avgPrice,
+      status: order.status,
+    });
+    expect(r.balances[0]!.cash).toBe("2998.45");
+    expect(r.copyPositions).toEqual([
+      {
+        relationshipId: "rel",
+        symbol: "AAPL",
+        qty: "10",
+        avgCost: "200",
+        realizedPnl: "0",
+        fees: "1.55",
+      },
+    ]);
+    expect(r.fees).toEqual([]);
+    expect(r.journals).toHaveLength(1);
+    expect(r.journals[0]).toMatchObject({
+      kind: "commission",
+      orderId: "o-1",
+      relationshipId: "rel",
+    });
+    expect(r.journals[0]!.lines).toEqual([
+      { code: cashAccount("acct"), amount: "-1.5", owner: "u" },
+      { code: "broker:alpaca:commissions", amount: "1.5", owner: null },
+    ]);
+    // Booked like any fill report: its event carries it.
+    expect(r.events[0]!.payload.fills).toContainEqual(
+      expect.arrayContaining(["acct", "c-1", "cfee:1", "0", "0", "1.5"]),
+    );
+  });
+});

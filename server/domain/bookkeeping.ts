@@ -179,6 +179,70 @@ export function stateAfterFill(state: OrderState, complete: boolean): OrderState
 }
 
 /**
+ * A charge: a commission the broker posted after the order's fills (a fill report of
+ * quantity 0, brokers/types.ts). It moves the account's cash and the copy's fees, as a
+ * fill's commission does, and never the order or a position; it has no platform fee (that
+ * is charged on traded notional).
+ */
+function bookCharge(
+  state: BookState,
+  o: BookOrder,
+  f: BookFill,
+  commission: Fixed,
+  out: { cposTouched: Set<string>; balTouched: Set<string>; journals: Journal[] },
+) {
+  if (fxIsZero(commission)) return;
+  if (o.relationshipId) {
+    const ck = k(o.relationshipId, o.symbol);
+    const prev = state.copyPositions.get(ck);
+    state.copyPositions.set(ck, {
+      qty: prev?.qty ?? "0",
+      avgCost: prev?.avgCost ?? "0",
+      realizedPnl: prev?.realizedPnl ?? "0",
+      fees: fxText(fxPlus(prev ? fx(prev.fees) : FX_ZERO, commission)),
+    });
+    out.cposTouched.add(ck);
+  }
+  const currency = state.instruments.get(o.symbol)?.currency ?? "USD";
+  const b = state.balances.get(o.brokerAccountId) ?? { cash: FX_ZERO, currency };
+  b.cash = fxMinus(b.cash, commission);
+  state.balances.set(o.brokerAccountId, b);
+  out.balTouched.add(o.brokerAccountId);
+  const acct = state.accounts.get(o.brokerAccountId);
+  const journal: Journal = {
+    kind: "commission",
+    description: `broker commission on ${o.symbol} (${o.clientOrderId})`,
+    correlationId: o.correlationId,
+    orderId: o.id,
+    relationshipId: o.relationshipId,
+    at: f.at,
+    currency,
+    lines: commissionLines(
+      o.brokerAccountId,
+      acct?.broker ?? "paper",
+      acct?.userId ?? null,
+      commission,
+    ),
+  };
+  assertBalanced(journal);
+  out.journals.push(journal);
+}
+
+/** A commission's two postings: out of the account's cash, to the broker. */
+function commissionLines(
+  brokerAccountId: string,
+  broker: string,
+  owner: string | null,
+  commission: Fixed,
+): JournalLine[] {
+  if (fxIsZero(commission)) return [];
+  return [
+    { code: cashAccount(brokerAccountId), amount: fxText(fxNeg(commission)), owner },
+    { code: brokerCommissions(broker), amount: fxText(commission), owner: null },
+  ];
+}
+
+/**
  * Books fills in the order given against `state` (which it updates). Fills whose order is
  * unknown, and repeats of a trade id already in this set, are left out; trade ids booked
  * before are the loader's to drop (it inserts fill rows first, once per trade id).
@@ -192,6 +256,48 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
   const events: BookEvent[] = [];
   // Fills that share a correlation id (a leader fill's followers) share one event.
   const byCorrelation = new Map<string, BookEvent & { payload: { fills: FillEntry[] } }>();
+  // The fill's event: one per correlation and batch, or one per fill without a correlation.
+  const recordFill = (o: BookOrder, f: BookFill) => {
+    if (o.correlationId) {
+      // One event per correlation and batch, not one row plus one stream counter per fill:
+      // at 10 000 followers that was 20 000 rows of the booking's writes (ADR 0041).
+      let ev = byCorrelation.get(o.correlationId);
+      if (!ev) {
+        ev = {
+          stream: fillsStream(o.correlationId),
+          type: "order_fill",
+          payload: { fills: [] },
+          at: f.at,
+          correlationId: o.correlationId,
+        };
+        byCorrelation.set(o.correlationId, ev);
+        events.push(ev);
+      }
+      ev.payload.fills.push([
+        o.brokerAccountId,
+        o.clientOrderId,
+        f.tradeId,
+        f.qty,
+        f.price,
+        f.commission,
+        o.status,
+      ]);
+    } else
+      events.push({
+        stream: `account:${o.brokerAccountId}`,
+        type: "order_fill",
+        payload: {
+          clientOrderId: o.clientOrderId,
+          tradeId: f.tradeId,
+          qty: f.qty,
+          price: f.price,
+          fee: f.commission,
+          status: o.status,
+        },
+        at: f.at,
+        correlationId: o.correlationId,
+      });
+  };
   const fees: ChargedFee[] = [];
   const seen = new Set<string>();
   let booked = 0;
@@ -204,6 +310,11 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     const fq = fx(f.qty);
     const price = fx(f.price);
     const commission = fx(f.commission);
+    if (fxIsZero(fq)) {
+      bookCharge(state, o, f, commission, { cposTouched, balTouched, journals });
+      recordFill(o, f);
+      continue;
+    }
     const acc = fxApplyFill(
       { qty: fx(o.qty), filledQty: fx(o.filledQty), avgPrice: o.avgPrice ? fx(o.avgPrice) : null },
       { qty: fq, price },
@@ -265,12 +376,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
               { code: cashAccount(o.brokerAccountId), amount: fxText(fxNeg(notional)), owner },
               { code: brokerSettlement(broker), amount: fxText(notional), owner: null },
             ]),
-        ...(fxIsZero(commission)
-          ? []
-          : [
-              { code: cashAccount(o.brokerAccountId), amount: fxText(fxNeg(commission)), owner },
-              { code: brokerCommissions(broker), amount: fxText(commission), owner: null },
-            ]),
+        ...commissionLines(o.brokerAccountId, broker, owner, commission),
       ],
     };
     assertBalanced(journal);
@@ -313,45 +419,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
         });
       }
     }
-    if (o.correlationId) {
-      // One event per correlation and batch, not one row plus one stream counter per fill:
-      // at 10 000 followers that was 20 000 rows of the booking's writes (ADR 0041).
-      let ev = byCorrelation.get(o.correlationId);
-      if (!ev) {
-        ev = {
-          stream: fillsStream(o.correlationId),
-          type: "order_fill",
-          payload: { fills: [] },
-          at: f.at,
-          correlationId: o.correlationId,
-        };
-        byCorrelation.set(o.correlationId, ev);
-        events.push(ev);
-      }
-      ev.payload.fills.push([
-        o.brokerAccountId,
-        o.clientOrderId,
-        f.tradeId,
-        f.qty,
-        f.price,
-        f.commission,
-        o.status,
-      ]);
-    } else
-      events.push({
-        stream: `account:${o.brokerAccountId}`,
-        type: "order_fill",
-        payload: {
-          clientOrderId: o.clientOrderId,
-          tradeId: f.tradeId,
-          qty: f.qty,
-          price: f.price,
-          fee: f.commission,
-          status: o.status,
-        },
-        at: f.at,
-        correlationId: o.correlationId,
-      });
+    recordFill(o, f);
   }
   const split = (key: string) => key.split("|") as [string, string];
   return {

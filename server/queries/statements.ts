@@ -174,6 +174,11 @@ export async function copyStatement(db: Db, copyId: string, now: Date): Promise<
   const pos = new Map<string, { qty: string; avgCost: string; realizedPnl: string }>();
   const realizedAt: { at: Date; realized: Decimal; commission: Decimal }[] = [];
   for (const f of copyFills) {
+    // A charge (a commission posted after the fills, quantity 0) moves no position.
+    if (D(f.qty).isZero()) {
+      realizedAt.push({ at: f.at, realized: ZERO, commission: D(f.fee) });
+      continue;
+    }
     const before = pos.get(f.symbol) ?? { qty: "0", avgCost: "0", realizedPnl: "0" };
     const signed = f.side === "buy" ? D(f.qty) : D(f.qty).neg();
     const p = applyFillToPosition(before, {

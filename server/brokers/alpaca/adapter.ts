@@ -18,9 +18,11 @@ import { AlpacaHttp, type AlpacaCredentials, type RequestBudget } from "./http";
 import { EventJournal, eventKey } from "./journal";
 import {
   eventFromUpdate,
+  chargeFromFeeActivity,
   fillFromActivity,
   statusOf,
   toOrder,
+  type AlpacaFeeActivity,
   type AlpacaFillActivity,
   type AlpacaOrder,
   type AlpacaTradeUpdate,
@@ -118,7 +120,10 @@ export class AlpacaBroker implements BrokerAdapter {
   private readonly symbols: SymbolMap;
   private readonly journal: EventJournal;
   /** Order id → client order id and our symbol (immutable facts of an order). */
-  private readonly orderFacts = new Map<string, { clientOrderId: string; symbol: string }>();
+  private readonly orderFacts = new Map<
+    string,
+    { clientOrderId: string; symbol: string; side: "buy" | "sell" }
+  >();
   private readonly assets = new Map<string, { asset: AlpacaAsset | null; at: number }>();
   private readonly warned = new Set<string>();
 
@@ -317,7 +322,7 @@ export class AlpacaBroker implements BrokerAdapter {
    */
   private async known(accountId: string, o: AlpacaOrder): Promise<BrokerOrder> {
     const symbol = await this.ours(o.symbol);
-    this.orderFacts.set(o.id, { clientOrderId: o.client_order_id, symbol });
+    this.orderFacts.set(o.id, { clientOrderId: o.client_order_id, symbol, side: o.side });
     const order = toOrder(o, accountId, symbol);
     if (order.status !== "rejected")
       await this.journal.reserve(accountId, eventKey(o.id, "accepted"));
@@ -350,7 +355,11 @@ export class AlpacaBroker implements BrokerAdapter {
         client_order_id: clientOrderId,
       });
       const symbol = await this.ours(body.symbol);
-      this.orderFacts.set(body.id, { clientOrderId: body.client_order_id, symbol });
+      this.orderFacts.set(body.id, {
+        clientOrderId: body.client_order_id,
+        symbol,
+        side: body.side,
+      });
       return toOrder(body, accountId, symbol);
     } catch (e) {
       if (e instanceof BrokerNotFoundError) return null;
@@ -374,21 +383,34 @@ export class AlpacaBroker implements BrokerAdapter {
     let f = this.orderFacts.get(orderId);
     if (!f) {
       const { body } = await http.get<AlpacaOrder>(`/v2/orders/${orderId}`);
-      f = { clientOrderId: body.client_order_id, symbol: await this.ours(body.symbol) };
+      f = {
+        clientOrderId: body.client_order_id,
+        symbol: await this.ours(body.symbol),
+        side: body.side,
+      };
       this.orderFacts.set(orderId, f);
     }
     return f;
   }
 
   /** FILL activities, oldest first, paged with page_token. */
-  private async fillActivities(
+  private fillActivities(
     http: AlpacaHttp,
     q: { after?: Date; orderId?: string; pageToken?: string },
   ): Promise<AlpacaFillActivity[]> {
-    const out: AlpacaFillActivity[] = [];
+    return this.activities<AlpacaFillActivity>(http, "FILL", q);
+  }
+
+  /** One type of account activities, oldest first, paged with page_token. */
+  private async activities<A extends { id: string }>(
+    http: AlpacaHttp,
+    type: "FILL" | "CFEE",
+    q: { after?: Date; orderId?: string; pageToken?: string },
+  ): Promise<A[]> {
+    const out: A[] = [];
     let token = q.pageToken;
     for (let guard = 0; guard < 1000; guard++) {
-      const { body } = await http.get<AlpacaFillActivity[]>("/v2/account/activities/FILL", {
+      const { body } = await http.get<A[]>(`/v2/account/activities/${type}`, {
         direction: "asc",
         page_size: "100",
         after: q.after?.toISOString(),
@@ -442,6 +464,28 @@ export class AlpacaBroker implements BrokerAdapter {
       fills.push(fillFromActivity(a, accountId, f.clientOrderId, f.symbol));
     }
     return { fills, cursor: acts.length ? acts[acts.length - 1]!.id : cursor };
+  }
+
+  /**
+   * Crypto fees: Alpaca posts them as CFEE activities apart from the fills ("typically the
+   * day after the trade"), linked to their order by `group_id`. A fee in cash becomes a
+   * charge on that order; one without an order we can name is left out (and logged).
+   */
+  async listCharges(accountId: string, since: Date): Promise<BrokerFill[]> {
+    const http = await this.http(accountId);
+    const after = new Date(since.getTime() - 1);
+    const acts = await this.activities<AlpacaFeeActivity>(http, "CFEE", { after });
+    const out: BrokerFill[] = [];
+    for (const a of acts) {
+      if (!a.group_id) {
+        this.opts.log?.("alpaca: a crypto fee names no order; not booked", { id: a.id });
+        continue;
+      }
+      const f = await this.factsOf(http, a.group_id);
+      const charge = chargeFromFeeActivity(a, accountId, f);
+      if (charge && charge.at >= since) out.push(charge);
+    }
+    return out;
   }
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
@@ -525,7 +569,11 @@ export class AlpacaBroker implements BrokerAdapter {
 
   private async onUpdate(accountId: string, u: AlpacaTradeUpdate): Promise<void> {
     const symbol = await this.ours(u.order.symbol);
-    this.orderFacts.set(u.order.id, { clientOrderId: u.order.client_order_id, symbol });
+    this.orderFacts.set(u.order.id, {
+      clientOrderId: u.order.client_order_id,
+      symbol,
+      side: u.order.side,
+    });
     const e = eventFromUpdate(u, accountId, symbol);
     if (!e) return;
     await this.deliver(accountId, eventKey(u.order.id, e.type, e.filledQty), e);

@@ -1,4 +1,4 @@
-import { fmt } from "../../domain/money";
+import { D, fmt } from "../../domain/money";
 import type { BrokerFill, BrokerOrder, BrokerOrderEvent, BrokerOrderStatus, Side } from "../types";
 
 /** The fields of Alpaca's Order object the seam needs (the OpenAPI schema "Order"). */
@@ -33,6 +33,20 @@ export type AlpacaFillActivity = {
   order_id: string;
   cum_qty: string;
   order_status: string;
+};
+
+/** A CFEE (crypto fee) non-trade activity, as the published NonTradeActivities item. */
+export type AlpacaFeeActivity = {
+  id: string;
+  activity_type: "CFEE";
+  date?: string;
+  created_at?: string;
+  net_amount?: string;
+  currency?: string;
+  symbol?: string;
+  qty?: string;
+  group_id?: string;
+  status?: "executed" | "correct" | "canceled";
 };
 
 /** A trade_updates message's data. */
@@ -114,10 +128,36 @@ export function fillFromActivity(
     side: a.side === "sell" || a.side === "sell_short" ? "sell" : "buy",
     qty: fmt(a.qty),
     price: fmt(a.price),
-    // Equities trade commission-free at Alpaca; crypto fees arrive as CFEE activities,
-    // which are not fills (not booked here yet: see docs/adr/0020).
+    // Equities trade commission-free at Alpaca; crypto fees arrive later as CFEE
+    // activities, booked as charges of their own (listCharges, docs/adr/0020).
     commission: "0",
     at: new Date(a.transaction_time),
+  };
+}
+
+/**
+ * A crypto fee as a charge on its order (a fill report of quantity 0: the commission only),
+ * or null when it moved no cash: cancelled, or taken in the coin itself (net_amount 0,
+ * qty negative), which our books do not model (docs/adr/0020).
+ */
+export function chargeFromFeeActivity(
+  a: AlpacaFeeActivity,
+  accountId: string,
+  order: { clientOrderId: string; symbol: string; side: "buy" | "sell" },
+): BrokerFill | null {
+  const amount = D(a.net_amount ?? "0").neg();
+  if (a.status === "canceled" || amount.isZero()) return null;
+  return {
+    tradeId: `cfee:${a.id}`,
+    brokerOrderId: a.group_id!,
+    clientOrderId: order.clientOrderId,
+    accountId,
+    symbol: order.symbol,
+    side: order.side,
+    qty: "0",
+    price: "0",
+    commission: fmt(amount),
+    at: new Date(a.created_at ?? a.date!),
   };
 }
 

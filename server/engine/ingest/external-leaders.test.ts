@@ -31,6 +31,7 @@ import { startExternalLeaders, type ExternalLeaders } from "./external-leaders";
 
 let t: Awaited<ReturnType<typeof createTestDb>>;
 let gateway: AlpacaGateway;
+let paper: PaperBroker;
 let alpaca: AlpacaBroker;
 let deps: EngineDeps;
 let external: ExternalLeaders;
@@ -140,11 +141,19 @@ let relationshipId = "";
 beforeAll(async () => {
   t = await createTestDb();
   process.env.TANDEM_SECRET_KEY = randomBytes(32).toString("hex");
-  await t.db.insert(s.instruments).values(ALPACA_TEST_INSTRUMENTS);
+  // BTC-USD pays a commission at the gateway's paper broker: Alpaca's crypto fees, posted as
+  // CFEE activities apart from the fills, which reconciliation books as charges.
+  await t.db
+    .insert(s.instruments)
+    .values(
+      ALPACA_TEST_INSTRUMENTS.map((i) =>
+        i.symbol === "BTC-USD" ? { ...i, commissionPerUnit: "0.5" } : i,
+      ),
+    );
   await t.db
     .insert(s.instrumentAliases)
     .values([{ broker: "alpaca", brokerSymbol: "BTC/USD", symbol: "BTC-USD" }]);
-  const paper = new PaperBroker({ db: t.db, clock: systemClock, seed: 7 });
+  paper = new PaperBroker({ db: t.db, clock: systemClock, seed: 7 });
   gateway = await AlpacaGateway.start({
     db: t.db,
     paper,
@@ -400,6 +409,34 @@ describe("connecting an Alpaca account", () => {
       items.filter((i) => i.kind === "position_mismatch" || i.kind === "order_missing_at_broker"),
     ).toEqual([]);
     expect(items.filter((i) => i.action === "adjustment_order")).toEqual([]);
+
+    // Alpaca's crypto fees: every commission the follower paid at the broker is on our books
+    // once (cash, the copy's fees, a commission journal per fee), so cash agrees too.
+    const F_ = await seamId(followerAccountId);
+    const paid = (await paper.listFills(followerKey.account_id)).reduce(
+      (a, x) => a.plus(x.commission),
+      D(0),
+    );
+    expect(paid.gt(0)).toBe(true);
+    expect(items.filter((i) => i.kind === "cash_mismatch")).toEqual([]);
+    const again = await reconcile(deps, "on_demand");
+    const [booked] = await t.db.execute<{ fees: string; journals: number; charges: number }>(sql`
+      select (select sum(fees)::text from copy_positions where relationship_id = ${relationshipId}) as fees,
+             (select count(*)::int from journals where kind = 'commission' and relationship_id = ${relationshipId}) as journals,
+             (select count(*)::int from fills where broker_account_id = ${followerAccountId} and qty = 0) as charges`);
+    expect(D(booked!.fees).eq(paid)).toBe(true);
+    expect(booked!.charges).toBeGreaterThanOrEqual(day.length);
+    expect(booked!.journals).toBe(booked!.charges);
+    const [bal] = await t.db
+      .select()
+      .from(s.accountBalances)
+      .where(eq(s.accountBalances.brokerAccountId, followerAccountId));
+    expect(D(bal!.cash).eq((await alpaca.getAccount(F_)).cash)).toBe(true);
+    const againItems = await t.db
+      .select()
+      .from(s.reconciliationItems)
+      .where(eq(s.reconciliationItems.runId, again.runId));
+    expect(againItems.filter((i) => i.kind === "cash_mismatch")).toEqual([]);
   }, 120_000);
 
   it("an account Alpaca refuses pauses increases on it with a reason its owner reads", async () => {

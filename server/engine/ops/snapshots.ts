@@ -128,7 +128,7 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
       ? (
           await db.execute<{ symbol: string; price: string }>(sql`
           select distinct on (o.symbol) o.symbol, f.price from fills f join orders o on o.id = f.order_id
-           where o.symbol = any(${sql.param(unquoted)}::text[])
+           where o.symbol = any(${sql.param(unquoted)}::text[]) and f.qty > 0
            order by o.symbol, f.filled_at desc`)
         ).map((r) => [r.symbol, r.price])
       : [],

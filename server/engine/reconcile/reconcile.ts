@@ -13,6 +13,7 @@ import {
 import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import { transition, type OrderState } from "../../domain/order-state";
 import { bookFill } from "../book/book-fill";
+import { bookFillsBatch } from "../book/book-fills-batch";
 import { ingestLeaderFill } from "../ingest/leader-events";
 import { fillOf, leaderFillOf } from "../book/broker-events";
 import { brokerReportEvent } from "../execute/order-status";
@@ -186,6 +187,10 @@ async function reconcileAccounts(deps: EngineDeps, accts: Acct[], items: Item[])
       await reconcileOrder(deps, a, leaderOf.get(a.id) ?? null, o, truth.get(a.broker)!, own);
   }
 
+  // Commissions the broker posts apart from its fills (Alpaca's crypto fees) are fill reports
+  // too: booked before cash is compared, each once (by its trade id), as a missed fill is.
+  await bookCharges(deps, accts);
+
   // Positions and cash: record differences; our books change only through fills.
   const ours = groupBy(
     (await deps.db.select().from(positions)).filter((p) => ids.has(p.brokerAccountId)),
@@ -249,6 +254,62 @@ async function feesNotYetAtBroker(deps: EngineDeps, ids: string[]): Promise<Map<
        and c.broker_account_id = any(${sql.param(ids)}::uuid[])
      group by c.broker_account_id`);
   return new Map(rows.map((r) => [r.id, D(r.owed)]));
+}
+
+/** How far back charges are read when an account has none booked yet. */
+const CHARGES_LOOKBACK_MS = 7 * 24 * 3600_000;
+/** Re-read before the latest charge booked: a broker may post two fees out of order. */
+const CHARGES_OVERLAP_MS = 3600_000;
+
+/**
+ * The charges (brokers/types.ts `listCharges`) of every account at a broker that posts
+ * them, from shortly before the latest one booked (or a week back), booked through the one
+ * booking path: a repeat is a trade id already booked and changes nothing. A broker that
+ * cannot answer leaves the cash comparison to say what is missing.
+ */
+async function bookCharges(deps: EngineDeps, accts: Acct[]) {
+  const now = deps.clock.now();
+  for (const [name, list] of groupBy(accts, (a) => a.broker)) {
+    const broker = deps.broker(name);
+    if (typeof broker.listCharges !== "function") continue;
+    const latest = new Map(
+      (
+        await deps.db.execute<{ id: string; at: string }>(sql`
+          select broker_account_id as id, max(filled_at)::text as at from fills
+           where ${anyOf(
+             sql`broker_account_id`,
+             list.map((a) => a.id),
+           )} and qty = 0
+           group by 1`)
+      ).map((r) => [r.id, new Date(r.at)]),
+    );
+    for (const a of list) {
+      const last = latest.get(a.id);
+      const since = last
+        ? new Date(last.getTime() - CHARGES_OVERLAP_MS)
+        : new Date(now.getTime() - CHARGES_LOOKBACK_MS);
+      let charges;
+      try {
+        charges = await broker.listCharges(a.externalId, since);
+      } catch (err) {
+        deps.log.warn({ account: a.id, error: String(err) }, "broker charges could not be read");
+        continue;
+      }
+      if (charges.length === 0) continue;
+      const booked = await deps.db.transaction((tx) =>
+        bookFillsBatch(
+          tx,
+          charges.map((c) => ({
+            brokerAccountId: a.id,
+            clientOrderId: c.clientOrderId,
+            fill: fillOf(c),
+          })),
+          deps.clock.now(),
+        ),
+      );
+      if (booked) deps.log.info({ account: a.id, booked }, "booked broker commissions");
+    }
+  }
 }
 
 /** Accounts per getHoldingsMany call: bounded statements, a few calls for 10 000 accounts. */

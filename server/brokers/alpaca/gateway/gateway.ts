@@ -106,6 +106,23 @@ function activityStamp(d: Date): string {
   )}${p(d.getUTCSeconds())}${p(d.getUTCMilliseconds(), 3)}`;
 }
 
+type Activity = Record<string, unknown> & { id: string; at: Date; order_id?: string };
+
+/** Alpaca's activity filters and paging, on a list oldest first. */
+function page(all: Activity[], q: Record<string, string>) {
+  let list = all;
+  if (q.after) list = list.filter((a) => a.at > new Date(q.after!));
+  if (q.until) list = list.filter((a) => a.at < new Date(q.until!));
+  if (q.order_id) list = list.filter((a) => (a.order_id ?? a.group_id) === q.order_id);
+  if (q.direction !== "asc") list = [...list].reverse();
+  if (q.page_token) {
+    const i = list.findIndex((a) => a.id === q.page_token);
+    list = i >= 0 ? list.slice(i + 1) : [];
+  }
+  const size = Math.min(100, Number(q.page_size ?? 100));
+  return list.slice(0, size).map(({ at: _at, ...a }) => a);
+}
+
 class HttpAnswer {
   constructor(
     readonly status: number,
@@ -393,7 +410,9 @@ export class AlpacaGateway {
     if (method === "GET" && path === "/v2/positions")
       return new HttpAnswer(200, await this.positions(accountId));
     if (method === "GET" && path === "/v2/account/activities/FILL")
-      return new HttpAnswer(200, await this.activities(accountId, q));
+      return new HttpAnswer(200, page(await this.fillActivities(accountId), q));
+    if (method === "GET" && path === "/v2/account/activities/CFEE")
+      return new HttpAnswer(200, page(await this.feeActivities(accountId), q));
     return refuse(404, 40410000, "not served by the local gateway");
   }
 
@@ -685,8 +704,8 @@ export class AlpacaGateway {
     return out;
   }
 
-  private async activities(accountId: string, q: Record<string, string>) {
-    const all = [];
+  private async fillActivities(accountId: string): Promise<Activity[]> {
+    const all: Activity[] = [];
     for (const { f, cum, order } of await this.fillsWithCum(accountId)) {
       const inst = await this.instrumentOf(f.symbol);
       const crypto = inst?.assetClass === "crypto";
@@ -711,17 +730,35 @@ export class AlpacaGateway {
         clientOrderId: order.clientOrderId,
       });
     }
-    let list = all;
-    if (q.after) list = list.filter((a) => a.at > new Date(q.after!));
-    if (q.until) list = list.filter((a) => a.at < new Date(q.until!));
-    if (q.order_id) list = list.filter((a) => a.order_id === q.order_id);
-    if (q.direction !== "asc") list.reverse();
-    if (q.page_token) {
-      const i = list.findIndex((a) => a.id === q.page_token);
-      list = i >= 0 ? list.slice(i + 1) : [];
+    return all;
+  }
+
+  /**
+   * The paper broker's commissions as Alpaca's crypto fees: one CFEE non-trade activity per
+   * fill that paid one, in cash (net_amount negative, USD), linked to its order by
+   * `group_id` (the order's id: its FILL activities and this fee are siblings). Alpaca
+   * posts fees later, "typically the day after the trade"; the gateway posts them with the
+   * fill, since the paper broker's cash already paid them then.
+   */
+  private async feeActivities(accountId: string): Promise<Activity[]> {
+    const all: Activity[] = [];
+    for (const { f, order } of await this.fillsWithCum(accountId)) {
+      if (D(f.commission).isZero()) continue;
+      const inst = await this.instrumentOf(f.symbol);
+      all.push({
+        id: `${activityStamp(f.at)}::${uuidOf(`fee/${f.tradeId}`)}`,
+        activity_type: "CFEE",
+        date: iso(f.at),
+        created_at: iso(f.at),
+        net_amount: fmt(D(f.commission).neg()),
+        currency: inst?.currency ?? "USD",
+        symbol: await this.alpacaSymbol(f.symbol, inst?.assetClass === "crypto"),
+        group_id: uuidOf(`${accountId}/${order.brokerOrderId}`),
+        status: "executed",
+        at: f.at,
+      });
     }
-    const size = Math.min(100, Number(q.page_size ?? 100));
-    return list.slice(0, size).map(({ at: _at, ...a }) => a);
+    return all;
   }
 
   // ------------------------------------------------------------------ stream
