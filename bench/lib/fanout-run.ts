@@ -317,7 +317,7 @@ async function setup(db: EngineDeps["db"], n: number, kind: BrokerKind, memory: 
     sql`insert into ledger_accounts (code, currency, owner_user_id) select 'account:' || id || ':cash', 'USD', user_id from broker_accounts where external_id like 'bf-%'`,
   );
   await db.execute(sql`
-    with a as (select id, nextval(pg_get_serial_sequence('journals', 'id')) as jid from broker_accounts where external_id like 'bf-%'),
+    with a as (select id, nextval('journals_id_seq'::regclass) as jid from broker_accounts where external_id like 'bf-%'),
          j as (insert into journals (id, kind, description, at) select jid, 'deposit', 'deposit 100000.00 USD', now() from a)
     insert into postings (journal_id, ledger_account_id, amount, currency)
     select a.jid, l.id, 100000::numeric, 'USD' from a join ledger_accounts l on l.code = 'account:' || a.id || ':cash' and l.currency = 'USD'

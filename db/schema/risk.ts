@@ -9,7 +9,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
-import { dec, ts } from "./columns";
+import { dec, riskChecks, ts } from "./columns";
 
 export const decisionAction = pgEnum("decision_action", ["placed", "reduced", "skipped", "none"]);
 
@@ -33,9 +33,8 @@ export const copyDecisions = pgTable(
     orderQty: dec("order_qty").notNull(),
     action: decisionAction("action").notNull(),
     reason: text("reason").notNull(),
-    checks: jsonb("checks")
-      .$type<Array<{ check: string; passed: boolean; detail: string }>>()
-      .notNull(),
+    /** Every check evaluated, in order, stored as triples (columns.ts `riskChecks`). */
+    checks: riskChecks("checks").notNull(),
     clientOrderId: text("client_order_id"),
     at: ts("at").notNull(),
   },

@@ -1,5 +1,6 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import { brokerAccounts, copyDecisions, orders } from "../../../db/schema";
+import { packChecks } from "../../../db/schema/columns";
 import {
   BrokerRateLimitedError,
   BrokerRejectedError,
@@ -550,7 +551,7 @@ async function reject(deps: EngineDeps, order: SubmitOrder, reason: string): Pro
         action: "skipped",
         reason: reason === "RATE_LIMITED" ? "RATE_LIMITED" : "BROKER_REJECTED",
         orderQty: "0",
-        checks: sql`${copyDecisions.checks} || ${JSON.stringify([{ check: "broker", passed: false, detail: `broker refused the order: ${reason}` }])}::jsonb`,
+        checks: sql`${copyDecisions.checks} || ${JSON.stringify(packChecks([{ check: "broker", passed: false, detail: `broker refused the order: ${reason}` }]))}::jsonb`,
       })
       .where(eq(copyDecisions.clientOrderId, order.clientOrderId));
     await appendEvents(tx, [

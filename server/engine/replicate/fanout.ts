@@ -7,6 +7,7 @@ import {
   leaders,
   orders,
 } from "../../../db/schema";
+import { packChecks } from "../../../db/schema/columns";
 import { fx, fxText } from "../../domain/fixed";
 import { fmt } from "../../domain/money";
 import { bulkInsert, anyOf } from "../core/bulk";
@@ -118,7 +119,7 @@ export async function fanOutBatch(
         order_qty: d.orderQty,
         action: d.action,
         reason: d.reason,
-        checks: d.checks,
+        checks: packChecks(d.checks),
         client_order_id: d.clientOrderId ?? null,
         at: d.at,
       })),
