@@ -47,6 +47,18 @@ export async function ingestLeaderFill(
   return seq;
 }
 
+/**
+ * Locks the leader's book row, creating it (empty) first if the leader has none yet: one
+ * round trip when it exists, as it does from the leader's first fill or cash on.
+ */
+async function lockLeaderBook(tx: Tx, leaderId: string, at: Date): Promise<void> {
+  const lock = () =>
+    tx.execute(sql`select 1 from leader_books where leader_id = ${leaderId} for update`);
+  if ((await lock()).length > 0) return;
+  await tx.insert(leaderBooks).values({ leaderId, cash: "0", updatedAt: at }).onConflictDoNothing();
+  await lock();
+}
+
 async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<number | null> {
   const qty = parseDecimal(f.qty, "qty");
   const price = parseDecimal(f.price, "price");
@@ -57,23 +69,21 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     // The book row lock serializes ingestion per leader, so positions chain correctly.
-    await tx
-      .insert(leaderBooks)
-      .values({ leaderId: f.leaderId, cash: "0", updatedAt: now })
-      .onConflictDoNothing();
-    await tx.execute(sql`select 1 from leader_books where leader_id = ${f.leaderId} for update`);
-    const seen = await tx
-      .select({ id: leaderFills.id })
-      .from(leaderFills)
-      .where(and(eq(leaderFills.leaderId, f.leaderId), eq(leaderFills.brokerTradeId, f.fillId)));
+    await lockLeaderBook(tx, f.leaderId, now);
+    // Read together, under the lock: one round trip instead of three.
+    const [seen, [inst], [pos]] = await Promise.all([
+      tx
+        .select({ id: leaderFills.id })
+        .from(leaderFills)
+        .where(and(eq(leaderFills.leaderId, f.leaderId), eq(leaderFills.brokerTradeId, f.fillId))),
+      tx.select().from(instruments).where(eq(instruments.symbol, f.symbol)),
+      tx
+        .select()
+        .from(leaderPositions)
+        .where(and(eq(leaderPositions.leaderId, f.leaderId), eq(leaderPositions.symbol, f.symbol))),
+    ]);
     if (seen.length > 0) return null;
-    const [inst] = await tx.select().from(instruments).where(eq(instruments.symbol, f.symbol));
     if (!inst) throw new Error(`leader fill ${f.fillId}: unknown instrument ${f.symbol}`);
-
-    const [pos] = await tx
-      .select()
-      .from(leaderPositions)
-      .where(and(eq(leaderPositions.leaderId, f.leaderId), eq(leaderPositions.symbol, f.symbol)));
     const before = D(pos?.qty ?? 0);
     const after = before.plus(signed);
     const payload: LeaderFillEvent = {
@@ -97,31 +107,34 @@ async function appendLeaderFill(deps: EngineDeps, f: LeaderFillInput): Promise<n
       },
     ]);
     const opensEpisode = before.isZero() || (sign(before) !== sign(after) && !after.isZero());
-    await tx
-      .insert(leaderPositions)
-      .values({ leaderId: f.leaderId, symbol: f.symbol, qty: fmt(after), openedAtSeq: seq! })
-      .onConflictDoUpdate({
-        target: [leaderPositions.leaderId, leaderPositions.symbol],
-        set: { qty: fmt(after), ...(opensEpisode ? { openedAtSeq: seq! } : {}) },
-      });
     const cashDelta = signed.times(price).times(inst.multiplier).neg().minus(commission);
-    await tx
-      .update(leaderBooks)
-      .set({ cash: sql`${leaderBooks.cash} + ${fmt(cashDelta)}::numeric`, updatedAt: now })
-      .where(eq(leaderBooks.leaderId, f.leaderId));
-    await tx.insert(leaderFills).values({
-      leaderId: f.leaderId,
-      brokerTradeId: f.fillId,
-      brokerOrderId: f.orderId,
-      symbol: f.symbol,
-      side: f.side,
-      qty: fmt(qty),
-      price: fmt(price),
-      positionAfter: fmt(after),
-      eventSeq: seq!,
-      filledAt: f.at,
-      recordedAt: now,
-    });
+    // Three writes of rows locked or new to this transaction, sent at once (one round trip).
+    await Promise.all([
+      tx
+        .insert(leaderPositions)
+        .values({ leaderId: f.leaderId, symbol: f.symbol, qty: fmt(after), openedAtSeq: seq! })
+        .onConflictDoUpdate({
+          target: [leaderPositions.leaderId, leaderPositions.symbol],
+          set: { qty: fmt(after), ...(opensEpisode ? { openedAtSeq: seq! } : {}) },
+        }),
+      tx
+        .update(leaderBooks)
+        .set({ cash: sql`${leaderBooks.cash} + ${fmt(cashDelta)}::numeric`, updatedAt: now })
+        .where(eq(leaderBooks.leaderId, f.leaderId)),
+      tx.insert(leaderFills).values({
+        leaderId: f.leaderId,
+        brokerTradeId: f.fillId,
+        brokerOrderId: f.orderId,
+        symbol: f.symbol,
+        side: f.side,
+        qty: fmt(qty),
+        price: fmt(price),
+        positionAfter: fmt(after),
+        eventSeq: seq!,
+        filledAt: f.at,
+        recordedAt: now,
+      }),
+    ]);
     deps.log.info(
       {
         correlationId: `lf:${f.fillId}`,
@@ -160,8 +173,7 @@ export async function appendLeaderCash(
   at: Date,
 ): Promise<number> {
   const delta = parseDecimal(amount, "amount");
-  await tx.insert(leaderBooks).values({ leaderId, cash: "0", updatedAt: at }).onConflictDoNothing();
-  await tx.execute(sql`select 1 from leader_books where leader_id = ${leaderId} for update`);
+  await lockLeaderBook(tx, leaderId, at);
   await tx
     .update(leaderBooks)
     .set({ cash: sql`${leaderBooks.cash} + ${fmt(delta)}::numeric`, updatedAt: deps.clock.now() })

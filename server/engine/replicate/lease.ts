@@ -17,17 +17,18 @@ export async function claimLease(
 ): Promise<Lease | null> {
   const until = new Date(now.getTime() + ttlMs).toISOString();
   const nowIso = now.toISOString();
-  await db.execute(
-    sql`insert into work_leases (key, token) values (${key}, 0) on conflict (key) do nothing`,
-  );
+  // One statement (one round trip on every pass of every leader): a new key is inserted as
+  // claimed with token 1; an existing one is taken only where the condition lets us, and
+  // otherwise nothing is returned (another owner holds it).
   const rows = await db.execute<{ token: string }>(sql`
-    update work_leases
+    insert into work_leases as l (key, owner, token, expires_at)
+    values (${key}, ${owner}, 1, ${until}::timestamptz)
+    on conflict (key) do update
        set owner = ${owner},
-           token = case when owner = ${owner} and expires_at > ${nowIso}::timestamptz then token else token + 1 end,
+           token = case when l.owner = ${owner} and l.expires_at > ${nowIso}::timestamptz then l.token else l.token + 1 end,
            expires_at = ${until}::timestamptz
-     where key = ${key}
-       and (owner is null or owner = ${owner} or expires_at is null or expires_at <= ${nowIso}::timestamptz)
-    returning token`);
+     where l.owner is null or l.owner = ${owner} or l.expires_at is null or l.expires_at <= ${nowIso}::timestamptz
+    returning l.token`);
   const row = rows[0];
   return row ? { key, token: Number(row.token) } : null;
 }

@@ -43,14 +43,19 @@ export async function replicateLeader(
   let done = 0;
   try {
     for (;;) {
-      const [cursor] = await deps.db
-        .select()
-        .from(replicationCursors)
-        .where(eq(replicationCursors.leaderId, leaderId));
+      // The events after the cursor, the cursor read in the same statement (one round trip).
       const pending = await deps.db
         .select()
         .from(events)
-        .where(and(eq(events.stream, leaderStream(leaderId)), gt(events.seq, cursor?.lastSeq ?? 0)))
+        .where(
+          and(
+            eq(events.stream, leaderStream(leaderId)),
+            gt(
+              events.seq,
+              sql`coalesce((select ${replicationCursors.lastSeq} from ${replicationCursors} where ${replicationCursors.leaderId} = ${leaderId}), 0)`,
+            ),
+          ),
+        )
         .orderBy(asc(events.seq))
         .limit(Math.min(page, (opts.maxEvents ?? Infinity) - done));
       if (pending.length === 0) break;
