@@ -22,15 +22,18 @@ export async function consumeBrokerEventsMany(
   accountIds: string[],
 ): Promise<{ read: number; rest: string[] }> {
   if (accountIds.length === 0) return { read: 0, rest: [] };
+  // The accounts with their event cursors, in one round trip.
   const accts = await deps.db
     .select({
       id: brokerAccounts.id,
       broker: brokerAccounts.broker,
       externalId: brokerAccounts.externalId,
       leaderId: leaders.id,
+      lastSeq: brokerEventCursors.lastSeq,
     })
     .from(brokerAccounts)
     .leftJoin(leaders, sql`${leaders.brokerAccountId} = ${brokerAccounts.id}`)
+    .leftJoin(brokerEventCursors, sql`${brokerEventCursors.brokerAccountId} = ${brokerAccounts.id}`)
     .where(anyOf(brokerAccounts.id, accountIds));
   const rest: string[] = [];
   const batchable = accts.filter((a) => {
@@ -41,16 +44,7 @@ export async function consumeBrokerEventsMany(
   let read = 0;
   for (const [brokerName, list] of groupBy(batchable, (a) => a.broker)) {
     const broker = deps.broker(brokerName);
-    const cursorRows = await deps.db
-      .select()
-      .from(brokerEventCursors)
-      .where(
-        anyOf(
-          brokerEventCursors.brokerAccountId,
-          list.map((a) => a.id),
-        ),
-      );
-    const cursor = new Map(cursorRows.map((c) => [c.brokerAccountId, c.lastSeq]));
+    const cursor = new Map(list.map((a) => [a.id, a.lastSeq ?? 0]));
     let pending = list;
     while (pending.length) {
       const got = await broker.readEventsMany!(
@@ -85,18 +79,21 @@ export async function consumeBrokerEventsMany(
             brokerAccountId: a.id,
             lastSeq: Math.max(cursor.get(a.id) ?? 0, ...a.events.map((e) => e.seq)),
           }));
-          // One JSON parameter for every account's cursor, not two parameters per account.
-          await bulkInsert(
-            tx,
-            "broker_event_cursors",
-            { broker_account_id: "uuid", last_seq: "bigint" },
-            seqs.map((a) => ({ broker_account_id: a.brokerAccountId, last_seq: a.lastSeq })),
-            {
-              onConflict:
-                "on conflict (broker_account_id) do update set last_seq = excluded.last_seq",
-            },
-          );
-          await bookFillsBatch(tx, items, deps.clock.now());
+          // One JSON parameter for every account's cursor, not two parameters per account;
+          // sent ahead of the booking's first statement, not waited for on its own.
+          await Promise.all([
+            bulkInsert(
+              tx,
+              "broker_event_cursors",
+              { broker_account_id: "uuid", last_seq: "bigint" },
+              seqs.map((a) => ({ broker_account_id: a.brokerAccountId, last_seq: a.lastSeq })),
+              {
+                onConflict:
+                  "on conflict (broker_account_id) do update set last_seq = excluded.last_seq",
+              },
+            ),
+            bookFillsBatch(tx, items, deps.clock.now()),
+          ]);
           return seqs;
         });
         for (const a of advanced) cursor.set(a.brokerAccountId, a.lastSeq);

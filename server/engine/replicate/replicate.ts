@@ -6,7 +6,7 @@ import type { EngineDeps } from "../deps";
 import { fanOutBatch } from "./fanout";
 import type { Claimed } from "../execute/submit";
 import type { LeaderFillEvent } from "../ingest/leader-events";
-import { assertLease, claimLease, releaseLease, type Lease } from "./lease";
+import { claimLease, releaseLease, underLease, type Lease } from "./lease";
 import { recordset } from "../core/bulk";
 import { forEachLimit, splitEvenly } from "../core/concurrency";
 import { leaderStream, type Tx } from "../core/streams";
@@ -110,41 +110,39 @@ async function processEvent(
       });
   for (;;) {
     let made: readonly Claimed[] = [];
-    const step = await deps.db.transaction(async (tx) => {
-      await assertLease(tx, lease);
-      if (ev.type === "leader_fill") {
-        const { covered, fresh: orders } = await batch(tx);
-        made = orders;
-        // A batch short of the batch size was the last one (under the lease nobody else
-        // fans this fill out, and a copy started now begins after it): the cursor moves in
-        // its transaction, not after one more, empty batch and a transaction of its own
-        // (seven round trips of a one-follower fan-out's twenty-odd).
-        if (covered < deps.config.fanoutBatchSize) {
-          await moveCursor(tx);
-          return "done";
+    const step = await deps.db.transaction((tx) =>
+      underLease(tx, lease, async () => {
+        if (ev.type === "leader_fill") {
+          const { covered, fresh: orders } = await batch(tx);
+          made = orders;
+          // A batch short of the batch size was the last one (under the lease nobody else
+          // fans this fill out, and a copy started now begins after it): the cursor moves in
+          // its transaction, not after one more, empty batch and a transaction of its own
+          // (seven round trips of a one-follower fan-out's twenty-odd).
+          if (covered < deps.config.fanoutBatchSize) {
+            await moveCursor(tx);
+            return "done";
+          }
+          return "more";
         }
-        return "more";
-      }
-      if (ev.type === "leader_cash") {
-        const covered = await refixProportionalRatios(
-          deps,
-          tx,
-          leaderId,
-          ev.seq,
-          String(ev.payload.equityAfter),
-        );
-        return covered === 0 ? "empty" : "more";
-      }
-      return "empty";
-    });
+        if (ev.type === "leader_cash") {
+          const covered = await refixProportionalRatios(
+            deps,
+            tx,
+            leaderId,
+            ev.seq,
+            String(ev.payload.equityAfter),
+          );
+          return covered === 0 ? "empty" : "more";
+        }
+        return "empty";
+      }),
+    );
     handOver(made);
     if (step === "done") return;
     if (step === "empty") break;
   }
-  await deps.db.transaction(async (tx) => {
-    await assertLease(tx, lease);
-    await moveCursor(tx);
-  });
+  await deps.db.transaction((tx) => underLease(tx, lease, () => moveCursor(tx)));
 }
 
 /**
@@ -185,10 +183,9 @@ async function fanOutInParts(
     const parts = splitEvenly(ids, n);
     if (parts.length < 2) return;
     await forEachLimit(parts, parts.length, async (only) => {
-      const { fresh } = await deps.db.transaction(async (tx) => {
-        await assertLease(tx, lease);
-        return batch(tx, only);
-      });
+      const { fresh } = await deps.db.transaction((tx) =>
+        underLease(tx, lease, () => batch(tx, only)),
+      );
       handOver(fresh);
     });
   }
