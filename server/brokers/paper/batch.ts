@@ -69,57 +69,64 @@ export class PlacementBatch {
     const b = new PlacementBatch(tx, seed);
     const ids = [...new Set(keys.map((k) => k.accountId))];
     const idSet = sql`(select unnest(${col(ids)}))`;
-    const rows = await tx
-      .select()
-      .from(paperAccounts)
-      .where(sql`${paperAccounts.id} in ${idSet}`)
-      .orderBy(asc(paperAccounts.id))
-      .for("update");
+    const bySymbol = (symbols: string[]) =>
+      Promise.all([
+        tx.select().from(instruments).where(inArray(instruments.symbol, symbols)),
+        tx.select().from(quotes).where(inArray(quotes.symbol, symbols)),
+        tx.select().from(paperLiquidity).where(inArray(paperLiquidity.symbol, symbols)),
+      ]);
+    const asked = [...new Set(keys.map((k) => k.symbol))];
+    // Everything sent at once, the lock first: postgres.js pipelines a transaction's
+    // concurrent queries and the server runs them in the order sent, so the reads run under
+    // the lock (one round trip instead of three). Requests for an account that does not
+    // exist find nothing.
+    const [rows, existing, open, positions, [instRows, quoteRows, liquidityRows]] =
+      await Promise.all([
+        tx
+          .select()
+          .from(paperAccounts)
+          .where(sql`${paperAccounts.id} in ${idSet}`)
+          .orderBy(asc(paperAccounts.id))
+          .for("update"),
+        tx
+          .select()
+          .from(paperOrders)
+          .where(
+            sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from unnest(${col(keys.map((k) => k.accountId))}, ${col(keys.map((k) => k.clientOrderId))}))`,
+          ),
+        tx
+          .select()
+          .from(paperOrders)
+          .where(
+            and(
+              sql`${paperOrders.accountId} in ${idSet}`,
+              inArray(paperOrders.status, OPEN_STATUSES),
+            ),
+          )
+          .orderBy(asc(paperOrders.createdAt), asc(paperOrders.id)),
+        tx
+          .select()
+          .from(paperPositions)
+          .where(sql`${paperPositions.accountId} in ${idSet}`),
+        bySymbol(asked),
+      ]);
     for (const row of rows) b.accounts.set(row.id, new BatchAccount(b, row));
     if (rows.length === 0) return b;
-
-    const pairs = keys.filter((k) => b.accounts.has(k.accountId));
-    // The rest read at once, after the lock: one round trip for the three, one for the
-    // three by symbol (postgres.js pipelines a transaction's concurrent queries).
-    const [existing, open, positions] = await Promise.all([
-      tx
-        .select()
-        .from(paperOrders)
-        .where(
-          sql`(${paperOrders.accountId}, ${paperOrders.clientOrderId}) in (select * from unnest(${col(pairs.map((k) => k.accountId))}, ${col(pairs.map((k) => k.clientOrderId))}))`,
-        ),
-      tx
-        .select()
-        .from(paperOrders)
-        .where(
-          and(
-            sql`${paperOrders.accountId} in ${idSet}`,
-            inArray(paperOrders.status, OPEN_STATUSES),
-          ),
-        )
-        .orderBy(asc(paperOrders.createdAt), asc(paperOrders.id)),
-      tx
-        .select()
-        .from(paperPositions)
-        .where(sql`${paperPositions.accountId} in ${idSet}`),
-    ]);
     for (const o of existing) b.accounts.get(o.accountId)!.byClientId.set(o.clientOrderId, o);
     for (const o of open) b.accounts.get(o.accountId)!.working.push(o);
     for (const p of positions)
       b.accounts.get(p.accountId)!.positions.set(p.symbol, { qty: p.qty, avgCost: p.avgCost });
 
-    const symbols = [
-      ...new Set([
-        ...keys.map((k) => k.symbol),
-        ...open.map((o) => o.symbol),
-        ...positions.map((p) => p.symbol),
-      ]),
-    ];
-    const [instRows, quoteRows, liquidityRows] = await Promise.all([
-      tx.select().from(instruments).where(inArray(instruments.symbol, symbols)),
-      tx.select().from(quotes).where(inArray(quotes.symbol, symbols)),
-      tx.select().from(paperLiquidity).where(inArray(paperLiquidity.symbol, symbols)),
-    ]);
+    // Symbols of working orders and positions the requests did not name: read after.
+    const more = [
+      ...new Set([...open.map((o) => o.symbol), ...positions.map((p) => p.symbol)]),
+    ].filter((x) => !asked.includes(x));
+    if (more.length) {
+      const [i2, q2, l2] = await bySymbol(more);
+      instRows.push(...i2);
+      quoteRows.push(...q2);
+      liquidityRows.push(...l2);
+    }
     for (const i of instRows) b.instruments.set(i.symbol, i);
     for (const q of quoteRows) b.quotes.set(q.symbol, { bid: q.bid, ask: q.ask, at: q.at });
     for (const l of liquidityRows) b.liquidity.set(l.symbol, l.maxFillQty);
