@@ -4,6 +4,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useState } from "react";
 import type { AppRouter } from "@/server/api/root";
+import { isCharge } from "@/server/domain/bookkeeping";
 import { dateTime, money, qty, signClass, ORDER_STATUS } from "./format";
 import { formErrors } from "./errors";
 import { reasonWords } from "./reason-words";
@@ -286,12 +287,11 @@ export function LeaderConsole({ initial }: { initial: Overview }) {
                   <tr key={f.id}>
                     <td>{dateTime(f.filledAt)}</td>
                     <td>
-                      {/* A charge: a commission the broker posted after the fills. */}
-                      {Number(f.qty) === 0
+                      {isCharge(f)
                         ? `Broker commission on ${f.symbol}`
                         : `${f.side === "buy" ? "Bought" : "Sold"} ${qty(f.qty)} ${f.symbol}`}
                     </td>
-                    <td className="num">{Number(f.qty) === 0 ? "" : money(f.price)}</td>
+                    <td className="num">{isCharge(f) ? "" : money(f.price)}</td>
                     <td className="num">{money(f.fee)}</td>
                     <td className="num" data-testid="copied-to">
                       {f.copiedTo} follower{f.copiedTo === 1 ? "" : "s"}

@@ -179,8 +179,16 @@ export function stateAfterFill(state: OrderState, complete: boolean): OrderState
 }
 
 /**
- * A charge: a commission the broker posted after the order's fills (a fill report of
- * quantity 0, brokers/types.ts). It moves the account's cash and the copy's fees, as a
+ * Whether a fill report (or a booked fill row) is a charge: a commission the broker posted
+ * after the order's fills, reported as a fill of quantity 0 (brokers/types.ts). The one
+ * test for it; readers that list fills use it to show a charge as a commission.
+ */
+export function isCharge(fill: { qty: string }): boolean {
+  return fxIsZero(fx(fill.qty));
+}
+
+/**
+ * A charge (`isCharge`): a commission the broker posted after the order's fills. It moves the account's cash and the copy's fees, as a
  * fill's commission does, and never the order or a position; it has no platform fee (that
  * is charged on traded notional).
  */
@@ -310,7 +318,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     const fq = fx(f.qty);
     const price = fx(f.price);
     const commission = fx(f.commission);
-    if (fxIsZero(fq)) {
+    if (isCharge(f)) {
       bookCharge(state, o, f, commission, { cposTouched, balTouched, journals });
       recordFill(o, f);
       continue;

@@ -16,6 +16,7 @@ import {
 import { nextPeriodStart, periodLabel, type FeePeriod } from "../domain/fees";
 import { D, fmt, ZERO, type Decimal } from "../domain/money";
 import { applyFillToPosition } from "../domain/order-state";
+import { isCharge } from "../domain/bookkeeping";
 import { marks, pnlParts } from "./copy-valuation";
 
 /*
@@ -174,8 +175,8 @@ export async function copyStatement(db: Db, copyId: string, now: Date): Promise<
   const pos = new Map<string, { qty: string; avgCost: string; realizedPnl: string }>();
   const realizedAt: { at: Date; realized: Decimal; commission: Decimal }[] = [];
   for (const f of copyFills) {
-    // A charge (a commission posted after the fills, quantity 0) moves no position.
-    if (D(f.qty).isZero()) {
+    // A charge (a commission posted after the fills) moves no position.
+    if (isCharge(f)) {
       realizedAt.push({ at: f.at, realized: ZERO, commission: D(f.fee) });
       continue;
     }

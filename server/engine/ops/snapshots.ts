@@ -127,6 +127,7 @@ export async function snapshotEquity(deps: EngineDeps): Promise<number> {
     unquoted.length
       ? (
           await db.execute<{ symbol: string; price: string }>(sql`
+          -- Not a charge (domain/bookkeeping.ts isCharge: quantity 0, no price).
           select distinct on (o.symbol) o.symbol, f.price from fills f join orders o on o.id = f.order_id
            where o.symbol = any(${sql.param(unquoted)}::text[]) and f.qty > 0
            order by o.symbol, f.filled_at desc`)
