@@ -13,13 +13,32 @@ import { fx } from "../../domain/fixed";
 import { fmt, ZERO, type Decimal } from "../../domain/money";
 import type { IncomingFill } from "./book-fill";
 import { bulkInsert, recordset, anyOf } from "../core/bulk";
-import { bookFills, type ChargedFee } from "../../domain/bookkeeping";
+import { bookFills, type BookOrder, type ChargedFee } from "../../domain/bookkeeping";
 import { appendEvents, type Tx } from "../core/streams";
 import { writeJournals } from "./ledger";
 
 export type FillItem = { brokerAccountId: string; clientOrderId: string; fill: IncomingFill };
 
 const CHUNK = 1000;
+
+/**
+ * The order columns the bookkeeping core reads (its `BookOrder`), not the whole row: at
+ * 10 000 fills the other twelve columns were 120 000 values to decode and map, four of them
+ * timestamps made into Dates, for nothing (ADR 0041, session 13).
+ */
+const bookOrderColumns = {
+  id: orders.id,
+  brokerAccountId: orders.brokerAccountId,
+  clientOrderId: orders.clientOrderId,
+  relationshipId: orders.relationshipId,
+  symbol: orders.symbol,
+  side: orders.side,
+  qty: orders.qty,
+  filledQty: orders.filledQty,
+  avgPrice: orders.avgPrice,
+  status: orders.status,
+  correlationId: orders.correlationId,
+} satisfies Record<keyof BookOrder, unknown>;
 
 /**
  * The set-based twin of `bookFill` for a fan-out: the same bookkeeping (fill row once per
@@ -35,7 +54,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const accountIds = [...new Set(items.map((i) => i.brokerAccountId))];
   const clientIds = [...new Set(items.map((i) => i.clientOrderId))];
   const orderRows = await tx
-    .select()
+    .select(bookOrderColumns)
     .from(orders)
     .where(
       and(
@@ -45,10 +64,14 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
     )
     .orderBy(orders.id)
     .for("update");
-  const orderByKey = new Map(
-    orderRows.map((o) => [`${o.brokerAccountId}|${o.clientOrderId}`, { ...o }]),
-  );
-  const known = items.filter((i) => orderByKey.has(`${i.brokerAccountId}|${i.clientOrderId}`));
+  const orderByKey = new Map(orderRows.map((o) => [`${o.brokerAccountId}|${o.clientOrderId}`, o]));
+  // Each fill with its order, looked up once (at 10 000 fills every lookup repeated below
+  // was another 10 000 keys built and hashed).
+  const known: Array<{ it: FillItem; o: (typeof orderRows)[number] }> = [];
+  for (const it of items) {
+    const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`);
+    if (o) known.push({ it, o });
+  }
   if (known.length === 0) return 0;
 
   const inserted = new Set<string>();
@@ -64,35 +87,30 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       fee: "numeric",
       filled_at: "timestamptz",
     },
-    known.map((it) => {
-      const o = orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!;
-      return {
-        order_id: o.id,
-        broker_account_id: it.brokerAccountId,
-        broker_trade_id: it.fill.tradeId,
-        qty: it.fill.qty,
-        price: it.fill.price,
-        fee: it.fill.commission,
-        filled_at: it.fill.at,
-      };
-    }),
+    known.map(({ it, o }) => ({
+      order_id: o.id,
+      broker_account_id: it.brokerAccountId,
+      broker_trade_id: it.fill.tradeId,
+      qty: it.fill.qty,
+      price: it.fill.price,
+      fee: it.fill.commission,
+      filled_at: it.fill.at,
+    })),
     { onConflict: "on conflict do nothing", returning: "broker_account_id, broker_trade_id" },
   );
   for (const r of rows) inserted.add(`${String(r.broker_account_id)}|${String(r.broker_trade_id)}`);
   // A duplicated event can put one trade id in the batch twice: book it once.
   const seen = new Set<string>();
-  const fresh = known.filter((i) => {
-    const k = `${i.brokerAccountId}|${i.fill.tradeId}`;
+  const fresh = known.filter(({ it }) => {
+    const k = `${it.brokerAccountId}|${it.fill.tradeId}`;
     if (!inserted.has(k) || seen.has(k)) return false;
     seen.add(k);
     return true;
   });
   if (fresh.length === 0) return 0;
 
-  const symbols = [
-    ...new Set(fresh.map((i) => orderByKey.get(`${i.brokerAccountId}|${i.clientOrderId}`)!.symbol)),
-  ];
-  const freshAccounts = [...new Set(fresh.map((i) => i.brokerAccountId))].sort();
+  const symbols = [...new Set(fresh.map(({ o }) => o.symbol))];
+  const freshAccounts = [...new Set(fresh.map(({ it }) => it.brokerAccountId))].sort();
   const relIds = [
     ...new Set(orderRows.map((o) => o.relationshipId).filter((x): x is string => x !== null)),
   ].sort();
@@ -171,7 +189,7 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       accounts: new Map(acctRows.map((a) => [a.id, { broker: a.broker, userId: a.userId }])),
       platformFeeBps,
     },
-    fresh.map((it) => ({
+    fresh.map(({ it }) => ({
       brokerAccountId: it.brokerAccountId,
       clientOrderId: it.clientOrderId,
       tradeId: it.fill.tradeId,
@@ -191,12 +209,8 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   // The broker's order id from the fill reports: an order filled in the submission's answer
   // was never marked accepted (ADR 0041), so its broker id is first written here.
   const brokerIds = new Map<string, string>();
-  for (const it of fresh)
-    if (it.fill.brokerOrderId)
-      brokerIds.set(
-        orderByKey.get(`${it.brokerAccountId}|${it.clientOrderId}`)!.id,
-        it.fill.brokerOrderId,
-      );
+  for (const { it, o } of fresh)
+    if (it.fill.brokerOrderId) brokerIds.set(o.id, it.fill.brokerOrderId);
   // The rows below were locked above, so the order of these writes decides nothing: they
   // are sent at once and waited for together (one round trip, not four).
   const writes: Promise<unknown>[] = [];
@@ -216,7 +230,6 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
        where o.id = v.id`),
     );
   }
-  const posValues = booked.positions.map((p) => ({ ...p, updatedAt: now }));
   writes.push(
     bulkInsert(
       tx,
@@ -229,13 +242,13 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         realized_pnl: "numeric",
         updated_at: "timestamptz",
       },
-      posValues.map((p) => ({
+      booked.positions.map((p) => ({
         broker_account_id: p.brokerAccountId,
         symbol: p.symbol,
         qty: p.qty,
         avg_cost: p.avgCost,
         realized_pnl: p.realizedPnl,
-        updated_at: p.updatedAt,
+        updated_at: now,
       })),
       {
         onConflict:
@@ -243,7 +256,6 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       },
     ),
   );
-  const cpValues = booked.copyPositions.map((p) => ({ ...p, updatedAt: now }));
   writes.push(
     bulkInsert(
       tx,
@@ -257,14 +269,14 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
         fees: "numeric",
         updated_at: "timestamptz",
       },
-      cpValues.map((p) => ({
+      booked.copyPositions.map((p) => ({
         relationship_id: p.relationshipId,
         symbol: p.symbol,
         qty: p.qty,
         avg_cost: p.avgCost,
         realized_pnl: p.realizedPnl,
         fees: p.fees,
-        updated_at: p.updatedAt,
+        updated_at: now,
       })),
       {
         onConflict:
@@ -272,17 +284,16 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       },
     ),
   );
-  const balValues = booked.balances.map((b) => ({ ...b, updatedAt: now }));
   writes.push(
     bulkInsert(
       tx,
       "account_balances",
       { broker_account_id: "uuid", currency: "text", cash: "numeric", updated_at: "timestamptz" },
-      balValues.map((v) => ({
+      booked.balances.map((v) => ({
         broker_account_id: v.brokerAccountId,
         currency: v.currency,
         cash: v.cash,
-        updated_at: v.updatedAt,
+        updated_at: now,
       })),
       {
         onConflict:

@@ -18,7 +18,13 @@ import { ingestLeaderFill } from "../ingest/leader-events";
 import { fillOf, leaderFillOf } from "../book/broker-events";
 import { brokerReportEvent } from "../execute/order-status";
 import type { EngineDeps } from "../deps";
-import { copyOrderRow, loadPlanContext, planFor, type Rel } from "../replicate/plan-context";
+import {
+  copyOrderRow,
+  loadPlanContext,
+  planFor,
+  relColumns,
+  type Rel,
+} from "../replicate/plan-context";
 import { reconcileOrderId } from "../core/ids";
 import { randomId } from "../core/random-id";
 import { groupBy } from "../core/concurrency";
@@ -428,14 +434,12 @@ async function reconcileOrder(
  * batches of the fan-out's size, each batch's inputs loaded with one query per kind.
  */
 async function reconcileCopies(deps: EngineDeps, runId: string, items: Item[]) {
-  const all: Rel[] = (
-    await deps.db
-      .select({ rel: copyRelationships, broker: brokerAccounts.broker })
-      .from(copyRelationships)
-      .innerJoin(brokerAccounts, eq(brokerAccounts.id, copyRelationships.brokerAccountId))
-      .where(inArray(copyRelationships.status, ["active", "paused"]))
-      .orderBy(copyRelationships.createdAt, copyRelationships.id)
-  ).map((r) => ({ ...r.rel, broker: r.broker }));
+  const all: Rel[] = await deps.db
+    .select({ ...relColumns, broker: brokerAccounts.broker })
+    .from(copyRelationships)
+    .innerJoin(brokerAccounts, eq(brokerAccounts.id, copyRelationships.brokerAccountId))
+    .where(inArray(copyRelationships.status, ["active", "paused"]))
+    .orderBy(copyRelationships.createdAt, copyRelationships.id);
   const now = deps.clock.now();
   const size = Math.max(1, deps.config.fanoutBatchSize);
   for (let i = 0; i < all.length; i += size) {

@@ -15,7 +15,14 @@ import type { EngineDeps } from "../deps";
 import { copyOrderId } from "../core/ids";
 import type { LeaderFillEvent } from "../ingest/leader-events";
 import { appendEvents, fanoutStream, type Tx } from "../core/streams";
-import { copyOrderRow, loadPlanContext, planFor, type PlanContext, type Rel } from "./plan-context";
+import {
+  copyOrderRow,
+  loadPlanContext,
+  planFor,
+  relColumns,
+  type PlanContext,
+  type Rel,
+} from "./plan-context";
 import { metrics } from "../../ops/metrics";
 import { CLAIMED_AT_INSERT, type Claimed, type SubmitOrder } from "../execute/submit";
 
@@ -50,7 +57,7 @@ export async function fanOutBatch(
   const now = deps.clock.now();
   const selected = await tx
     .select({
-      rel: copyRelationships,
+      ...relColumns,
       broker: brokerAccounts.broker,
       externalId: brokerAccounts.externalId,
     })
@@ -66,7 +73,7 @@ export async function fanOutBatch(
     )
     .orderBy(asc(copyRelationships.createdAt), asc(copyRelationships.id))
     .limit(deps.config.fanoutBatchSize);
-  const rels: Rel[] = selected.map((r) => ({ ...r.rel, broker: r.broker }));
+  const rels: Rel[] = selected;
   if (rels.length === 0) return { covered: 0, fresh: [] };
 
   const symbol = fill.symbol;
@@ -252,11 +259,11 @@ export async function fanOutBatch(
 function handedOver(
   inserted: ReadonlyArray<Record<string, unknown>>,
   orderRows: PlannedBatch["orderRows"],
-  selected: ReadonlyArray<{ rel: { id: string }; broker: string; externalId: string }>,
+  selected: ReadonlyArray<{ id: string; broker: string; externalId: string }>,
   initial: { status: SubmitOrder["status"]; attempts: number },
 ): Claimed[] {
   const ids = new Map(inserted.map((r) => [String(r.client_order_id), String(r.id)]));
-  const account = new Map(selected.map((s) => [s.rel.id, s]));
+  const account = new Map(selected.map((s) => [s.id, s]));
   const out: Claimed[] = [];
   for (const o of orderRows) {
     const id = ids.get(o.clientOrderId);
