@@ -120,7 +120,13 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
   const [instRows, posRows, cpRows, balRows, acctRows, platformFeeBps] = await Promise.all([
     tx.select().from(instruments).where(inArray(instruments.symbol, symbols)),
     tx
-      .select()
+      .select({
+        brokerAccountId: positions.brokerAccountId,
+        symbol: positions.symbol,
+        qty: positions.qty,
+        avgCost: positions.avgCost,
+        realizedPnl: positions.realizedPnl,
+      })
       .from(positions)
       .where(
         and(anyOf(positions.brokerAccountId, freshAccounts), inArray(positions.symbol, symbols)),
@@ -129,7 +135,14 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
       .for("update"),
     relIds.length
       ? tx
-          .select()
+          .select({
+            relationshipId: copyPositions.relationshipId,
+            symbol: copyPositions.symbol,
+            qty: copyPositions.qty,
+            avgCost: copyPositions.avgCost,
+            realizedPnl: copyPositions.realizedPnl,
+            fees: copyPositions.fees,
+          })
           .from(copyPositions)
           .where(
             and(
@@ -141,7 +154,11 @@ export async function bookFillsBatch(tx: Tx, items: FillItem[], now: Date): Prom
           .for("update")
       : [],
     tx
-      .select()
+      .select({
+        brokerAccountId: accountBalances.brokerAccountId,
+        cash: accountBalances.cash,
+        currency: accountBalances.currency,
+      })
       .from(accountBalances)
       .where(anyOf(accountBalances.brokerAccountId, freshAccounts))
       .orderBy(accountBalances.brokerAccountId)

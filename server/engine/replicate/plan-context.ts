@@ -139,12 +139,23 @@ export async function loadPlanContext(
             .where(and(anyOf(orders.brokerAccountId, accountIds), LIVE_ORDER))
             .orderBy(orders.createdAt, orders.clientOrderId)
         : [],
+      // Only the columns the funds rule reads: a fan-out reads one balance per follower.
       accountIds.length
-        ? tx.select().from(positions).where(anyOf(positions.brokerAccountId, accountIds))
+        ? tx
+            .select({
+              brokerAccountId: positions.brokerAccountId,
+              symbol: positions.symbol,
+              qty: positions.qty,
+            })
+            .from(positions)
+            .where(anyOf(positions.brokerAccountId, accountIds))
         : [],
       accountIds.length
         ? tx
-            .select()
+            .select({
+              brokerAccountId: accountBalances.brokerAccountId,
+              cash: accountBalances.cash,
+            })
             .from(accountBalances)
             .where(anyOf(accountBalances.brokerAccountId, accountIds))
         : [],
