@@ -56,6 +56,34 @@ export const leaderFills = pgTable(
 );
 
 /**
+ * Commissions a leader's broker posts apart from the fills (Alpaca's crypto fees, CFEE): each
+ * is taken from the leader book's cash once per broker charge id, so the leader's equity and
+ * the statistics built from it are after every cost the broker took (ADR 0020). The
+ * `leader_charge` event of `event_seq` is its record on the leader's stream.
+ */
+export const leaderCharges = pgTable(
+  "leader_charges",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    leaderId: uuid("leader_id")
+      .notNull()
+      .references(() => leaders.id),
+    brokerChargeId: text("broker_charge_id").notNull(),
+    /** The broker's id of the order the fee was charged on (a leader fill's `broker_order_id`). */
+    brokerOrderId: text("broker_order_id").notNull(),
+    symbol: text("symbol").notNull(),
+    amount: dec("amount").notNull(),
+    eventSeq: bigint("event_seq", { mode: "number" }).notNull(),
+    chargedAt: ts("charged_at").notNull(),
+    recordedAt: ts("recorded_at").notNull(),
+  },
+  (t) => [
+    unique("leader_charges_charge").on(t.leaderId, t.brokerChargeId),
+    index("leader_charges_at_idx").on(t.leaderId, t.chargedAt),
+  ],
+);
+
+/**
  * Work leases: one worker at a time per key (e.g. `leader:<id>`). `token` only ever grows,
  * so a worker whose lease expired cannot commit after another has taken over (fencing).
  */

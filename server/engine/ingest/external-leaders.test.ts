@@ -437,6 +437,30 @@ describe("connecting an Alpaca account", () => {
       .from(s.reconciliationItems)
       .where(eq(s.reconciliationItems.runId, again.runId));
     expect(againItems.filter((i) => i.kind === "cash_mismatch")).toEqual([]);
+
+    // The leader paid the same fees in Alpaca's app: each is taken from the leader's book
+    // once, so the book's cash is the account's (the equity followers read is after costs).
+    // The two trades before the link paid theirs before the book took the account's cash.
+    const [lb] = await t.db
+      .select()
+      .from(s.leaderBooks)
+      .where(eq(s.leaderBooks.leaderId, leaderId));
+    const [linkedRow] = await t.db.select().from(s.leaders).where(eq(s.leaders.id, leaderId));
+    const leaderAccount = (await alpaca.getAccount(await seamId(linkedRow!.brokerAccountId!))).cash;
+    expect(D(lb!.cash).toFixed(8)).toBe(D(leaderAccount).toFixed(8));
+    const [lc] = await t.db.execute<{ charges: number; events: number; total: string }>(sql`
+      select (select count(*)::int from leader_charges where leader_id = ${leaderId}) as charges,
+             (select count(*)::int from events where stream = ${`leader:${leaderId}`} and type = 'leader_charge') as events,
+             (select sum(amount)::text from leader_charges where leader_id = ${leaderId}) as total`);
+    expect(lc!.charges).toBe(day.length);
+    expect(lc!.events).toBe(day.length);
+    // 0.5 per BTC (the instrument above) on every unit the leader traded that day.
+    const traded = day.reduce((a, [, , q]) => a.plus(q), D(0));
+    expect(D(lc!.total).eq(traded.times("0.5"))).toBe(true);
+    // Charges are not copied: the follower's orders are the day's, as counted above.
+    expect(
+      await t.db.select().from(s.orders).where(eq(s.orders.relationshipId, relationshipId)),
+    ).toHaveLength(copyOrders.length);
   }, 120_000);
 
   it("an account Alpaca refuses pauses increases on it with a reason its owner reads", async () => {

@@ -1,5 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
-import { instruments, leaderBooks, leaderFills, leaderPositions } from "../../../db/schema";
+import {
+  instruments,
+  leaderBooks,
+  leaderCharges,
+  leaderFills,
+  leaderPositions,
+} from "../../../db/schema";
 import { D, fmt, parseDecimal, sign } from "../../domain/money";
 import { tripOnLeaderFillRate } from "../risk/breakers";
 import type { EngineDeps } from "../deps";
@@ -188,4 +194,77 @@ export async function appendLeaderCash(
     },
   ]);
   return seq!;
+}
+
+/** A commission the leader's broker posted apart from the fill (brokers/types.ts, a charge). */
+export type LeaderChargeInput = {
+  leaderId: string;
+  /** The broker's id of the charge: the dedupe key. */
+  chargeId: string;
+  /** The broker's id of the order it was charged on. */
+  orderId: string;
+  symbol: string;
+  /** What was taken, positive. */
+  amount: string;
+  at: Date;
+};
+
+/**
+ * Takes a charge from the leader book's cash exactly once per broker charge id, with a
+ * `leader_charge` event on the leader's stream as its record. Not a `leader_cash` event: a
+ * cost is not a deposit or a withdrawal, so it re-fixes no ratio (DESIGN.md: ratios are never
+ * re-fixed by P&L), and nothing fans out. Returns the event's seq, or null for a charge seen
+ * before.
+ */
+export async function ingestLeaderCharge(
+  deps: EngineDeps,
+  c: LeaderChargeInput,
+): Promise<number | null> {
+  const amount = parseDecimal(c.amount, "amount");
+  if (amount.lte(0)) throw new Error(`leader charge ${c.chargeId}: amount must be positive`);
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    await lockLeaderBook(tx, c.leaderId, now);
+    const seen = await tx
+      .select({ id: leaderCharges.id })
+      .from(leaderCharges)
+      .where(
+        and(eq(leaderCharges.leaderId, c.leaderId), eq(leaderCharges.brokerChargeId, c.chargeId)),
+      );
+    if (seen.length > 0) return null;
+    const [seq] = await appendEvents(tx, [
+      {
+        stream: leaderStream(c.leaderId),
+        type: "leader_charge",
+        payload: {
+          chargeId: c.chargeId,
+          orderId: c.orderId,
+          symbol: c.symbol,
+          amount: fmt(amount),
+        },
+        at: c.at,
+      },
+    ]);
+    await Promise.all([
+      tx
+        .update(leaderBooks)
+        .set({ cash: sql`${leaderBooks.cash} - ${fmt(amount)}::numeric`, updatedAt: now })
+        .where(eq(leaderBooks.leaderId, c.leaderId)),
+      tx.insert(leaderCharges).values({
+        leaderId: c.leaderId,
+        brokerChargeId: c.chargeId,
+        brokerOrderId: c.orderId,
+        symbol: c.symbol,
+        amount: fmt(amount),
+        eventSeq: seq!,
+        chargedAt: c.at,
+        recordedAt: now,
+      }),
+    ]);
+    deps.log.info(
+      { leaderId: c.leaderId, seq, chargeId: c.chargeId, amount: fmt(amount) },
+      "leader charge booked",
+    );
+    return seq!;
+  });
 }

@@ -15,6 +15,8 @@ import { transition, type OrderState } from "../../domain/order-state";
 import { bookFill } from "../book/book-fill";
 import { bookFillsBatch } from "../book/book-fills-batch";
 import { ingestLeaderFill } from "../ingest/leader-events";
+import { bookLeaderCharges } from "../ingest/leader-charges";
+import { chargesReadFrom } from "../book/charges-window";
 import { fillOf, leaderFillOf } from "../book/broker-events";
 import { brokerReportEvent } from "../execute/order-status";
 import type { EngineDeps } from "../deps";
@@ -60,6 +62,8 @@ export async function reconcile(
   const started = deps.clock.now();
   await deps.db.insert(reconciliationRuns).values({ id: runId, trigger, startedAt: started });
   const items: Item[] = [];
+  // Leaders' charges first: their book is what followers are sized and shown against.
+  await bookLeaderCharges(deps);
 
   const accounts = await deps.db.execute<{ id: string; broker: string; external_id: string }>(sql`
     select a.id, a.broker, a.external_id from broker_accounts a
@@ -262,11 +266,6 @@ async function feesNotYetAtBroker(deps: EngineDeps, ids: string[]): Promise<Map<
   return new Map(rows.map((r) => [r.id, D(r.owed)]));
 }
 
-/** How far back charges are read when an account has none booked yet. */
-const CHARGES_LOOKBACK_MS = 7 * 24 * 3600_000;
-/** Re-read before the latest charge booked: a broker may post two fees out of order. */
-const CHARGES_OVERLAP_MS = 3600_000;
-
 /**
  * The charges (brokers/types.ts `listCharges`) of every account at a broker that posts
  * them, from shortly before the latest one booked (or a week back), booked through the one
@@ -290,10 +289,7 @@ async function bookCharges(deps: EngineDeps, accts: Acct[]) {
       ).map((r) => [r.id, new Date(r.at)]),
     );
     for (const a of list) {
-      const last = latest.get(a.id);
-      const since = last
-        ? new Date(last.getTime() - CHARGES_OVERLAP_MS)
-        : new Date(now.getTime() - CHARGES_LOOKBACK_MS);
+      const since = chargesReadFrom(latest.get(a.id), now);
       let charges;
       try {
         charges = await broker.listCharges(a.externalId, since);
