@@ -213,7 +213,16 @@ function SearchResults({ found }: { found: Found }) {
       ))}
       {found.fills.map((f) => (
         <div key={f.tradeId}>
-          Fill {f.tradeId}: {qty(f.qty)} {f.symbol} @ {f.price} · order{" "}
+          {f.charge ? (
+            <>
+              Broker commission {f.tradeId}: {f.fee} on {f.symbol}
+            </>
+          ) : (
+            <>
+              Fill {f.tradeId}: {qty(f.qty)} {f.symbol} @ {f.price}
+            </>
+          )}{" "}
+          · order{" "}
           <Link href={`/admin?order=${encodeURIComponent(f.clientOrderId)}`}>
             {f.clientOrderId}
           </Link>

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../test/db";
 import * as s from "../../db/schema";
@@ -31,6 +31,23 @@ describe("staff tools", () => {
     await expect(as("follower@tandem.test").admin.search({ q: "bob" })).rejects.toMatchObject({
       code: "FORBIDDEN",
     });
+  });
+
+  it("search names a broker's commission posted apart from the fills as one, not as a fill", async () => {
+    const [fill] = await t.db.select().from(s.fills).where(ne(s.fills.qty, "0")).limit(1);
+    await t.db.insert(s.fills).values({
+      orderId: fill!.orderId,
+      brokerAccountId: fill!.brokerAccountId,
+      brokerTradeId: "cfee:search-1",
+      qty: "0",
+      price: "0",
+      fee: "0.75",
+      filledAt: fill!.filledAt,
+    });
+    const charge = await as("support@tandem.test").admin.search({ q: "cfee:search-1" });
+    expect(charge.fills).toEqual([expect.objectContaining({ charge: true, fee: "0.75" })]);
+    const plain = await as("support@tandem.test").admin.search({ q: fill!.brokerTradeId });
+    expect(plain.fills).toEqual([expect.objectContaining({ charge: false, qty: fill!.qty })]);
   });
 
   it("support opens a customer's copy read-only, and the look-up is audited", async () => {

@@ -11,6 +11,7 @@ import {
   orders,
   users,
 } from "../../db/schema";
+import { isCharge } from "../domain/bookkeeping";
 import { BROKERS } from "../market/catalogue";
 import { copyDetail } from "./copy-detail";
 
@@ -96,6 +97,7 @@ export async function staffSearch(db: Db, q: string) {
       symbol: orders.symbol,
       qty: fills.qty,
       price: fills.price,
+      fee: fills.fee,
     })
     .from(fills)
     .innerJoin(orders, eq(orders.id, fills.orderId))
@@ -105,7 +107,8 @@ export async function staffSearch(db: Db, q: string) {
     people: people.map((p) => ({ ...p, copies: copies.filter((c) => c.followerId === p.id) })),
     leaders: leaderHits,
     orders: orderHits,
-    fills: fillHits,
+    // A charge (a commission the broker posted apart from the fills) is said to be one.
+    fills: fillHits.map((f) => ({ ...f, charge: isCharge(f) })),
   };
 }
 
