@@ -197,7 +197,11 @@ function bookCharge(
   o: BookOrder,
   f: BookFill,
   commission: Fixed,
-  out: { cposTouched: Set<string>; balTouched: Set<string>; journals: Journal[] },
+  out: {
+    cposTouched: Map<string, [string, string]>;
+    balTouched: Set<string>;
+    journals: Journal[];
+  },
 ) {
   if (fxIsZero(commission)) return;
   if (o.relationshipId) {
@@ -209,7 +213,7 @@ function bookCharge(
       realizedPnl: prev?.realizedPnl ?? "0",
       fees: fxText(fxPlus(prev ? fx(prev.fees) : FX_ZERO, commission)),
     });
-    out.cposTouched.add(ck);
+    if (!out.cposTouched.has(ck)) out.cposTouched.set(ck, [o.relationshipId, o.symbol]);
   }
   const currency = state.instruments.get(o.symbol)?.currency ?? "USD";
   const b = state.balances.get(o.brokerAccountId) ?? { cash: FX_ZERO, currency };
@@ -256,9 +260,11 @@ function commissionLines(
  * before are the loader's to drop (it inserts fill rows first, once per trade id).
  */
 export function bookFills(state: BookState, fills: readonly BookFill[]): BookResult {
-  const touched = new Map<string, BookOrder>();
-  const posTouched = new Set<string>();
-  const cposTouched = new Set<string>();
+  // Orders by object, not by id: an object's identity hash is cheaper than a string's.
+  const touched = new Set<BookOrder>();
+  // The parts of each touched key, kept so the result need not split the key again.
+  const posTouched = new Map<string, [string, string]>();
+  const cposTouched = new Map<string, [string, string]>();
   const balTouched = new Set<string>();
   const journals: Journal[] = [];
   const events: BookEvent[] = [];
@@ -330,7 +336,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     o.status = stateAfterFill(o.status as OrderState, acc.complete);
     o.filledQty = fxText(acc.filledQty);
     o.avgPrice = fxText(acc.avgPrice);
-    touched.set(o.id, o);
+    touched.add(o);
 
     const inst = state.instruments.get(o.symbol);
     const multiplier = inst?.multiplier ?? "1";
@@ -346,7 +352,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
       avgCost: fxText(p.avgCost),
       realizedPnl: fxText(p.realizedPnl),
     });
-    posTouched.add(pk);
+    if (!posTouched.has(pk)) posTouched.set(pk, [o.brokerAccountId, o.symbol]);
     if (o.relationshipId) {
       const ck = k(o.relationshipId, o.symbol);
       const prev = state.copyPositions.get(ck);
@@ -357,7 +363,7 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
         realizedPnl: fxText(c.realizedPnl),
         fees: fxText(fxPlus(prev ? fx(prev.fees) : FX_ZERO, commission)),
       });
-      cposTouched.add(ck);
+      if (!cposTouched.has(ck)) cposTouched.set(ck, [o.relationshipId, o.symbol]);
     }
 
     const notional = fxTimes(fxTimes(signed, price), mult);
@@ -429,17 +435,33 @@ export function bookFills(state: BookState, fills: readonly BookFill[]): BookRes
     }
     recordFill(o, f);
   }
-  const split = (key: string) => key.split("|") as [string, string];
+  const positions: BookResult["positions"] = [];
+  for (const [pk, [brokerAccountId, symbol]] of posTouched) {
+    const p = state.positions.get(pk)!;
+    positions.push({
+      brokerAccountId,
+      symbol,
+      qty: p.qty,
+      avgCost: p.avgCost,
+      realizedPnl: p.realizedPnl,
+    });
+  }
+  const copyPositions: BookResult["copyPositions"] = [];
+  for (const [ck, [relationshipId, symbol]] of cposTouched) {
+    const p = state.copyPositions.get(ck)!;
+    copyPositions.push({
+      relationshipId,
+      symbol,
+      qty: p.qty,
+      avgCost: p.avgCost,
+      realizedPnl: p.realizedPnl,
+      fees: p.fees,
+    });
+  }
   return {
-    orders: [...touched.values()],
-    positions: [...posTouched].map((pk) => {
-      const [brokerAccountId, symbol] = split(pk);
-      return { brokerAccountId, symbol, ...state.positions.get(pk)! };
-    }),
-    copyPositions: [...cposTouched].map((ck) => {
-      const [relationshipId, symbol] = split(ck);
-      return { relationshipId, symbol, ...state.copyPositions.get(ck)! };
-    }),
+    orders: [...touched],
+    positions,
+    copyPositions,
     balances: [...balTouched].map((a) => {
       const b = state.balances.get(a)!;
       return { brokerAccountId: a, currency: b.currency, cash: fxText(b.cash) };
