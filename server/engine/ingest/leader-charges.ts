@@ -32,7 +32,12 @@ export async function bookLeaderCharges(deps: EngineDeps): Promise<number> {
   const now = deps.clock.now();
   let booked = 0;
   for (const l of leaders) {
-    const broker = deps.broker(l.broker);
+    let broker;
+    try {
+      broker = deps.broker(l.broker);
+    } catch {
+      continue; // no adapter for this broker in this process: nothing to read charges from
+    }
     if (typeof broker.listCharges !== "function") continue;
     const linked = l.since ? new Date(l.since).getTime() : 0;
     const from = chargesReadFrom(l.latest ? new Date(l.latest) : null, now).getTime();
