@@ -19,6 +19,7 @@ import { DEFAULT_CONFIG, silentLog, type EngineDeps } from "../deps";
 import { NO_LIMITS } from "../testing/limits";
 import { pump } from "../pump";
 import { reconcile } from "../reconcile/reconcile";
+import { loadAttribution } from "../ops/attribution";
 import { startExternalLeaders, type ExternalLeaders } from "./external-leaders";
 
 /**
@@ -457,6 +458,11 @@ describe("connecting an Alpaca account", () => {
     // 0.5 per BTC (the instrument above) on every unit the leader traded that day.
     const traded = day.reduce((a, [, , q]) => a.plus(q), D(0));
     expect(D(lc!.total).eq(traded.times("0.5"))).toBe(true);
+    // "Why my result differs": the leader paid 0.5 a BTC as the copy did, so at the copy's
+    // ratio (0.1) commissions explain nothing (before, the copy's 2.30 showed as its own).
+    const why = await loadAttribution(t.db, relationshipId);
+    const commissions = why!.attribution.parts.find((p) => p.key === "commissions");
+    expect(commissions!.amount.abs().toFixed(2)).toBe("0.00");
     // Charges are not copied: the follower's orders are the day's, as counted above.
     expect(
       await t.db.select().from(s.orders).where(eq(s.orders.relationshipId, relationshipId)),

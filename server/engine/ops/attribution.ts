@@ -7,10 +7,11 @@ import {
   copyRelationships,
   events,
   instruments,
+  leaderCharges,
   quotes,
 } from "../../../db/schema";
 import { attributeDifference, type Attribution } from "../../domain/attribution";
-import { D, fmt } from "../../domain/money";
+import { D, fmt, ZERO, type Decimal } from "../../domain/money";
 import type { Quote } from "../../domain/valuation";
 import { loadOrdersWithFills } from "../book/orders-with-fills";
 
@@ -57,18 +58,42 @@ export async function loadAttribution(
       ),
     )
     .orderBy(asc(events.seq));
+  // Commissions the leader's broker posted apart from the fills (ADR 0020) are the leader's
+  // costs too: each order's are added to its first fill here, so the leader's side of the
+  // comparison is after every cost, as the copy's is (its charges are among its fills).
+  const leaderOrders = [
+    ...new Set(
+      leaderRows
+        .filter((e) => e.type === "leader_fill")
+        .map((e) => String((e.payload as Record<string, string>).orderId)),
+    ),
+  ];
+  const charges = new Map<string, Decimal>();
+  if (leaderOrders.length)
+    for (const c of await db
+      .select({ orderId: leaderCharges.brokerOrderId, amount: leaderCharges.amount })
+      .from(leaderCharges)
+      .where(
+        and(
+          eq(leaderCharges.leaderId, rel.leaderId),
+          inArray(leaderCharges.brokerOrderId, leaderOrders),
+        ),
+      ))
+      charges.set(c.orderId, (charges.get(c.orderId) ?? ZERO).plus(c.amount));
   const leaderEvents = leaderRows.map((e) => {
     const p = e.payload as Record<string, string>;
     if (e.type === "leader_cash")
       return { type: "cash" as const, equityAfter: p.equityAfter ?? "0", at: e.at };
     const qty = D(p.qty!);
+    const charged = charges.get(p.orderId!);
+    charges.delete(p.orderId!);
     return {
       type: "fill" as const,
       fillId: p.fillId!,
       symbol: p.symbol!,
       qty: p.side === "sell" ? qty.neg() : qty,
       price: p.price!,
-      commission: p.commission ?? "0",
+      commission: charged ? fmt(charged.plus(p.commission ?? "0")) : (p.commission ?? "0"),
       positionBefore: p.positionBefore ?? "0",
       positionAfter: p.positionAfter ?? "0",
       at: e.at,
