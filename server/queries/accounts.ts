@@ -1,6 +1,6 @@
 import "server-only";
 import { asc, eq } from "drizzle-orm";
-import { availableFunds } from "../engine/copies/intents";
+import { uncommittedFunds } from "../engine/copies/intents";
 import { openPaperAccount } from "../engine/copies/onboarding";
 import type { Db } from "../../db/client";
 import { accountBalances, brokerAccounts } from "../../db/schema";
@@ -37,7 +37,7 @@ export async function ensureAccount(db: Db, userId: string) {
 }
 
 /**
- * Cash that is not yet promised to a copy (see `availableFunds`): shown to people and used for
+ * Cash that is not yet promised to a copy (see `uncommittedFunds`): shown to people and used for
  * early, friendly refusals. The writes that depend on it check it again under the balance row
  * lock (startCopy, setAllocation, recordFunding), so a race cannot get past it.
  */
@@ -46,5 +46,5 @@ export async function availableToAllocate(
   brokerAccountId: string,
   excludeRelationshipId?: string,
 ): Promise<{ cash: string; committed: string; available: string }> {
-  return availableFunds(db, brokerAccountId, excludeRelationshipId);
+  return uncommittedFunds(db, brokerAccountId, excludeRelationshipId);
 }

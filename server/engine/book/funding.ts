@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { accountBalances, brokerAccounts, brokerTransfers, leaders } from "../../../db/schema";
 import { D, fmt, parseDecimal } from "../../domain/money";
-import { availableFunds, CopyError, writeAudit } from "../copies/intents";
+import { uncommittedFunds, CopyError, writeAudit } from "../copies/intents";
 import type { EngineDeps } from "../deps";
 import { appendLeaderCash } from "../ingest/leader-events";
 import { cashAccount, externalFunding, postJournal } from "./ledger";
@@ -50,7 +50,7 @@ export async function recordFunding(
         `amount: you can withdraw at most ${fmt(bal!.cash)} ${acct.currency}.`,
       );
     if (amount.isNeg() && input.respectAllocations) {
-      const funds = await availableFunds(tx, acct.id);
+      const funds = await uncommittedFunds(tx, acct.id);
       if (amount.neg().gt(funds.available))
         throw new CopyError(
           "INSUFFICIENT_FUNDS",

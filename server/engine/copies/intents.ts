@@ -99,9 +99,11 @@ function money(v: Decimal.Value, ccy: string) {
  * Cash not yet promised to a copy: account cash minus, for each running copy on the account,
  * the part of its allocation not already spent on open positions (spent money is no longer
  * in the cash, so it must not be subtracted twice). Never below zero. Called inside the
- * transaction that holds the balance row lock when the answer decides a write.
+ * transaction that holds the balance row lock when the answer decides a write. Not the
+ * planner's `availableFunds` (domain/planner.ts): that is what an account may spend on new
+ * exposure after its working orders; this is what is left to promise to another copy.
  */
-export async function availableFunds(
+export async function uncommittedFunds(
   db: Executor,
   brokerAccountId: string,
   excludeRelationshipId?: string,
@@ -258,7 +260,7 @@ export async function startCopy(
     const currency = await lockBalance(tx, t.brokerAccountId, now);
     if (t.enforceFunds && t.sizing.allocation !== undefined) {
       const allocation = parseDecimal(t.sizing.allocation, "Amount");
-      const funds = await availableFunds(tx, t.brokerAccountId);
+      const funds = await uncommittedFunds(tx, t.brokerAccountId);
       if (allocation.gt(funds.available))
         throw new CopyError(
           "INSUFFICIENT_FUNDS",
@@ -465,7 +467,7 @@ export async function setAllocation(
     if (rel.status === "stopped") throw new CopyError("INVALID_STATE", "The copy is stopped.");
     const current = D(rel.allocation ?? rel.referenceCapital);
     if (opts.enforceFunds && allocation.gt(current)) {
-      const funds = await availableFunds(tx, rel.brokerAccountId, rel.id);
+      const funds = await uncommittedFunds(tx, rel.brokerAccountId, rel.id);
       if (allocation.gt(funds.available))
         throw new CopyError(
           "INSUFFICIENT_FUNDS",
