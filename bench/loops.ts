@@ -5,6 +5,7 @@ import { createRng } from "../server/domain/random";
 import { checkCopyStopLoss } from "../server/engine/copies/stops";
 import { WORKER_CONFIG, silentLog, type EngineDeps } from "../server/engine/deps";
 import { ingestLeaderFill } from "../server/engine/ingest/leader-events";
+import { ensureLeaderStats } from "../server/engine/ops/leader-stats";
 import { snapshotEquity } from "../server/engine/ops/snapshots";
 import { pump } from "../server/engine/pump";
 import { reconcile } from "../server/engine/reconcile/reconcile";
@@ -23,10 +24,18 @@ import { benchDatabase, cents, insertBenchWorld } from "./lib/world";
  */
 const ns = sizesFromArgs([10_000]);
 const QUOTES = 10;
+// Leader statistics are per leader, not per copy: this many leaders, each with a year of
+// daily snapshots and a history of fills, all stale (as after the day's snapshots).
+const STATS_LEADERS = 1000;
+const STATS_DAYS = 365;
+const STATS_FILLS = 100;
 
 const server = await benchServer();
 try {
-  for (const n of ns) for (const line of await runOnce(n)) console.log(JSON.stringify(line));
+  // `-- --leader-stats` runs that loop alone.
+  if (!process.argv.includes("--leader-stats"))
+    for (const n of ns) for (const line of await runOnce(n)) console.log(JSON.stringify(line));
+  console.log(JSON.stringify(await runLeaderStats()));
 } finally {
   await server.stop();
 }
@@ -117,6 +126,63 @@ async function runOnce(n: number) {
     const rows = await snapshotEquity(deps);
     out.push(line("snapshots", performance.now() - t0, { rows }));
     return out;
+  } finally {
+    await h.drop();
+  }
+}
+
+/**
+ * `leaderstats`: the worker's refresh of every stale leader's statistics after the day's
+ * snapshots (ensureLeaderStats), for STATS_LEADERS leaders with STATS_DAYS daily snapshots
+ * and STATS_FILLS fills each (round trips of 10 XYZ), none computed yet.
+ */
+async function runLeaderStats() {
+  const h = await benchDatabase(server.adminUrl, "tandem_loops_stats");
+  try {
+    const db = h.db;
+    await insertBenchWorld(db, { leaders: STATS_LEADERS, followersPerLeader: 0 });
+    await db.execute(sql`
+      with l as (select id, row_number() over (order by id) as k from leaders)
+      insert into equity_snapshots (owner_type, owner_id, day, equity, net_flow)
+      select 'leader', l.id::text, current_date - d,
+             round((1000000 + 20000 * sin(d * 0.3 + l.k) + 50 * d)::numeric, 2),
+             case when (d + l.k) % 30 = 7 then 10000 * ((l.k % 3) - 1) else 0 end
+        from l cross join generate_series(0, ${STATS_DAYS - 1}) d`);
+    await db.execute(sql`
+      insert into leader_fills (leader_id, broker_trade_id, broker_order_id, symbol, side, qty, price,
+        position_after, event_seq, filled_at, recorded_at)
+      select l.id, 't' || k, 'o' || k, 'XYZ', case when k % 2 = 1 then 'buy' else 'sell' end, 10,
+             100 + (k % 7), case when k % 2 = 1 then 10 else 0 end, k,
+             now() - make_interval(hours => ${STATS_FILLS} - k), now()
+        from leaders l cross join generate_series(1, ${STATS_FILLS}) k`);
+    await db.execute(sql`analyze`);
+    const raw = await measureRawInsertRowsPerSec(h.sql);
+    const t0 = performance.now();
+    const refreshed = await ensureLeaderStats(db);
+    const ms = performance.now() - t0;
+    const leadersPerSec = (refreshed / ms) * 1000;
+    // What was computed, leader by leader (their data is chosen by rank k), without the
+    // day and the time of computing: a faster refresh must store the same numbers.
+    const [row] = await h.sql<{ digest: string }[]>`
+      with l as (select id, row_number() over (order by id) as k from leaders)
+      select left(md5(string_agg(concat_ws('|', l.k, s.snapshot_count, s.return_1m, s.return_3m,
+               s.return_1y, s.return_all, s.max_drawdown, s.volatility, s.sharpe, s.risk_score,
+               s.win_rate, s.trades_per_week, s.average_holding_hours, s.closed_trades,
+               s.symbols::text, s.asset_classes::text, s.instrument_focus::text), ';' order by l.k)), 16)
+             as digest
+        from l join leader_stats s on s.leader_id = l.id`;
+    const digest = row!.digest;
+    return {
+      bench: "leaderstats",
+      leaders: refreshed,
+      snapshotsPerLeader: STATS_DAYS,
+      fillsPerLeader: STATS_FILLS,
+      wallMs: Math.round(ms),
+      leadersPerSec: Math.round(leadersPerSec),
+      rawInsertRowsPerSec: Math.round(raw),
+      ratio: Number((leadersPerSec / raw).toFixed(5)),
+      digest,
+    };
   } finally {
     await h.drop();
   }

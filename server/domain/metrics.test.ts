@@ -9,8 +9,10 @@ import {
   maxDrawdown,
   performanceSummary,
   returnOverPeriod,
+  returnsOverPeriods,
   riskScore,
   sharpe,
+  summaryAndReturnsSince,
   timeWeightedReturn,
   tradeFrequency,
   winRate,
@@ -162,6 +164,44 @@ describe("maxDrawdown", () => {
         const sorted = [...series.map((p) => D(p.equity))].sort((a, b) => a.cmp(b));
         const rising = sorted.map((e, i) => ({ at: day(i), equity: fmt(e) }));
         expect(maxDrawdown(rising)).toBe("0");
+      }),
+    );
+  });
+});
+
+describe("maxDrawdown: the deepest point of each peak", () => {
+  it("without flows is the largest (peak − equity) / peak over the curve, point by point (property)", () => {
+    fc.assert(
+      fc.property(equityCurve, (series) => {
+        let peak = D(series[0]!.equity);
+        let worst = D(0);
+        for (const p of series) {
+          const e = D(p.equity);
+          if (e.gt(peak)) peak = e;
+          const dd = peak.minus(e).div(peak);
+          if (dd.gt(worst)) worst = dd;
+        }
+        expect(maxDrawdown(series)).toBe(fmt(worst.toDecimalPlaces(10)));
+      }),
+    );
+  });
+});
+
+describe("one growth index for several metrics", () => {
+  it("gives what the separate calls give (property)", () => {
+    fc.assert(
+      fc.property(equityCurve, fc.nat(), fc.integer({ min: -30, max: 30 }), (series, k0, flow) => {
+        const k = 1 + (k0 % (series.length - 1));
+        const flows = flow === 0 ? [] : [{ at: series[k]!.at, amount: String(flow) }];
+        const froms = [series[0]!.at, series[k]!.at, day(-3), day(series.length + 2)];
+        const both = summaryAndReturnsSince({ series, flows }, froms);
+        expect(both.summary).toEqual(performanceSummary({ series, flows }));
+        const separately = froms.map((f) => returnOverPeriod(series, flows, f));
+        expect(both.since).toEqual(separately);
+        expect(returnsOverPeriods(series, flows, froms)).toEqual({
+          all: timeWeightedReturn(series, flows),
+          since: separately,
+        });
       }),
     );
   });

@@ -96,14 +96,30 @@ function growthIndex(
   return out;
 }
 
+type GrowthIndex = ReturnType<typeof growthIndex>;
+
+// Each metric below is a function of the growth index; the exported ones build it, and
+// performanceSummary builds it once for all of them (it is most of the cost: 50-digit
+// multiplications and divisions, one per snapshot).
+
+function twrOf(idx: GrowthIndex): string {
+  if (idx.length < 2) return "0";
+  return ratio(idx[idx.length - 1]!.index.minus(1));
+}
+
+function returnSinceOf(idx: GrowthIndex, start: number): string {
+  if (idx.length < 2) return "0";
+  let base = idx[0]!;
+  for (const p of idx) if (p.t <= start) base = p;
+  return ratio(idx[idx.length - 1]!.index.div(base.index).minus(1));
+}
+
 /** Time-weighted return over the whole series, as a fraction. */
 export function timeWeightedReturn(
   series: readonly EquityPoint[],
   flows: readonly CashFlow[] = [],
 ): string {
-  const idx = growthIndex(series, flows);
-  if (idx.length < 2) return "0";
-  return ratio(idx[idx.length - 1]!.index.minus(1));
+  return twrOf(growthIndex(series, flows));
 }
 
 /**
@@ -116,11 +132,21 @@ export function returnOverPeriod(
   from: Instant,
 ): string {
   const start = toMs(from, "from");
+  return returnSinceOf(growthIndex(series, flows), start);
+}
+
+/**
+ * returnOverPeriod for several starts and timeWeightedReturn, from one growth index: the
+ * same numbers as calling each, for the price of one.
+ */
+export function returnsOverPeriods(
+  series: readonly EquityPoint[],
+  flows: readonly CashFlow[],
+  froms: readonly Instant[],
+): { all: string; since: string[] } {
+  const starts = froms.map((f, i) => toMs(f, `froms[${i}]`));
   const idx = growthIndex(series, flows);
-  if (idx.length < 2) return "0";
-  let base = idx[0]!;
-  for (const p of idx) if (p.t <= start) base = p;
-  return ratio(idx[idx.length - 1]!.index.div(base.index).minus(1));
+  return { all: twrOf(idx), since: starts.map((t) => returnSinceOf(idx, t)) };
 }
 
 /**
@@ -132,15 +158,28 @@ export function maxDrawdown(
   series: readonly EquityPoint[],
   flows: readonly CashFlow[] = [],
 ): string {
+  return maxDrawdownOf(growthIndex(series, flows));
+}
+
+function maxDrawdownOf(idx: GrowthIndex): string {
+  // While the peak stands, the deepest fall from it is at the lowest index since it, so one
+  // division per peak gives the same result as one per point (rounding is monotone).
   let peak: Decimal | null = null;
+  let low = ZERO;
   let worst = ZERO;
-  for (const { index } of growthIndex(series, flows)) {
-    if (peak === null || index.gt(peak)) peak = index;
-    if (peak.gt(0)) {
-      const dd = peak.minus(index).div(peak);
-      if (dd.gt(worst)) worst = dd;
-    }
+  const fallFromPeak = () => {
+    if (peak === null || !peak.gt(0)) return;
+    const dd = peak.minus(low).div(peak);
+    if (dd.gt(worst)) worst = dd;
+  };
+  for (const { index } of idx) {
+    if (peak === null || index.gt(peak)) {
+      fallFromPeak();
+      peak = index;
+      low = index;
+    } else if (index.lt(low)) low = index;
   }
+  fallFromPeak();
   return ratio(worst);
 }
 
@@ -158,13 +197,27 @@ export function dailyReturns(
   series: readonly EquityPoint[],
   flows: readonly CashFlow[] = [],
 ): DailyReturn[] {
-  const closes = new Map<string, Decimal>();
-  for (const p of growthIndex(series, flows)) closes.set(utcDay(p.t), p.index);
-  const out: DailyReturn[] = [];
+  return dailyReturnsOf(growthIndex(series, flows));
+}
+
+function dailyReturnsOf(idx: GrowthIndex): DailyReturn[] {
+  return dailyReturnValues(idx).map((r) => ({ date: utcDay(r.day * DAY_MS), value: fmt(r.value) }));
+}
+
+const DAY_MS = 86_400_000;
+
+/** The daily returns as rounded decimals (what `ratio` would print), by UTC day number. */
+function dailyReturnValues(idx: GrowthIndex): Array<{ day: number; value: Decimal }> {
+  const closes = new Map<number, Decimal>();
+  for (const p of idx) closes.set(Math.floor(p.t / DAY_MS), p.index);
+  const out: Array<{ day: number; value: Decimal }> = [];
   let prev: Decimal | null = null;
-  for (const [date, index] of closes) {
+  for (const [day, index] of closes) {
     if (prev !== null)
-      out.push({ date, value: ratio(prev.isZero() ? ZERO : index.div(prev).minus(1)) });
+      out.push({
+        day,
+        value: (prev.isZero() ? ZERO : index.div(prev).minus(1)).toDecimalPlaces(RATIO_DP),
+      });
     prev = index;
   }
   return out;
@@ -183,15 +236,24 @@ function returnValues(returns: readonly ReturnInput[]): Decimal[] {
 function meanAndStdev(xs: Decimal[]): { mean: Decimal; sd: Decimal } | null {
   if (xs.length < 2) return null;
   const mean = xs.reduce((a, x) => a.plus(x), ZERO).div(xs.length);
-  const ss = xs.reduce((a, x) => a.plus(x.minus(mean).pow(2)), ZERO);
+  const ss = xs.reduce((a, x) => {
+    const d = x.minus(mean);
+    return a.plus(d.times(d));
+  }, ZERO);
   return { mean, sd: ss.div(xs.length - 1).sqrt() };
 }
 
+type ReturnStats = ReturnType<typeof meanAndStdev>;
+const SQRT_YEAR = D(TRADING_DAYS_PER_YEAR).sqrt();
+
 /** Sample standard deviation of daily returns × √252; "0" with fewer than two returns. */
 export function annualizedVolatility(returns: readonly ReturnInput[]): string {
-  const s = meanAndStdev(returnValues(returns));
+  return volatilityOf(meanAndStdev(returnValues(returns)));
+}
+
+function volatilityOf(s: ReturnStats): string {
   if (s === null) return "0";
-  return ratio(s.sd.times(D(TRADING_DAYS_PER_YEAR).sqrt()));
+  return ratio(s.sd.times(SQRT_YEAR));
 }
 
 /**
@@ -203,10 +265,13 @@ export function sharpe(
   returns: readonly ReturnInput[],
   riskFree: Decimal.Value = 0,
 ): string | null {
-  const s = meanAndStdev(returnValues(returns));
+  return sharpeOf(meanAndStdev(returnValues(returns)), riskFree);
+}
+
+function sharpeOf(s: ReturnStats, riskFree: Decimal.Value): string | null {
   if (s === null || s.sd.isZero()) return null;
   const excess = s.mean.minus(D(riskFree).div(TRADING_DAYS_PER_YEAR));
-  return ratio(excess.div(s.sd).times(D(TRADING_DAYS_PER_YEAR).sqrt()));
+  return ratio(excess.div(s.sd).times(SQRT_YEAR));
 }
 
 function tradePnls(trades: readonly ClosedTrade[]): Decimal[] {
@@ -294,24 +359,41 @@ export interface PerformanceSummary {
  * Every metric at once, so a leader page, a follower page and a relationship page cannot
  * drift apart. Trade frequency uses the span of the equity series (null if it spans no time).
  */
-export function performanceSummary(input: {
+export function performanceSummary(input: SummaryInput): PerformanceSummary {
+  return summaryOf(input, growthIndex(input.series, input.flows ?? []));
+}
+
+export interface SummaryInput {
   series: readonly EquityPoint[];
   flows?: readonly CashFlow[];
   trades?: readonly ClosedTrade[];
   riskFree?: Decimal.Value;
-}): PerformanceSummary {
-  const flows = input.flows ?? [];
+}
+
+/**
+ * performanceSummary and returnsOverPeriods(froms) together, from one growth index (a
+ * leader's stored statistics need both; the index is most of their cost).
+ */
+export function summaryAndReturnsSince(
+  input: SummaryInput,
+  froms: readonly Instant[],
+): { summary: PerformanceSummary; since: string[] } {
+  const starts = froms.map((f, i) => toMs(f, `froms[${i}]`));
+  const idx = growthIndex(input.series, input.flows ?? []);
+  return { summary: summaryOf(input, idx), since: starts.map((t) => returnSinceOf(idx, t)) };
+}
+
+function summaryOf(input: SummaryInput, idx: GrowthIndex): PerformanceSummary {
   const trades = input.trades ?? [];
-  const daily = dailyReturns(input.series, flows);
-  const vol = annualizedVolatility(daily);
-  const snaps = snapshots(input.series);
-  const spanDays =
-    snaps.length < 2 ? ZERO : D(snaps[snaps.length - 1]!.t - snaps[0]!.t).div(86_400_000);
+  const stats = meanAndStdev(dailyReturnValues(idx).map((r) => r.value));
+  const vol = volatilityOf(stats);
+  // The index has one point per snapshot, in time order.
+  const spanDays = idx.length < 2 ? ZERO : D(idx[idx.length - 1]!.t - idx[0]!.t).div(86_400_000);
   return {
-    twr: timeWeightedReturn(input.series, flows),
-    maxDrawdown: maxDrawdown(input.series, flows),
+    twr: twrOf(idx),
+    maxDrawdown: maxDrawdownOf(idx),
     volatility: vol,
-    sharpe: sharpe(daily, input.riskFree ?? 0),
+    sharpe: sharpeOf(stats, input.riskFree ?? 0),
     riskScore: riskScore(vol),
     winRate: winRate(trades),
     tradesPerWeek: spanDays.gt(0) ? tradeFrequency(trades, spanDays) : null,

@@ -1,5 +1,5 @@
 import { D, fmt } from "./money";
-import { returnOverPeriod, timeWeightedReturn, type CashFlow, type EquityPoint } from "./metrics";
+import { returnsOverPeriods, timeWeightedReturn, type CashFlow, type EquityPoint } from "./metrics";
 
 export type SnapshotRow = { day: string; equity: string; netFlow: string };
 
@@ -66,16 +66,25 @@ function monthsBefore(day: string, months: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** Where each of PERIODS starts, counted back from the newest snapshot (none without one). */
+export function periodStarts(rows: readonly SnapshotRow[]): string[] {
+  const last = rows.at(-1)?.day;
+  return last === undefined ? [] : PERIODS.map((p) => monthsBefore(last, p.months));
+}
+
 /**
- * Returns over trailing periods ending at the newest snapshot. A period longer than the
+ * Returns over trailing periods ending at the newest snapshot. `computed` is
+ * returnsOverPeriods over periodStarts(rows), when the caller has it already. A period longer than the
  * history is null (shown as "not enough history"), never silently the all-time number.
  */
-export function periodReturns(rows: readonly SnapshotRow[]): Array<{
+export function periodReturns(
+  rows: readonly SnapshotRow[],
+  computed?: { all: string; since: readonly string[] },
+): Array<{
   key: PeriodKey;
   label: string;
   value: string | null;
 }> {
-  const { series, flows } = toSeries(rows);
   if (rows.length < 2) {
     return [
       ...PERIODS.map((p) => ({ key: p.key as PeriodKey, label: p.label, value: null })),
@@ -83,17 +92,20 @@ export function periodReturns(rows: readonly SnapshotRow[]): Array<{
     ];
   }
   const first = rows[0]!.day;
-  const last = rows[rows.length - 1]!.day;
+  const froms = periodStarts(rows);
+  const r =
+    computed ??
+    (() => {
+      const { series, flows } = toSeries(rows);
+      return returnsOverPeriods(series, flows, froms);
+    })();
   return [
-    ...PERIODS.map((p) => {
-      const from = monthsBefore(last, p.months);
-      return {
-        key: p.key as PeriodKey,
-        label: p.label,
-        value: from < first ? null : returnOverPeriod(series, flows, from),
-      };
-    }),
-    { key: "all", label: "Since start", value: timeWeightedReturn(series, flows) },
+    ...PERIODS.map((p, i) => ({
+      key: p.key as PeriodKey,
+      label: p.label,
+      value: froms[i]! < first ? null : r.since[i]!,
+    })),
+    { key: "all", label: "Since start", value: r.all },
   ];
 }
 

@@ -32,14 +32,20 @@ import {
 } from "../../db/schema";
 import { D, fmt } from "../domain/money";
 import { choiceField, flagField, form, intField, textField } from "../domain/inputs";
-import { performanceSummary } from "../domain/metrics";
+import { summaryAndReturnsSince } from "../domain/metrics";
 import {
   ensureLeaderStats,
   leaderClosedTrades,
   leaderSnapshots,
   riskScoreOrNull,
 } from "../engine/ops/leader-stats";
-import { chartSeries, monthlyReturns, periodReturns, toSeries } from "../domain/series";
+import {
+  chartSeries,
+  monthlyReturns,
+  periodReturns,
+  periodStarts,
+  toSeries,
+} from "../domain/series";
 
 import {
   ASSET_CLASSES,
@@ -209,7 +215,10 @@ export async function leaderProfile(db: Db, handle: string, now: Date = new Date
   const rows = await leaderSnapshots(db, leader.id);
   const { series, flows } = toSeries(rows);
   const { trades, symbols } = await leaderClosedTrades(db, leader.id);
-  const computed = performanceSummary({ series, flows, trades });
+  const { summary: computed, since } = summaryAndReturnsSince(
+    { series, flows, trades },
+    periodStarts(rows),
+  );
   const summary = {
     ...computed,
     riskScore: riskScoreOrNull(computed.riskScore, rows.length, symbols.length > 0),
@@ -274,7 +283,7 @@ export async function leaderProfile(db: Db, handle: string, now: Date = new Date
     firstDay: rows[0]?.day ?? null,
     summary,
     closedTrades: trades.length,
-    periods: periodReturns(rows),
+    periods: periodReturns(rows, { all: computed.twr, since }),
     monthly: monthlyReturns(rows),
     chart: chartSeries(rows),
     followers: { active: fol?.active ?? 0, paused: fol?.paused ?? 0, capital: fol?.capital ?? "0" },

@@ -5,7 +5,12 @@ import { seedDemoWorld } from "../demo/seed";
 import * as s from "../../db/schema";
 import { maxDrawdown, performanceSummary, timeWeightedReturn } from "../domain/metrics";
 import { leaderProfile, listLeaders } from "./leaders";
-import { ensureLeaderStats, leaderSnapshots } from "../engine/ops/leader-stats";
+import {
+  ensureLeaderStats,
+  leaderSnapshots,
+  refreshLeaderStats,
+  refreshLeadersStats,
+} from "../engine/ops/leader-stats";
 import { chartSeries, monthlyReturns, periodReturns, toSeries } from "../domain/series";
 import { closedTradesFromFills } from "../domain/round-trips";
 import { amountProblem, copyPreview, defaultLimits } from "./copies";
@@ -95,6 +100,22 @@ describe("discovery in the database", () => {
     expect(stats!.maxDrawdown).toBe(summary.maxDrawdown);
     expect(stats!.riskScore).toBe(summary.riskScore);
     expect(stats!.assetClasses).toEqual(["etf"]);
+  });
+
+  it("refreshing all leaders in one round stores what refreshing each alone stores", async () => {
+    const strip = (r: typeof s.leaderStats.$inferSelect) => ({ ...r, computedAt: null });
+    const before = await t.db.select().from(s.leaderStats).orderBy(s.leaderStats.leaderId);
+    expect(before.length).toBeGreaterThan(1);
+    await refreshLeadersStats(
+      t.db,
+      before.map((r) => r.leaderId),
+      NOW,
+    );
+    const together = await t.db.select().from(s.leaderStats).orderBy(s.leaderStats.leaderId);
+    for (const r of before) await refreshLeaderStats(t.db, r.leaderId, NOW);
+    const alone = await t.db.select().from(s.leaderStats).orderBy(s.leaderStats.leaderId);
+    expect(together.map(strip)).toEqual(alone.map(strip));
+    expect(new Set(together.map((r) => r.returnAll)).size).toBeGreaterThan(1);
   });
 
   it("sorts, filters and pages", async () => {
