@@ -27,17 +27,27 @@ export const FX_ZERO: Fixed = { n: 0n, s: 0 };
 const PLAIN = /^-?\d+(\.\d+)?$/;
 
 /**
- * Parses a decimal (a numeric string as the database returns it, a Decimal, or an integer
- * number) exactly. Anything else that decimal.js accepts goes through it once; what it
- * refuses is an error, as `D()` would throw.
+ * fx's exact path without decimal.js: plain decimal text or a safe integer, else null (the
+ * caller validates the rest its own way, as risk inputs do with the field's name).
  */
-export function fx(x: Decimal.Value): Fixed {
+export function fxIfPlain(x: unknown): Fixed | null {
   if (typeof x === "string" && PLAIN.test(x)) {
     const dot = x.indexOf(".");
     if (dot < 0) return { n: BigInt(x), s: 0 };
     return { n: BigInt(x.slice(0, dot) + x.slice(dot + 1)), s: x.length - dot - 1 };
   }
   if (typeof x === "number" && Number.isSafeInteger(x)) return { n: BigInt(x), s: 0 };
+  return null;
+}
+
+/**
+ * Parses a decimal (a numeric string as the database returns it, a Decimal, or an integer
+ * number) exactly. Anything else that decimal.js accepts goes through it once; what it
+ * refuses is an error, as `D()` would throw.
+ */
+export function fx(x: Decimal.Value): Fixed {
+  const plain = fxIfPlain(x);
+  if (plain !== null) return plain;
   const d = D(x);
   if (!d.isFinite()) throw new DomainError("INVALID_DECIMAL", `cannot value ${d.toString()}`);
   return fx(d.toFixed());

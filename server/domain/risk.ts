@@ -4,6 +4,7 @@ import {
   fxAbs,
   fxCmp,
   fxDecimal,
+  fxIfPlain,
   fxMinus,
   fxNeg,
   fxOnStep,
@@ -119,6 +120,9 @@ const shown = (v: Num) => (isFixed(v) ? fxText(v) : String(v));
 /** Parses a limit or price; a NaN or infinite one is refused like a negative one. */
 function finite(v: Num, field: string, why: string): Fixed {
   if (isFixed(v)) return v;
+  // The copy's limits arrive as numeric text from the database: parsed exactly, no Decimal.
+  const plain = fxIfPlain(v);
+  if (plain !== null) return plain;
   const d = D(v);
   if (!d.isFinite()) invalid(field, `${why}, got ${String(v)}`);
   return fx(d);
